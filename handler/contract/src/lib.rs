@@ -1,0 +1,8 @@
+//! drain-contract: what the provider and the drain handler must agree on, in one place.
+
+pub mod budget;
+pub mod config;
+pub mod document;
+pub mod names;
+
+pub use config::{CONFIG_ENV_VAR, HandlerConfig, LifecycleResult};

@@ -1,0 +1,1 @@
+//! terraform-provider-graceful: the `graceful_shutdown_asg` resource.

@@ -1,0 +1,1 @@
+//! Test harness: emulated AWS, Terraform CLI runner.

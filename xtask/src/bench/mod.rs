@@ -1,0 +1,10 @@
+//! `cargo xtask bench <what>`: benchmarks that print figures, each against a baseline measured in the same run.
+
+use crate::Result;
+
+pub fn run(args: &[String]) -> Result {
+    match args.first().map(String::as_str) {
+        Some(other) => Err(format!("unknown benchmark {other:?}; expected plan, apply, handler or drain").into()),
+        None => Err("usage: cargo xtask bench <plan|apply|handler|drain>".into()),
+    }
+}

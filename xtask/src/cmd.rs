@@ -1,0 +1,54 @@
+//! Running commands and finding the workspace.
+
+use crate::Result;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root (the parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// The shared target directory: `CARGO_TARGET_DIR` if set, else `<workspace>/target`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Runs a command to completion with inherited stdio; an error names the command and its exit status.
+pub fn run(command: &mut Command) -> Result {
+    let status = command.status().map_err(|e| format!("starting {}: {e}", describe(command)))?;
+    if !status.success() {
+        return Err(format!("{} failed ({status})", describe(command)).into());
+    }
+    Ok(())
+}
+
+/// Like [`run`], but captures stdout.
+pub fn output(command: &mut Command) -> Result<String> {
+    let out = command.output().map_err(|e| format!("starting {}: {e}", describe(command)))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed ({}): {}",
+            describe(command),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
+}

@@ -1,0 +1,48 @@
+//! `cargo xtask <task>`: the project's tasks, one module each. Commands are run as argument lists, never shell strings.
+
+mod bench;
+mod cmd;
+mod demo;
+mod install;
+mod lambda;
+mod setup;
+mod test;
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  setup                 install what builds and tests need (rustup targets, C cross compilers, the emulator's venv)
+  lambda                build the drain handler for Lambda (arm64 + x86_64, static musl) and zip it
+  install               build the provider and put it where `terraform init` finds it offline
+  test                  everything CI runs: setup, handler zips, all test suites
+  demo                  the full drain flow against the emulated AWS
+  bench <plan|apply|handler|drain>
+                        benchmarks that print figures";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(task) = args.first() else {
+        eprintln!("{USAGE}");
+        std::process::exit(2);
+    };
+    let rest = &args[1..];
+    let outcome = match task.as_str() {
+        "setup" => setup::run(rest),
+        "lambda" => lambda::run(rest),
+        "install" => install::run(rest),
+        "test" => test::run(rest),
+        "demo" => demo::run(rest),
+        "bench" => bench::run(rest),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}\n\n{USAGE}").into()),
+    };
+    if let Err(error) = outcome {
+        eprintln!("xtask {task}: {error}");
+        std::process::exit(1);
+    }
+}
