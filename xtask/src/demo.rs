@@ -1,7 +1,199 @@
-//! `cargo xtask demo` (being written).
+//! `cargo xtask demo`: the whole drain flow against the emulated AWS. Builds the handler zips and the provider,
+//! starts the emulator, creates a group of 3 Nomad clients, applies `examples/quickstart` with the real Terraform CLI,
+//! scales the group to 1, shows each instance's timeline live, then a summary, destroys and stops.
+//! Fails loudly if an instance left before its drain finished, or was left waiting after it.
 
-use crate::Result;
+use crate::{cmd, lambda, setup, venv, Result};
+use acceptance::emulator::{Emulator, NomadBehaviour};
+use acceptance::terraform::Workspace;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const GROUP: &str = "nomad-clients";
+/// How long the stand-in `nomad node drain` takes on each instance (a real CI build takes 30+ minutes).
+const DRAIN_SECONDS: f64 = 6.0;
+const DEMO_DEADLINE: Duration = Duration::from_secs(180);
+
+/// What happened to one instance, in emulator time (seconds since the scale-in).
+#[derive(Default, Debug)]
+struct Timeline {
+    waiting: Option<f64>,
+    command_sent: Option<f64>,
+    drain_finished: Option<(f64, String)>,
+    completed: Option<(f64, String)>,
+    terminated: Option<f64>,
+    heartbeats: u32,
+}
 
 pub fn run(_args: &[String]) -> Result {
-    Err("not built yet".into())
+    setup::ensure_all()?;
+    lambda::run(&[])?;
+    cmd::run(cmd::cargo().args(["build", "-p", "terraform-provider-graceful", "--bin", "terraform-provider-graceful"]))?;
+    // SAFETY: single-threaded here; the Terraform harness reads this when it builds a workspace.
+    unsafe { std::env::set_var("GRACEFUL_PROVIDER_BIN", cmd::target_dir().join("debug").join("terraform-provider-graceful")) };
+
+    println!("\n== starting the emulated AWS");
+    let emulator = Emulator::start()?;
+    println!("   {} (log: {})", emulator.endpoint(), emulator.log_path().display());
+    emulator.set_nomad(&NomadBehaviour { drain_seconds: DRAIN_SECONDS, ..Default::default() })?;
+    let group = seed(&emulator, &["create-group", GROUP, "--instances", "3"])?;
+    let instances: Vec<String> =
+        group["instances"].as_array().into_iter().flatten().filter_map(|i| i["id"].as_str().map(str::to_string)).collect();
+    println!("   group {GROUP}: {} instances InService: {}", instances.len(), instances.join(", "));
+
+    println!("\n== terraform init + apply examples/quickstart");
+    let quickstart = std::fs::read_to_string(cmd::workspace_root().join("examples/quickstart/main.tf"))?;
+    let mut ws = Workspace::new(&quickstart);
+    for (key, value) in emulator.aws_env() {
+        ws.env(key, &value);
+    }
+    ws.env("TF_VAR_autoscaling_group_names", &format!("[\"{GROUP}\"]"));
+    ws.init();
+    let applied = ws.apply();
+    print_tail(&applied.stdout, 6);
+    if !applied.success {
+        return Err(format!("terraform apply failed:\n{}", applied.stderr).into());
+    }
+
+    println!("\n== scaling {GROUP} from 3 to 1: two instances must drain before they terminate");
+    let since = emulator.events()?.last().and_then(|e| e["seq"].as_u64()).unwrap_or(0);
+    let scale_started = Instant::now();
+    seed(&emulator, &["set-capacity", GROUP, "1"])?;
+    let timelines = watch(&emulator, since, scale_started)?;
+
+    println!("\n== summary");
+    println!("   {:<22} {:>10} {:>12} {:>14} {:>10}  result", "instance", "drain s", "complete s", "after drain ms", "heartbeats");
+    let mut problems = Vec::new();
+    for (instance, t) in &timelines {
+        let drain = match (t.command_sent, &t.drain_finished) {
+            (Some(sent), Some((done, _))) => format!("{:.1}", done - sent),
+            _ => "-".into(),
+        };
+        let latency = match (&t.drain_finished, &t.completed) {
+            (Some((done, _)), Some((completed, _))) => format!("{:.0}", (completed - done) * 1000.0),
+            _ => "-".into(),
+        };
+        let result = t.completed.as_ref().map(|(_, r)| r.as_str()).unwrap_or("NOT COMPLETED");
+        println!(
+            "   {instance:<22} {drain:>10} {:>12} {latency:>14} {:>10}  {result}",
+            t.completed.as_ref().map(|(c, _)| format!("{c:.1}")).unwrap_or("-".into()),
+            t.heartbeats
+        );
+        match (&t.drain_finished, t.terminated) {
+            (None, Some(_)) => problems.push(format!("{instance} terminated before its drain finished")),
+            (Some((done, _)), Some(gone)) if gone < *done => {
+                problems.push(format!("{instance} terminated before its drain finished"))
+            }
+            (_, None) => problems.push(format!("{instance} is still waiting")),
+            _ => {}
+        }
+    }
+    let invocations = emulator.events_of_kind("lambda-invocation-finished")?.len();
+    println!("   handler invocations: {invocations}");
+
+    println!("\n== terraform destroy");
+    let destroyed = ws.destroy();
+    print_tail(&destroyed.stdout, 2);
+    if !destroyed.success {
+        problems.push(format!("terraform destroy failed: {}", destroyed.stderr));
+    }
+    drop(emulator);
+    if problems.is_empty() {
+        println!("\ndemo finished: every instance drained, then terminated");
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
+/// Follows the event log until every instance that entered Terminating:Wait is terminated (bounded), printing each
+/// step as it happens.
+fn watch(emulator: &Emulator, mut since: u64, started: Instant) -> Result<BTreeMap<String, Timeline>> {
+    let mut timelines: BTreeMap<String, Timeline> = BTreeMap::new();
+    let mut last_progress = Instant::now();
+    loop {
+        for event in emulator.events()? {
+            let seq = event["seq"].as_u64().unwrap_or(0);
+            if seq <= since {
+                continue;
+            }
+            since = seq;
+            let Some(instance) = event["instance_id"].as_str() else { continue };
+            let at = started.elapsed().as_secs_f64();
+            let t = timelines.entry(instance.to_string()).or_default();
+            let line = match event["kind"].as_str().unwrap_or_default() {
+                "lifecycle-transition" if event["state"] == "Terminating:Wait" => {
+                    t.waiting = Some(at);
+                    "Terminating:Wait (lifecycle hook holds it)".to_string()
+                }
+                "command-sent" => {
+                    t.command_sent = Some(at);
+                    "drain command sent (SSM Run Command)".to_string()
+                }
+                "nomad-call" => format!("drain output: nomad {}", nomad_args(&event)),
+                "command-status" if matches!(event["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")) => {
+                    let status = event["status"].as_str().unwrap_or_default().to_string();
+                    t.drain_finished = Some((at, status.clone()));
+                    format!("drain finished: {status}")
+                }
+                "lifecycle-heartbeat" => {
+                    t.heartbeats += 1;
+                    "heartbeat".to_string()
+                }
+                "lifecycle-action-completed" => {
+                    let result = event["result"].as_str().unwrap_or_default().to_string();
+                    let reason = event["reason"].as_str().unwrap_or_default();
+                    t.completed = Some((at, result.clone()));
+                    format!("lifecycle action completed: {result} ({reason})")
+                }
+                "instance-terminated" => {
+                    t.terminated = Some(at);
+                    "terminated".to_string()
+                }
+                _ => continue,
+            };
+            println!("   {at:6.2}s  {instance}  {line}");
+        }
+        let waiting: Vec<&String> = timelines.iter().filter(|(_, t)| t.waiting.is_some() && t.terminated.is_none()).map(|(i, _)| i).collect();
+        let all_done = timelines.values().filter(|t| t.waiting.is_some()).count() >= 2 && waiting.is_empty();
+        if all_done {
+            return Ok(timelines);
+        }
+        if started.elapsed() > DEMO_DEADLINE {
+            return Err(format!("instances still waiting after {}s: {waiting:?}", DEMO_DEADLINE.as_secs()).into());
+        }
+        if last_progress.elapsed() >= Duration::from_secs(3) && !waiting.is_empty() {
+            println!("   ...    {} draining: {}", waiting.len(), waiting.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
+            last_progress = Instant::now();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn nomad_args(event: &Json) -> String {
+    match &event["argv"] {
+        Json::Array(args) => args.iter().filter_map(|a| a.as_str()).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// Runs the emulator's seeding helper (boto3 from the emulator's venv) and parses its JSON answer.
+fn seed(emulator: &Emulator, args: &[&str]) -> Result<Json> {
+    let python = venv::ensure_emulator_venv()?.join("bin").join("python");
+    let out = cmd::output(
+        Command::new(python)
+            .args(["-m", "graceful_emulator.seed", "--endpoint", emulator.endpoint()])
+            .args(args)
+            .current_dir(cmd::workspace_root().join("tests").join("emulator")),
+    )?;
+    Ok(serde_json::from_str(out.trim())?)
+}
+
+fn print_tail(text: &str, lines: usize) {
+    let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    for line in &all[all.len().saturating_sub(lines)..] {
+        println!("   {line}");
+    }
 }

@@ -1,7 +1,27 @@
-//! `cargo xtask install` (being written).
+//! `cargo xtask install`: builds the provider (release) and puts it in Terraform's implied local mirror
+//! (`~/.terraform.d/plugins/...`), so `terraform init` finds it offline with no CLI configuration.
 
-use crate::Result;
+use crate::{cmd, Result};
+use std::path::PathBuf;
 
-pub fn run(_args: &[String]) -> Result {
-    Err("not built yet".into())
+pub fn run(args: &[String]) -> Result {
+    let profile = if args.iter().any(|a| a == "--debug") { "debug" } else { "release" };
+    let mut build = cmd::cargo();
+    build.args(["build", "-p", "terraform-provider-graceful", "--bin", "terraform-provider-graceful"]);
+    if profile == "release" {
+        build.arg("--release");
+    }
+    cmd::run(&mut build)?;
+    let binary = cmd::target_dir().join(profile).join("terraform-provider-graceful");
+    let home = std::env::var_os("HOME").ok_or("HOME is not set")?;
+    let plugins = PathBuf::from(home).join(".terraform.d").join("plugins");
+    let installed = acceptance::terraform::install_into_mirror(&binary, &plugins)?;
+    println!("installed {} as {}", acceptance::terraform::PROVIDER_SOURCE, installed.display());
+    println!(
+        "use it with:\n  terraform {{\n    required_providers {{\n      graceful = {{ source = \"{}\", version = \"{}\" }}\n    }}\n  }}",
+        acceptance::terraform::PROVIDER_SOURCE,
+        acceptance::terraform::PROVIDER_VERSION
+    );
+    println!("(a rebuilt binary of the same version needs `rm .terraform.lock.hcl && terraform init` in your configuration)");
+    Ok(())
 }

@@ -1,7 +1,213 @@
-//! `cargo xtask lambda` (being written).
+//! `cargo xtask lambda`: builds the drain handler for Lambda (static musl, x86_64 and arm64) in one cargo run,
+//! verifies each binary is static, and packs each into a deterministic zip the provider embeds.
 
-use crate::Result;
+use crate::{Result, cmd};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-pub fn run(_args: &[String]) -> Result {
-    Err("not built yet".into())
+/// (Rust target, Lambda architecture directory, ELF `e_machine`).
+pub const TARGETS: [(&str, &str, u16); 2] =
+    [("x86_64-unknown-linux-musl", "x86_64", 0x3e), ("aarch64-unknown-linux-musl", "arm64", 0xb7)];
+/// Each zip must stay at or under 3 MB.
+pub const MAX_ZIP_BYTES: u64 = 3_000_000;
+const PACKAGE: &str = "graceful-handler";
+const BINARY: &str = "bootstrap";
+/// Debian packages that provide the C compilers ring needs per target, and the compiler each provides.
+const C_COMPILERS: [(&str, &str); 2] = [("musl-gcc", "musl-tools"), ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")];
+
+/// Where the zips land: `<workspace>/target/lambda/<arch>/bootstrap.zip` (the provider's build embeds them from here).
+pub fn zip_dir() -> PathBuf {
+    cmd::workspace_root().join("target").join("lambda")
+}
+
+/// The zip of one Lambda architecture (`x86_64` or `arm64`).
+pub fn zip_path(arch: &str) -> PathBuf {
+    zip_dir().join(arch).join("bootstrap.zip")
+}
+
+pub fn run(args: &[String]) -> Result {
+    if let Some(unknown) = args.first() {
+        return Err(format!("unexpected argument {unknown:?}; usage: cargo xtask lambda").into());
+    }
+    ensure_toolchains()?;
+    let mut build = cmd::cargo();
+    build.args(["build", "--release", "-p", PACKAGE, "--bin", BINARY]);
+    for (target, _, _) in TARGETS {
+        build.args(["--target", target]);
+    }
+    // aarch64: Debian has no aarch64 musl gcc; its glibc cross compiler works as C compiler and linker.
+    build
+        .env("CC_aarch64_unknown_linux_musl", "aarch64-linux-gnu-gcc")
+        .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "aarch64-linux-gnu-gcc");
+    cmd::run(&mut build)?;
+
+    for (target, arch, machine) in TARGETS {
+        let binary_path = cmd::target_dir().join(target).join("release").join(BINARY);
+        let binary = std::fs::read(&binary_path).map_err(|e| format!("reading {}: {e}", binary_path.display()))?;
+        check_static_elf(&binary, machine).map_err(|e| format!("{}: {e}", binary_path.display()))?;
+        let zip = zip_bytes(&binary)?;
+        let path = zip_path(arch);
+        write_atomically(&path, &zip)?;
+        let digest = Sha256::digest(&zip);
+        println!(
+            "{arch:<7} {}  {} bytes ({:.2} MB)  binary {:.2} MB\n        sha256 {}\n        base64 {} (Lambda CodeSha256)",
+            path.display(),
+            zip.len(),
+            zip.len() as f64 / 1e6,
+            binary.len() as f64 / 1e6,
+            hex(&digest),
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        );
+        if zip.len() as u64 > MAX_ZIP_BYTES {
+            return Err(
+                format!("{} is {} bytes, over the {MAX_ZIP_BYTES}-byte limit", path.display(), zip.len()).into()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Installs what the musl builds need, only what is missing: the rustup targets and the C compilers ring uses.
+/// Fast when everything is present (one `rustup` call and a PATH lookup).
+pub fn ensure_toolchains() -> Result {
+    let installed = cmd::output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .map_err(|e| format!("{e}\n(rustup is needed to add the musl targets: https://rustup.rs)"))?;
+    let missing_targets: Vec<&str> = TARGETS
+        .iter()
+        .map(|(target, _, _)| *target)
+        .filter(|target| !installed.lines().any(|l| l.trim() == *target))
+        .collect();
+    if !missing_targets.is_empty() {
+        cmd::run(Command::new("rustup").args(["target", "add"]).args(&missing_targets))?;
+    }
+    let missing_packages: Vec<&str> = C_COMPILERS
+        .iter()
+        .filter(|(compiler, _)| find_on_path(compiler).is_none())
+        .map(|(_, package)| *package)
+        .collect();
+    if !missing_packages.is_empty() {
+        if find_on_path("apt-get").is_none() {
+            return Err(format!("missing C cross compilers; install the Debian/Ubuntu packages {missing_packages:?} (or their equivalents)").into());
+        }
+        cmd::run(Command::new("apt-get").args(["update", "-qq"]))?;
+        cmd::run(
+            Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing_packages),
+        )?;
+    }
+    Ok(())
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| candidate.is_file())
+}
+
+/// A zip holding only `bootstrap` at the root, mode 0755, with a fixed timestamp: same binary, same bytes.
+pub fn zip_bytes(binary: &[u8]) -> Result<Vec<u8>> {
+    use zip::write::SimpleFileOptions;
+    let timestamp =
+        zip::DateTime::from_date_and_time(1980, 1, 1, 0, 0, 2).map_err(|e| format!("zip timestamp: {e}"))?;
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .last_modified_time(timestamp)
+        .unix_permissions(0o755);
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer.start_file(BINARY, options)?;
+    writer.write_all(binary)?;
+    Ok(writer.finish()?.into_inner())
+}
+
+/// Checks an ELF64 little-endian executable for the expected machine and no `PT_INTERP` (no dynamic loader).
+pub fn check_static_elf(binary: &[u8], expected_machine: u16) -> std::result::Result<(), String> {
+    const PT_INTERP: u32 = 3;
+    let u16_at = |offset: usize| binary.get(offset..offset + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |offset: usize| binary.get(offset..offset + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
+    let u64_at = |offset: usize| binary.get(offset..offset + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap()));
+    if binary.get(..6) != Some(&[0x7f, b'E', b'L', b'F', 2, 1][..]) {
+        return Err("not a 64-bit little-endian ELF file".into());
+    }
+    let machine = u16_at(0x12).ok_or("truncated ELF header")?;
+    if machine != expected_machine {
+        return Err(format!("ELF machine {machine:#x}, expected {expected_machine:#x}"));
+    }
+    let table = u64_at(0x20).ok_or("truncated ELF header")? as usize;
+    let entry_size = u16_at(0x36).ok_or("truncated ELF header")? as usize;
+    let entries = u16_at(0x38).ok_or("truncated ELF header")? as usize;
+    for index in 0..entries {
+        let kind = u32_at(table + index * entry_size).ok_or("truncated program header table")?;
+        if kind == PT_INTERP {
+            return Err("dynamically linked (has a PT_INTERP program header); Lambda needs a static binary".into());
+        }
+    }
+    Ok(())
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result {
+    let dir = path.parent().expect("zip paths have a parent");
+    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let temporary = path.with_extension("zip.tmp");
+    std::fs::write(&temporary, bytes).map_err(|e| format!("writing {}: {e}", temporary.display()))?;
+    std::fs::rename(&temporary, path).map_err(|e| format!("renaming to {}: {e}", path.display()))?;
+    Ok(())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn zip_is_deterministic_with_bootstrap_at_the_root_mode_0755() {
+        let binary: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let first = zip_bytes(&binary).unwrap();
+        assert_eq!(first, zip_bytes(&binary).unwrap(), "same input, same bytes");
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(first)).unwrap();
+        assert_eq!(archive.len(), 1);
+        let mut entry = archive.by_index(0).unwrap();
+        assert_eq!(entry.name().unwrap(), "bootstrap");
+        assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
+        let modified = entry.last_modified().unwrap();
+        assert_eq!((modified.year(), modified.month(), modified.day(), modified.second()), (1980, 1, 1, 2));
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).unwrap();
+        assert_eq!(content, binary);
+    }
+
+    /// A minimal ELF64 header with one program header of the given type.
+    fn elf(machine: u16, program_header_type: u32) -> Vec<u8> {
+        let mut bytes = vec![0u8; 0x40 + 0x38];
+        bytes[..6].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1]);
+        bytes[0x12..0x14].copy_from_slice(&machine.to_le_bytes());
+        bytes[0x20..0x28].copy_from_slice(&0x40u64.to_le_bytes());
+        bytes[0x36..0x38].copy_from_slice(&0x38u16.to_le_bytes());
+        bytes[0x38..0x3a].copy_from_slice(&1u16.to_le_bytes());
+        bytes[0x40..0x44].copy_from_slice(&program_header_type.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn static_check_refuses_dynamic_binaries_and_the_wrong_architecture() {
+        assert_eq!(check_static_elf(&elf(0x3e, 1), 0x3e), Ok(()));
+        assert!(check_static_elf(&elf(0x3e, 3), 0x3e).unwrap_err().contains("PT_INTERP"));
+        assert!(check_static_elf(&elf(0xb7, 1), 0x3e).unwrap_err().contains("machine"));
+        assert!(check_static_elf(b"#!/bin/sh\n", 0x3e).unwrap_err().contains("not a 64-bit"));
+        assert!(check_static_elf(&elf(0x3e, 1)[..0x40], 0x3e).unwrap_err().contains("truncated"));
+    }
+
+    #[test]
+    fn the_host_test_binary_is_recognised_as_dynamic() {
+        // The test binary itself is a dynamically linked host executable: the check must see it.
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        if cfg!(all(target_arch = "x86_64", target_env = "gnu")) {
+            assert!(check_static_elf(&me, 0x3e).unwrap_err().contains("PT_INTERP"));
+        }
+    }
 }

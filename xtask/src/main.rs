@@ -3,10 +3,13 @@
 mod bench;
 mod cmd;
 mod demo;
+mod docs;
 mod install;
 mod lambda;
 mod setup;
+mod stats;
 mod test;
+mod venv;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -18,6 +21,7 @@ tasks:
   install               build the provider and put it where `terraform init` finds it offline
   test                  everything CI runs: setup, handler zips, all test suites
   demo                  the full drain flow against the emulated AWS
+  docs                  regenerate docs/ from the provider schema
   bench <plan|apply|handler|drain>
                         benchmarks that print figures";
 
@@ -34,6 +38,7 @@ fn main() {
         "install" => install::run(rest),
         "test" => test::run(rest),
         "demo" => demo::run(rest),
+        "docs" => docs::run(rest),
         "bench" => bench::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

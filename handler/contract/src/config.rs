@@ -49,6 +49,10 @@ pub struct HandlerConfig {
     pub heartbeat_timeout_seconds: u64,
     /// Result used when the drain failed, timed out, was cancelled, or could not start.
     pub on_failure: LifecycleResult,
+    /// The user's drain script for the `command` preset; `None` for the `nomad` preset. The document already runs
+    /// it; it is kept here so the resource can be imported with its settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_command: Option<String>,
     /// How long to wait for an unreachable SSM agent (or an instance SSM does not manage) before applying `on_failure`.
     pub agent_wait_seconds: u64,
 }

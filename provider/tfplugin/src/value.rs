@@ -17,8 +17,9 @@ pub enum Type {
 }
 
 /// A Terraform value. `Unknown` is "known after apply"; `Null` is an absent value of any type.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum Value {
+    #[default]
     Null,
     Unknown,
     Bool(bool),

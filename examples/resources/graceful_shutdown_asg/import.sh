@@ -1,0 +1,1 @@
+terraform import graceful_shutdown_asg.nomad_clients nomad-clients

@@ -1,0 +1,285 @@
+//! The decision core: pure functions from (event, observed AWS state, config, now) to actions. No I/O, no clock.
+//!
+//! State lives in AWS (the instance's lifecycle state and the SSM command history), so every decision can be
+//! repeated: a duplicate notification observes the command the first one sent and decides nothing new.
+
+use crate::event::{CommandStatusNotice, Event};
+use drain_contract::budget::{COMPLETION_GRACE_SECONDS, RECONCILE_INTERVAL_SECONDS};
+use drain_contract::{HandlerConfig, LifecycleResult};
+
+/// The Auto Scaling lifecycle state of an instance parked by a terminate hook.
+pub const TERMINATING_WAIT: &str = "Terminating:Wait";
+/// `Comment` prefix of every drain command; the rest is the lifecycle token (the idempotency key).
+pub const COMMENT_PREFIX: &str = "graceful-drain ";
+/// `SendCommand.Comment` is limited to 100 characters.
+pub const COMMENT_MAX_CHARS: usize = 100;
+/// After the execution timeout, how long a command may still show as running before it is cancelled.
+pub const EXECUTION_OVERRUN_SECONDS: u64 = 2 * RECONCILE_INTERVAL_SECONDS;
+
+/// What an event asks the handler to look at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Triage {
+    /// Nothing to do; the reason is logged.
+    Skip { reason: String },
+    /// Observe these instances and decide for each.
+    Observe(Vec<Trigger>),
+    /// Walk every managed group's `Terminating:Wait` instances.
+    Reconcile,
+}
+
+/// Why one instance is being looked at: the event's facts the observation cannot re-read from AWS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    Lifecycle { group: String, instance_id: String, token: String, time: Option<String> },
+    CommandStatus { instance_id: String, command_id: String, status: String },
+    Tick { group: String, instance_id: String },
+}
+
+impl Trigger {
+    pub fn instance_id(&self) -> &str {
+        match self {
+            Trigger::Lifecycle { instance_id, .. }
+            | Trigger::CommandStatus { instance_id, .. }
+            | Trigger::Tick { instance_id, .. } => instance_id,
+        }
+    }
+}
+
+/// Decides which instances an event concerns, dropping what is not this resource's.
+pub fn triage(event: &Event, config: &HandlerConfig) -> Triage {
+    let skip = |reason: String| Triage::Skip { reason };
+    match event {
+        Event::Foreign { reason } => skip(format!("foreign or malformed event: {reason}")),
+        Event::TestNotification { group } => skip(format!("test notification of group {group:?}")),
+        Event::Tick => Triage::Reconcile,
+        Event::Lifecycle(notice) => {
+            if notice.hook != config.hook_name {
+                return skip(format!("hook {:?} is not ours ({:?})", notice.hook, config.hook_name));
+            }
+            if notice.metadata.as_deref() != Some(config.notification_metadata.as_str()) {
+                return skip(format!("notification metadata {:?} is not this resource's", notice.metadata));
+            }
+            if !config.autoscaling_group_names.contains(&notice.group) {
+                return skip(format!("group {:?} is not managed by this resource", notice.group));
+            }
+            Triage::Observe(vec![Trigger::Lifecycle {
+                group: notice.group.clone(),
+                instance_id: notice.instance_id.clone(),
+                token: notice.token.clone(),
+                time: notice.time.clone(),
+            }])
+        }
+        Event::CommandStatus(CommandStatusNotice { command_id, document_name, instance_ids, status, .. }) => {
+            if *document_name != config.document_name {
+                return skip(format!("command of document {document_name:?}, not ours"));
+            }
+            Triage::Observe(
+                instance_ids
+                    .iter()
+                    .map(|id| Trigger::CommandStatus {
+                        instance_id: id.clone(),
+                        command_id: command_id.clone(),
+                        status: status.clone(),
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// How the SSM agent on the instance looks (`DescribeInstanceInformation`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Agent {
+    Online,
+    /// Registered with SSM but not answering (`ConnectionLost`, `Inactive`).
+    Unreachable(String),
+    /// SSM does not know the instance (no agent, no instance profile).
+    NotManaged,
+}
+
+/// The latest drain command for the instance (`ListCommands` on our document).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandSeen {
+    pub command_id: String,
+    pub comment: String,
+    pub status: String,
+    /// `RequestedDateTime`, epoch seconds.
+    pub requested_at: u64,
+}
+
+/// What the executor read from AWS about one instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    /// The instance's group and lifecycle state; `None` when the instance is no longer in any group.
+    pub membership: Option<(String, String)>,
+    pub agent: Agent,
+    pub command: Option<CommandSeen>,
+    /// When the lifecycle action began (epoch seconds), if known.
+    pub waiting_since: Option<u64>,
+}
+
+/// How a lifecycle action ended, for logs and the `outcome` metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Drained,
+    DrainFailed,
+    BudgetExceeded,
+    AgentUnreachable,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Drained => "drained",
+            Outcome::DrainFailed => "drain_failed",
+            Outcome::BudgetExceeded => "budget_exceeded",
+            Outcome::AgentUnreachable => "agent_unreachable",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    SendDrain {
+        instance_id: String,
+        comment: String,
+    },
+    Heartbeat {
+        group: String,
+        instance_id: String,
+    },
+    CancelCommand {
+        command_id: String,
+        instance_id: String,
+    },
+    Complete {
+        group: String,
+        instance_id: String,
+        result: LifecycleResult,
+        outcome: Outcome,
+        drain_seconds: u64,
+    },
+    /// Nothing to do now; the reason is logged.
+    Wait {
+        reason: &'static str,
+    },
+    /// The instance needs nothing more from us.
+    Done {
+        reason: &'static str,
+    },
+}
+
+/// The drain command's `Comment`: the idempotency key derived from the lifecycle token.
+pub fn drain_comment(token: &str) -> String {
+    format!("{COMMENT_PREFIX}{token}").chars().take(COMMENT_MAX_CHARS).collect()
+}
+
+/// Command statuses after which SSM does nothing more.
+pub fn is_terminal(status: &str) -> bool {
+    !matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling")
+}
+
+/// Decides what to do about one instance.
+pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, now: u64) -> Vec<Action> {
+    let instance_id = trigger.instance_id().to_string();
+    let Some((group, state)) = &observed.membership else {
+        return vec![Action::Done { reason: "the instance is no longer in an Auto Scaling group" }];
+    };
+    if !config.autoscaling_group_names.contains(group) {
+        return vec![Action::Done { reason: "the instance's group is not managed by this resource" }];
+    }
+    if state != TERMINATING_WAIT {
+        return vec![Action::Done { reason: "the instance is not in Terminating:Wait" }];
+    }
+    let complete = |result, outcome, drain_seconds| Action::Complete {
+        group: group.clone(),
+        instance_id: instance_id.clone(),
+        result,
+        outcome,
+        drain_seconds,
+    };
+
+    let Some(command) = current_command(trigger, observed, now) else {
+        return match &observed.agent {
+            Agent::Online => {
+                let Trigger::Lifecycle { token, .. } = trigger else {
+                    // A tick or a status event without a token: key the command on the instance instead.
+                    return vec![Action::SendDrain {
+                        instance_id: instance_id.clone(),
+                        comment: instance_comment(&instance_id),
+                    }];
+                };
+                vec![Action::SendDrain { instance_id, comment: drain_comment(token) }]
+            }
+            Agent::Unreachable(_) | Agent::NotManaged => {
+                let waited = observed.waiting_since.map(|since| now.saturating_sub(since)).unwrap_or(0);
+                if waited >= config.agent_wait_seconds {
+                    vec![complete(config.on_failure, Outcome::AgentUnreachable, 0)]
+                } else {
+                    vec![Action::Wait { reason: "the SSM agent is not reachable yet" }]
+                }
+            }
+        };
+    };
+
+    let elapsed = now.saturating_sub(command.requested_at);
+    if is_terminal(&command.status) {
+        let result = if command.status == "Success" { LifecycleResult::Continue } else { config.on_failure };
+        let outcome = if command.status == "Success" { Outcome::Drained } else { Outcome::DrainFailed };
+        return vec![complete(result, outcome, elapsed)];
+    }
+    if elapsed > config.drain_timeout_seconds + EXECUTION_OVERRUN_SECONDS {
+        return vec![
+            Action::CancelCommand { command_id: command.command_id.clone(), instance_id: instance_id.clone() },
+            complete(config.on_failure, Outcome::BudgetExceeded, elapsed),
+        ];
+    }
+    if heartbeat_due(config, elapsed) {
+        return vec![Action::Heartbeat { group: group.clone(), instance_id }];
+    }
+    vec![Action::Wait { reason: "the drain is in progress" }]
+}
+
+/// The command of this lifecycle action: the observed one, unless it belongs to an earlier action of the instance;
+/// a status event newer than what `ListCommands` shows yet wins (notifications can overtake the listing).
+fn current_command(trigger: &Trigger, observed: &Observed, now: u64) -> Option<CommandSeen> {
+    let mut command = observed.command.clone();
+    if let (Trigger::Lifecycle { token, .. }, Some(seen)) = (trigger, &command)
+        && seen.comment.starts_with(COMMENT_PREFIX)
+        && seen.comment != drain_comment(token)
+    {
+        command = None;
+    }
+    if let Trigger::CommandStatus { command_id, status, .. } = trigger {
+        match &mut command {
+            Some(seen) if seen.command_id == *command_id && is_terminal(status) => seen.status = status.clone(),
+            Some(_) => {}
+            None => {
+                command = Some(CommandSeen {
+                    command_id: command_id.clone(),
+                    comment: String::new(),
+                    status: status.clone(),
+                    requested_at: observed.waiting_since.unwrap_or(now),
+                })
+            }
+        }
+    }
+    command
+}
+
+fn instance_comment(instance_id: &str) -> String {
+    format!("graceful-drain-instance {instance_id}").chars().take(COMMENT_MAX_CHARS).collect()
+}
+
+/// Stateless heartbeat schedule: every reconcile tick within the last three tick intervals of each heartbeat
+/// window (counted from the command's start) sends one. A heartbeat sent anywhere in window k keeps the hook alive
+/// past the start of window k+1's heartbeat span, so one lost tick never lets the hook expire.
+pub fn heartbeat_due(config: &HandlerConfig, elapsed: u64) -> bool {
+    let window = config.heartbeat_timeout_seconds.max(1);
+    let needed = window < config.drain_timeout_seconds + COMPLETION_GRACE_SECONDS;
+    needed && elapsed % window + 3 * RECONCILE_INTERVAL_SECONDS >= window
+}
+
+#[cfg(test)]
+#[path = "decide_tests.rs"]
+mod tests;

@@ -1,0 +1,311 @@
+//! Decision-table tests: one row per rule of the drain flow, plus duplicates, reordering and every terminal state.
+
+use super::*;
+use crate::event::{LifecycleNotice, StatusScope};
+use drain_contract::names::notification_metadata;
+
+const NOW: u64 = 1_800_000_000;
+const TOKEN: &str = "87654321-4321-4321-4321-210987654321";
+
+fn config() -> HandlerConfig {
+    HandlerConfig {
+        resource_name: "ci".into(),
+        hook_name: "ci-drain".into(),
+        notification_metadata: notification_metadata("ci"),
+        autoscaling_group_names: vec!["ci-a".into(), "ci-b".into()],
+        document_name: "ci-drain".into(),
+        document_parameters: Default::default(),
+        notification_topic_arn: "arn:aws:sns:us-east-1:123456789012:ci-lifecycle".into(),
+        notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
+        command_log_group_name: None,
+        drain_timeout_seconds: 3600,
+        heartbeat_timeout_seconds: 3780,
+        on_failure: LifecycleResult::Abandon,
+        drain_command: None,
+        agent_wait_seconds: 300,
+    }
+}
+
+/// A long drain whose hook must be kept alive with heartbeats.
+fn heartbeat_config() -> HandlerConfig {
+    HandlerConfig { drain_timeout_seconds: 7200, heartbeat_timeout_seconds: 600, ..config() }
+}
+
+fn lifecycle() -> Trigger {
+    Trigger::Lifecycle { group: "ci-a".into(), instance_id: "i-1".into(), token: TOKEN.into(), time: None }
+}
+
+fn tick() -> Trigger {
+    Trigger::Tick { group: "ci-a".into(), instance_id: "i-1".into() }
+}
+
+fn status_event(status: &str) -> Trigger {
+    Trigger::CommandStatus { instance_id: "i-1".into(), command_id: "c-1".into(), status: status.into() }
+}
+
+fn waiting() -> Observed {
+    Observed {
+        membership: Some(("ci-a".into(), TERMINATING_WAIT.into())),
+        agent: Agent::Online,
+        command: None,
+        waiting_since: Some(NOW - 10),
+    }
+}
+
+fn with_command(status: &str, age: u64) -> Observed {
+    Observed {
+        command: Some(CommandSeen {
+            command_id: "c-1".into(),
+            comment: drain_comment(TOKEN),
+            status: status.into(),
+            requested_at: NOW - age,
+        }),
+        ..waiting()
+    }
+}
+
+fn complete(result: LifecycleResult, outcome: Outcome, drain_seconds: u64) -> Action {
+    Action::Complete { group: "ci-a".into(), instance_id: "i-1".into(), result, outcome, drain_seconds }
+}
+
+fn send(comment: String) -> Action {
+    Action::SendDrain { instance_id: "i-1".into(), comment }
+}
+
+#[test]
+fn decision_table() {
+    let cfg = config();
+    let heartbeats = heartbeat_config();
+    let continue_on_failure = HandlerConfig { on_failure: LifecycleResult::Continue, ..config() };
+    let earlier_action = Observed {
+        command: Some(CommandSeen {
+            command_id: "c-0".into(),
+            comment: drain_comment("11111111-1111-1111-1111-111111111111"),
+            status: "Success".into(),
+            requested_at: NOW - 90_000,
+        }),
+        ..waiting()
+    };
+    let unreachable = |waited: u64| Observed {
+        agent: Agent::Unreachable("ConnectionLost".into()),
+        waiting_since: Some(NOW - waited),
+        ..waiting()
+    };
+    let not_managed =
+        |waited: u64| Observed { agent: Agent::NotManaged, waiting_since: Some(NOW - waited), ..waiting() };
+    let in_state =
+        |state: &str| Observed { membership: Some(("ci-a".into(), state.into())), ..with_command("Success", 60) };
+    let in_other_group = Observed { membership: Some(("other".into(), TERMINATING_WAIT.into())), ..waiting() };
+    let listing_lags = Observed { command: None, ..waiting() };
+
+    #[rustfmt::skip]
+    let rows: Vec<(&str, Trigger, Observed, &HandlerConfig, Vec<Action>)> = vec![
+        ("waiting, no command: send the drain keyed on the token",
+            lifecycle(), waiting(), &cfg, vec![send(format!("graceful-drain {TOKEN}"))]),
+        ("duplicate lifecycle notification: the command exists, nothing new",
+            lifecycle(), with_command("InProgress", 30), &cfg, vec![Action::Wait { reason: "the drain is in progress" }]),
+        ("duplicate after the drain finished: complete again (AWS answers no active action = done)",
+            lifecycle(), with_command("Success", 30), &cfg, vec![complete(LifecycleResult::Continue, Outcome::Drained, 30)]),
+        ("the instance's earlier lifecycle action had a command: a new token gets a new drain",
+            lifecycle(), earlier_action, &cfg, vec![send(drain_comment(TOKEN))]),
+        ("tick finds a waiting instance whose notification was lost: send keyed on the instance",
+            tick(), waiting(), &cfg, vec![send("graceful-drain-instance i-1".into())]),
+        ("in progress, no heartbeat needed",
+            tick(), with_command("InProgress", 600), &cfg, vec![Action::Wait { reason: "the drain is in progress" }]),
+        ("in progress, heartbeat not yet due",
+            tick(), with_command("InProgress", 100), &heartbeats, vec![Action::Wait { reason: "the drain is in progress" }]),
+        ("in progress, heartbeat due before the hook's timeout",
+            tick(), with_command("InProgress", 450), &heartbeats,
+            vec![Action::Heartbeat { group: "ci-a".into(), instance_id: "i-1".into() }]),
+        ("pending delivery counts as in progress",
+            tick(), with_command("Pending", 20), &cfg, vec![Action::Wait { reason: "the drain is in progress" }]),
+        ("cancelling is not terminal yet",
+            tick(), with_command("Cancelling", 20), &cfg, vec![Action::Wait { reason: "the drain is in progress" }]),
+        ("succeeded: complete CONTINUE",
+            status_event("Success"), with_command("Success", 1200), &cfg,
+            vec![complete(LifecycleResult::Continue, Outcome::Drained, 1200)]),
+        ("succeeded with on_failure = continue: still CONTINUE",
+            status_event("Success"), with_command("Success", 5), &continue_on_failure,
+            vec![complete(LifecycleResult::Continue, Outcome::Drained, 5)]),
+        ("failed with on_failure = continue: CONTINUE",
+            status_event("Failed"), with_command("Failed", 5), &continue_on_failure,
+            vec![complete(LifecycleResult::Continue, Outcome::DrainFailed, 5)]),
+        ("budget exceeded: cancel, then complete with on_failure",
+            tick(), with_command("InProgress", 3600 + EXECUTION_OVERRUN_SECONDS + 1), &cfg,
+            vec![Action::CancelCommand { command_id: "c-1".into(), instance_id: "i-1".into() },
+                 complete(LifecycleResult::Abandon, Outcome::BudgetExceeded, 3600 + EXECUTION_OVERRUN_SECONDS + 1)]),
+        ("just inside the budget: keep waiting",
+            tick(), with_command("InProgress", 3600 + EXECUTION_OVERRUN_SECONDS), &cfg,
+            vec![Action::Wait { reason: "the drain is in progress" }]),
+        ("agent unreachable: bounded wait",
+            lifecycle(), unreachable(100), &cfg, vec![Action::Wait { reason: "the SSM agent is not reachable yet" }]),
+        ("agent unreachable past the wait: complete with on_failure",
+            tick(), unreachable(300), &cfg, vec![complete(LifecycleResult::Abandon, Outcome::AgentUnreachable, 0)]),
+        ("instance not managed by SSM: bounded wait",
+            tick(), not_managed(10), &cfg, vec![Action::Wait { reason: "the SSM agent is not reachable yet" }]),
+        ("instance not managed by SSM past the wait: complete with on_failure",
+            lifecycle(), not_managed(301), &continue_on_failure,
+            vec![complete(LifecycleResult::Continue, Outcome::AgentUnreachable, 0)]),
+        ("instance already gone: done",
+            lifecycle(), Observed { membership: None, ..waiting() }, &cfg,
+            vec![Action::Done { reason: "the instance is no longer in an Auto Scaling group" }]),
+        ("instance proceeding to terminate (already completed): done",
+            status_event("Success"), in_state("Terminating:Proceed"), &cfg,
+            vec![Action::Done { reason: "the instance is not in Terminating:Wait" }]),
+        ("instance in service (lifecycle action abandoned or expired): done",
+            tick(), in_state("InService"), &cfg, vec![Action::Done { reason: "the instance is not in Terminating:Wait" }]),
+        ("instance in a group this resource does not manage: done",
+            lifecycle(), in_other_group, &cfg,
+            vec![Action::Done { reason: "the instance's group is not managed by this resource" }]),
+        ("reordering: the success notification overtakes ListCommands",
+            status_event("Success"), listing_lags.clone(), &cfg,
+            vec![complete(LifecycleResult::Continue, Outcome::Drained, 10)]),
+        ("reordering: the success notification overtakes a listing still saying InProgress",
+            status_event("Success"), with_command("InProgress", 40), &cfg,
+            vec![complete(LifecycleResult::Continue, Outcome::Drained, 40)]),
+        ("reordering: an InProgress notification while the listing lags never sends a second drain",
+            status_event("InProgress"), listing_lags, &cfg, vec![Action::Wait { reason: "the drain is in progress" }]),
+        ("stale InProgress notification after the listing shows Failed: the failure wins",
+            status_event("InProgress"), with_command("Failed", 40), &cfg,
+            vec![complete(LifecycleResult::Abandon, Outcome::DrainFailed, 40)]),
+    ];
+    for (name, trigger, observed, config, expected) in rows {
+        assert_eq!(decide(&trigger, &observed, config, NOW), expected, "{name}");
+    }
+}
+
+#[test]
+fn every_terminal_failure_completes_with_on_failure() {
+    let terminal_failures = [
+        "Failed",
+        "TimedOut",
+        "Cancelled",
+        "DeliveryTimedOut",
+        "ExecutionTimedOut",
+        "Undeliverable",
+        "Terminated",
+        "InvalidPlatform",
+        "AccessDenied",
+    ];
+    for on_failure in [LifecycleResult::Abandon, LifecycleResult::Continue] {
+        let cfg = HandlerConfig { on_failure, ..config() };
+        for status in terminal_failures {
+            assert!(is_terminal(status), "{status}");
+            for trigger in [status_event(status), tick(), lifecycle()] {
+                assert_eq!(
+                    decide(&trigger, &with_command(status, 77), &cfg, NOW),
+                    vec![complete(on_failure, Outcome::DrainFailed, 77)],
+                    "{status} via {trigger:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn triage_table() {
+    let cfg = config();
+    let notice = |hook: &str, metadata: Option<String>, group: &str| {
+        Event::Lifecycle(LifecycleNotice {
+            group: group.into(),
+            hook: hook.into(),
+            instance_id: "i-1".into(),
+            token: TOKEN.into(),
+            transition: crate::event::TERMINATING_TRANSITION.into(),
+            metadata,
+            time: Some("2026-11-25T21:00:00Z".into()),
+        })
+    };
+    let ours = Some(notification_metadata("ci"));
+    let status = |document: &str, ids: &[&str]| {
+        Event::CommandStatus(CommandStatusNotice {
+            scope: StatusScope::Command,
+            command_id: "c-1".into(),
+            document_name: document.into(),
+            instance_ids: ids.iter().map(|s| s.to_string()).collect(),
+            status: "Success".into(),
+        })
+    };
+    let skipped = |triage: Triage, needle: &str| match triage {
+        Triage::Skip { reason } => assert!(reason.contains(needle), "{reason:?} should mention {needle:?}"),
+        other => panic!("expected a skip mentioning {needle:?}, got {other:?}"),
+    };
+    skipped(triage(&Event::Foreign { reason: "garbage".into() }, &cfg), "garbage");
+    skipped(triage(&Event::TestNotification { group: "ci-a".into() }, &cfg), "test notification");
+    skipped(triage(&notice("other-drain", ours.clone(), "ci-a"), &cfg), "hook \"other-drain\" is not ours");
+    skipped(triage(&notice("ci-drain", Some(notification_metadata("other")), "ci-a"), &cfg), "metadata");
+    skipped(triage(&notice("ci-drain", None, "ci-a"), &cfg), "metadata");
+    skipped(triage(&notice("ci-drain", ours.clone(), "elsewhere"), &cfg), "not managed");
+    skipped(triage(&status("AWS-RunShellScript", &["i-1"]), &cfg), "not ours");
+    assert_eq!(triage(&Event::Tick, &cfg), Triage::Reconcile);
+    assert_eq!(
+        triage(&notice("ci-drain", ours, "ci-b"), &cfg),
+        Triage::Observe(vec![Trigger::Lifecycle {
+            group: "ci-b".into(),
+            instance_id: "i-1".into(),
+            token: TOKEN.into(),
+            time: Some("2026-11-25T21:00:00Z".into()),
+        }])
+    );
+    assert_eq!(
+        triage(&status("ci-drain", &["i-1", "i-2"]), &cfg),
+        Triage::Observe(vec![
+            Trigger::CommandStatus { instance_id: "i-1".into(), command_id: "c-1".into(), status: "Success".into() },
+            Trigger::CommandStatus { instance_id: "i-2".into(), command_id: "c-1".into(), status: "Success".into() },
+        ])
+    );
+}
+
+#[test]
+fn comment_is_the_token_key_within_100_chars() {
+    assert_eq!(drain_comment(TOKEN), format!("graceful-drain {TOKEN}"));
+    assert_eq!(drain_comment(&"x".repeat(300)).chars().count(), COMMENT_MAX_CHARS);
+}
+
+/// Time from the start of the lifecycle wait to the drain command's start (SNS delivery + one invocation).
+const NOTIFICATION_LATENCY_SECONDS: i64 = 15;
+
+/// Simulates reconcile ticks (every interval, any phase, one tick lost in each window) over a whole drain and
+/// checks the hook never runs out between heartbeats.
+#[test]
+fn heartbeat_schedule_keeps_the_hook_alive_for_the_whole_drain() {
+    // With the shortest heartbeat timeout the budget allows (two ticks) every tick is needed; longer ones survive a
+    // lost tick in every window.
+    for (heartbeat_timeout_seconds, losses) in
+        [(120, &[None][..]), (181, &[None, Some(0usize), Some(1)]), (600, &[None, Some(0), Some(1)])]
+    {
+        let cfg = HandlerConfig { heartbeat_timeout_seconds, ..heartbeat_config() };
+        let window = cfg.heartbeat_timeout_seconds;
+        let tick = RECONCILE_INTERVAL_SECONDS;
+        for phase in 0..tick {
+            for &lost in losses {
+                // The hook's timer started when the instance began waiting, seconds before the command.
+                let mut expires_at = window as i64 - NOTIFICATION_LATENCY_SECONDS;
+                let mut due_in_window = 0usize;
+                let mut elapsed = phase;
+                while elapsed < cfg.drain_timeout_seconds {
+                    assert!(
+                        (elapsed as i64) < expires_at,
+                        "hook expired at {expires_at}s (phase {phase}, window {window})"
+                    );
+                    if heartbeat_due(&cfg, elapsed) {
+                        let index = due_in_window;
+                        due_in_window += 1;
+                        if Some(index) != lost {
+                            expires_at = (elapsed + window) as i64;
+                        }
+                    } else {
+                        due_in_window = 0;
+                    }
+                    elapsed += tick;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_heartbeats_when_the_hook_outlasts_the_drain() {
+    let cfg = config();
+    assert!((0..10_000).all(|elapsed| !heartbeat_due(&cfg, elapsed)));
+}

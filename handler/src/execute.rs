@@ -1,0 +1,286 @@
+//! One invocation: parse the payload, triage each event, observe each instance, decide, and carry out the actions
+//! against AWS. Thin by design: every choice is made in `decide`; this file only performs and logs.
+
+use crate::aws_error::{HandlerError, failure, is_no_active_lifecycle_action};
+use crate::decide::{Action, Outcome, Triage, Trigger, decide, triage};
+use crate::emf::{self, Metric};
+use crate::event::{Event, parse};
+use crate::observe::{Aws, observe, token_of, waiting_instances};
+use aws_sdk_ssm::error::SdkError;
+use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationError;
+use aws_sdk_ssm::operation::send_command::SendCommandError;
+use aws_sdk_ssm::types::{CloudWatchOutputConfig, NotificationConfig, NotificationEvent, NotificationType};
+use drain_contract::HandlerConfig;
+use serde_json::{Value, json};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing::{Instrument, error, info, info_span, warn};
+
+/// `SendCommand.TimeoutSeconds` (delivery timeout) is at least 30 seconds.
+const MIN_DELIVERY_TIMEOUT_SECONDS: u64 = 30;
+/// `GetCommandInvocation` attempts after `SendCommand` while SSM still answers `InvocationDoesNotExist`.
+const INVOCATION_LOOKUP_ATTEMPTS: u32 = 5;
+const INVOCATION_LOOKUP_PAUSE: Duration = Duration::from_millis(300);
+
+/// Handles one Lambda payload within `bound`. Returns a summary of what was done (the function's response).
+pub async fn handle(
+    aws: &Aws,
+    config: &HandlerConfig,
+    payload: &Value,
+    bound: Duration,
+) -> Result<Value, HandlerError> {
+    match tokio::time::timeout(bound, handle_events(aws, config, payload)).await {
+        Ok(result) => result,
+        Err(_) => {
+            error!(
+                bound_ms = bound.as_millis() as u64,
+                "invocation ran out of time; the next delivery or tick resumes"
+            );
+            Err(HandlerError::OutOfTime(bound))
+        }
+    }
+}
+
+async fn handle_events(aws: &Aws, config: &HandlerConfig, payload: &Value) -> Result<Value, HandlerError> {
+    let mut summary = Vec::new();
+    let mut first_error = None;
+    for event in parse(payload) {
+        let triggers = match triage(&event, config) {
+            Triage::Skip { reason } => {
+                info!(event = kind(&event), reason = %reason, "skipped event");
+                summary.push(json!({ "event": kind(&event), "skipped": reason }));
+                continue;
+            }
+            Triage::Observe(triggers) => triggers,
+            Triage::Reconcile => match waiting_instances(aws, config).await {
+                Ok(triggers) => {
+                    info!(event = "tick", waiting = triggers.len(), "reconcile sweep");
+                    triggers
+                }
+                Err(error) => {
+                    error!(event = "tick", error = %error, "reconcile sweep could not list waiting instances");
+                    first_error.get_or_insert(error);
+                    continue;
+                }
+            },
+        };
+        for trigger in triggers {
+            match handle_instance(aws, config, &trigger).await {
+                Ok(done) => summary
+                    .push(json!({ "event": kind(&event), "instance_id": trigger.instance_id(), "actions": done })),
+                Err(error) => {
+                    summary.push(json!({ "event": kind(&event), "instance_id": trigger.instance_id(), "error": error.to_string() }));
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+    }
+    match first_error {
+        // Every step is idempotent, so letting Lambda retry the whole payload is safe.
+        Some(error) => Err(error),
+        None => Ok(json!({ "handled": summary })),
+    }
+}
+
+fn kind(event: &Event) -> &'static str {
+    match event {
+        Event::Lifecycle(_) => "lifecycle",
+        Event::TestNotification { .. } => "test_notification",
+        Event::CommandStatus(_) => "command_status",
+        Event::Tick => "tick",
+        Event::Foreign { .. } => "foreign",
+    }
+}
+
+/// Observe → decide → act for one instance, inside a span carrying group, hook, instance and token.
+async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Vec<String>, HandlerError> {
+    let (group, token) = match trigger {
+        Trigger::Lifecycle { group, token, .. } => (group.as_str(), token.as_str()),
+        Trigger::Tick { group, .. } => (group.as_str(), "unknown"),
+        Trigger::CommandStatus { .. } => ("unknown", "unknown"),
+    };
+    let span =
+        info_span!("instance", asg = group, hook = %config.hook_name, instance_id = trigger.instance_id(), token);
+    let work = async {
+        let observed = observe(aws, config, trigger).await?;
+        if let Some((group, _)) = &observed.membership {
+            tracing::Span::current().record("asg", group.as_str());
+        }
+        if let Some(token) = observed.command.as_ref().and_then(|c| token_of(&c.comment)) {
+            tracing::Span::current().record("token", token);
+        }
+        let actions = decide(trigger, &observed, config, epoch_seconds());
+        let mut done = Vec::new();
+        for action in actions {
+            done.push(act(aws, config, &action).await?);
+        }
+        Ok(done)
+    };
+    async {
+        let outcome = work.await;
+        if let Err(error) = &outcome {
+            error!(error = %error, "handling the instance failed; the next delivery or tick retries");
+        }
+        outcome
+    }
+    .instrument(span)
+    .await
+}
+
+/// Carries out one action; returns a short description for the summary.
+async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<String, HandlerError> {
+    match action {
+        Action::Wait { reason } => {
+            info!(reason, "waiting");
+            Ok(format!("wait: {reason}"))
+        }
+        Action::Done { reason } => {
+            info!(reason, "nothing left to do");
+            Ok(format!("done: {reason}"))
+        }
+        Action::SendDrain { instance_id, comment } => send_drain(aws, config, instance_id, comment).await,
+        Action::Heartbeat { group, instance_id } => {
+            let sent = aws
+                .autoscaling
+                .record_lifecycle_action_heartbeat()
+                .auto_scaling_group_name(group)
+                .lifecycle_hook_name(&config.hook_name)
+                .instance_id(instance_id)
+                .send()
+                .await
+                .map_err(|e| failure("recording lifecycle action heartbeat", instance_id, e));
+            match sent {
+                Ok(_) => {
+                    info!("heartbeat sent");
+                    emf::emit(&config.resource_name, Metric::Heartbeats, 1.0, &[], &[("instance_id", instance_id)]);
+                    Ok("heartbeat".into())
+                }
+                Err(error) if is_no_active_lifecycle_action(&error) => {
+                    info!("no active lifecycle action: already completed or expired");
+                    Ok("done: no active lifecycle action".into())
+                }
+                Err(error) => Err(error),
+            }
+        }
+        Action::CancelCommand { command_id, instance_id } => {
+            aws.ssm
+                .cancel_command()
+                .command_id(command_id)
+                .instance_ids(instance_id)
+                .send()
+                .await
+                .map_err(|e| failure("cancelling drain command", command_id, e))?;
+            warn!(command_id = %command_id, "drain budget exceeded: command cancelled");
+            Ok(format!("cancelled {command_id}"))
+        }
+        Action::Complete { group, instance_id, result, outcome, drain_seconds } => {
+            let completed = aws
+                .autoscaling
+                .complete_lifecycle_action()
+                .auto_scaling_group_name(group)
+                .lifecycle_hook_name(&config.hook_name)
+                .instance_id(instance_id)
+                .lifecycle_action_result(result.as_aws_str())
+                .send()
+                .await
+                .map_err(|e| failure("completing lifecycle action", instance_id, e));
+            match completed {
+                Ok(_) => {
+                    info!(
+                        result = result.as_aws_str(),
+                        outcome = outcome.as_str(),
+                        drain_seconds,
+                        "lifecycle action completed"
+                    );
+                    record_outcome(config, instance_id, group, *outcome, *drain_seconds);
+                    Ok(format!("complete {} ({})", result.as_aws_str(), outcome.as_str()))
+                }
+                Err(error) if is_no_active_lifecycle_action(&error) => {
+                    info!("no active lifecycle action: already completed or expired");
+                    Ok("done: no active lifecycle action".into())
+                }
+                Err(error) => Err(error),
+            }
+        }
+    }
+}
+
+fn record_outcome(config: &HandlerConfig, instance_id: &str, group: &str, outcome: Outcome, drain_seconds: u64) {
+    let context = [("instance_id", instance_id), ("asg", group)];
+    let resource = &config.resource_name;
+    emf::emit(resource, Metric::Outcome, 1.0, &[("drain_outcome", outcome.as_str())], &context);
+    if outcome == Outcome::AgentUnreachable {
+        emf::emit(resource, Metric::AgentUnreachable, 1.0, &[], &context);
+    } else {
+        emf::emit(resource, Metric::DrainSeconds, drain_seconds as f64, &[], &context);
+    }
+}
+
+async fn send_drain(
+    aws: &Aws,
+    config: &HandlerConfig,
+    instance_id: &str,
+    comment: &str,
+) -> Result<String, HandlerError> {
+    let notification = NotificationConfig::builder()
+        .notification_arn(&config.notification_topic_arn)
+        .notification_events(NotificationEvent::All)
+        .notification_type(NotificationType::Invocation)
+        .build();
+    let output_config = CloudWatchOutputConfig::builder()
+        .cloud_watch_output_enabled(config.command_log_group_name.is_some())
+        .set_cloud_watch_log_group_name(config.command_log_group_name.clone())
+        .build();
+    let delivery_timeout = config.agent_wait_seconds.max(MIN_DELIVERY_TIMEOUT_SECONDS);
+    let sent = aws
+        .ssm
+        .send_command()
+        .document_name(&config.document_name)
+        .instance_ids(instance_id)
+        .set_parameters(Some(config.document_parameters.clone().into_iter().collect()))
+        .comment(comment)
+        .timeout_seconds(delivery_timeout.min(i32::MAX as u64) as i32)
+        .notification_config(notification)
+        .service_role_arn(&config.notification_role_arn)
+        .cloud_watch_output_config(output_config)
+        .send()
+        .await;
+    let command_id = match sent {
+        Ok(output) => output.command().and_then(|c| c.command_id()).unwrap_or_default().to_string(),
+        Err(error) if error.as_service_error().is_some_and(SendCommandError::is_invalid_instance_id) => {
+            let error = failure("sending drain command", instance_id, error);
+            // Ambiguous by design of the API; the bounded agent wait on the next tick decides.
+            warn!(error = %error, "SSM cannot reach the instance yet");
+            emf::emit(&config.resource_name, Metric::AgentUnreachable, 1.0, &[], &[("instance_id", instance_id)]);
+            return Ok("send: instance not reachable by SSM yet".into());
+        }
+        Err(error) => return Err(failure("sending drain command", instance_id, error)),
+    };
+    info!(command_id = %command_id, comment, "drain command sent");
+    let status = invocation_status(aws, &command_id, instance_id).await?;
+    info!(command_id = %command_id, status = %status, "drain command invocation registered");
+    Ok(format!("sent {command_id} ({status})"))
+}
+
+/// The invocation's status right after `SendCommand`, retrying the short `InvocationDoesNotExist` window.
+async fn invocation_status(aws: &Aws, command_id: &str, instance_id: &str) -> Result<String, HandlerError> {
+    for attempt in 1..=INVOCATION_LOOKUP_ATTEMPTS {
+        let answer = aws.ssm.get_command_invocation().command_id(command_id).instance_id(instance_id).send().await;
+        let missing = |error: &SdkError<GetCommandInvocationError, _>| {
+            error.as_service_error().is_some_and(GetCommandInvocationError::is_invocation_does_not_exist)
+        };
+        match answer {
+            Ok(invocation) => return Ok(invocation.status().map(|s| s.as_str().to_string()).unwrap_or_default()),
+            Err(error) if missing(&error) && attempt < INVOCATION_LOOKUP_ATTEMPTS => {
+                tokio::time::sleep(INVOCATION_LOOKUP_PAUSE).await;
+            }
+            // Not registered yet after the retries: the status notification or the next tick will tell.
+            Err(error) if missing(&error) => return Ok("not registered yet".into()),
+            Err(error) => return Err(failure("getting drain command invocation", command_id, error)),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+fn epoch_seconds() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}

@@ -1,0 +1,10 @@
+//! graceful-handler: the drain Lambda. A pure decision core (`event`, `decide`) between thin AWS I/O (`observe`,
+//! `execute`) and a thin `main`.
+
+pub mod aws_error;
+pub mod decide;
+pub mod emf;
+pub mod event;
+pub mod execute;
+pub mod observe;
+pub mod telemetry;

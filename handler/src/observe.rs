@@ -1,0 +1,189 @@
+//! Reading the state the decision core needs from AWS: an instance's group and lifecycle state, its SSM agent, the
+//! drain command for it, and the managed groups' waiting instances. Read-only; every call bounded by the SDK config.
+
+use crate::aws_error::{HandlerError, failure};
+use crate::decide::{Agent, COMMENT_PREFIX, CommandSeen, Observed, TERMINATING_WAIT, Trigger, drain_comment};
+use aws_sdk_autoscaling::types::LifecycleState;
+use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey, InstanceInformationStringFilter, PingStatus};
+use aws_smithy_types::date_time::Format;
+use drain_contract::HandlerConfig;
+
+/// The AWS clients, built once per cold start.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    pub ssm: aws_sdk_ssm::Client,
+}
+
+/// Observes one instance. Calls that cannot change the decision are skipped (no agent lookup once a command exists).
+pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
+    let instance_id = trigger.instance_id();
+    let membership = membership(aws, instance_id).await?;
+    let mut observed = Observed { membership, agent: Agent::Online, command: None, waiting_since: None };
+    let Some((group, state)) = &observed.membership else { return Ok(observed) };
+    if state != TERMINATING_WAIT || !config.autoscaling_group_names.contains(group) {
+        return Ok(observed);
+    }
+    let group = group.clone();
+    observed.waiting_since = match trigger {
+        Trigger::Lifecycle { time: Some(time), .. } => parse_time(time),
+        _ => None,
+    };
+    observed.command = drain_command(aws, config, trigger).await?;
+    if observed.command.is_none() {
+        observed.agent = agent(aws, instance_id).await?;
+        if observed.agent != Agent::Online && observed.waiting_since.is_none() {
+            observed.waiting_since = wait_started(aws, &group, instance_id).await?;
+        }
+    }
+    Ok(observed)
+}
+
+/// The instance's Auto Scaling group and lifecycle state; `None` once it has left its group.
+async fn membership(aws: &Aws, instance_id: &str) -> Result<Option<(String, String)>, HandlerError> {
+    let output = aws
+        .autoscaling
+        .describe_auto_scaling_instances()
+        .instance_ids(instance_id)
+        .send()
+        .await
+        .map_err(|e| failure("describing Auto Scaling instance", instance_id, e))?;
+    Ok(output.auto_scaling_instances().first().and_then(|details| {
+        Some((details.auto_scaling_group_name()?.to_string(), details.lifecycle_state()?.to_string()))
+    }))
+}
+
+/// The drain command of this lifecycle action: the one keyed on the trigger's token if there is one, else the newest
+/// command of our document for the instance.
+async fn drain_command(
+    aws: &Aws,
+    config: &HandlerConfig,
+    trigger: &Trigger,
+) -> Result<Option<CommandSeen>, HandlerError> {
+    let instance_id = trigger.instance_id();
+    let filter = CommandFilter::builder()
+        .key(CommandFilterKey::DocumentName)
+        .value(&config.document_name)
+        .build()
+        .expect("key and value are set");
+    let output = aws
+        .ssm
+        .list_commands()
+        .instance_id(instance_id)
+        .filters(filter)
+        .send()
+        .await
+        .map_err(|e| failure("listing drain commands", instance_id, e))?;
+    let mut commands: Vec<CommandSeen> = output
+        .commands()
+        .iter()
+        .filter_map(|command| {
+            Some(CommandSeen {
+                command_id: command.command_id()?.to_string(),
+                comment: command.comment().unwrap_or_default().to_string(),
+                status: command.status()?.as_str().to_string(),
+                requested_at: command.requested_date_time().map(|t| t.secs().max(0) as u64).unwrap_or(0),
+            })
+        })
+        .collect();
+    commands.sort_by_key(|command| std::cmp::Reverse(command.requested_at));
+    if let Trigger::Lifecycle { token, .. } = trigger {
+        let key = drain_comment(token);
+        if let Some(position) = commands.iter().position(|command| command.comment == key) {
+            return Ok(Some(commands.swap_remove(position)));
+        }
+    }
+    Ok(commands.into_iter().next())
+}
+
+/// The lifecycle token a command was keyed on, when it carries one.
+pub fn token_of(comment: &str) -> Option<&str> {
+    comment.strip_prefix(COMMENT_PREFIX)
+}
+
+async fn agent(aws: &Aws, instance_id: &str) -> Result<Agent, HandlerError> {
+    let filter = InstanceInformationStringFilter::builder()
+        .key("InstanceIds")
+        .values(instance_id)
+        .build()
+        .expect("key and values are set");
+    let output = aws
+        .ssm
+        .describe_instance_information()
+        .filters(filter)
+        .send()
+        .await
+        .map_err(|e| failure("describing SSM instance information", instance_id, e))?;
+    Ok(match output.instance_information_list().first().and_then(|info| info.ping_status()) {
+        None => Agent::NotManaged,
+        Some(PingStatus::Online) => Agent::Online,
+        Some(other) => Agent::Unreachable(other.as_str().to_string()),
+    })
+}
+
+/// When the instance's termination activity began: the start of the lifecycle wait, for the bounded agent wait.
+async fn wait_started(aws: &Aws, group: &str, instance_id: &str) -> Result<Option<u64>, HandlerError> {
+    let output = aws
+        .autoscaling
+        .describe_scaling_activities()
+        .auto_scaling_group_name(group)
+        .max_records(100)
+        .send()
+        .await
+        .map_err(|e| failure("describing scaling activities", group, e))?;
+    Ok(output
+        .activities()
+        .iter()
+        .filter(|activity| activity.description().is_some_and(|d| d.contains(instance_id)))
+        .filter_map(|activity| activity.start_time())
+        .map(|time| time.secs().max(0) as u64)
+        .max())
+}
+
+/// Every instance of the managed groups parked in `Terminating:Wait`, as reconcile triggers.
+pub async fn waiting_instances(aws: &Aws, config: &HandlerConfig) -> Result<Vec<Trigger>, HandlerError> {
+    let mut triggers = Vec::new();
+    let mut pages = aws
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .set_auto_scaling_group_names(Some(config.autoscaling_group_names.clone()))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| failure("describing Auto Scaling groups", &config.resource_name, e))?;
+        for group in page.auto_scaling_groups() {
+            let group_name = group.auto_scaling_group_name().unwrap_or_default();
+            for instance in group.instances() {
+                if instance.lifecycle_state() == Some(&LifecycleState::TerminatingWait)
+                    && let Some(instance_id) = instance.instance_id()
+                {
+                    triggers.push(Trigger::Tick { group: group_name.into(), instance_id: instance_id.into() });
+                }
+            }
+        }
+    }
+    Ok(triggers)
+}
+
+/// Epoch seconds of an RFC 3339 timestamp (the lifecycle notification's `Time`).
+pub fn parse_time(text: &str) -> Option<u64> {
+    aws_smithy_types::DateTime::from_str(text, Format::DateTime).ok().map(|t| t.secs().max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_notification_time_formats() {
+        assert_eq!(parse_time("2026-11-25T21:00:00Z"), Some(1_795_640_400));
+        assert_eq!(parse_time("2026-11-25T21:00:00.123Z"), Some(1_795_640_400));
+        assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn token_is_read_back_from_the_comment() {
+        assert_eq!(token_of(&drain_comment("abc-123")), Some("abc-123"));
+        assert_eq!(token_of("graceful-drain-instance i-1"), None);
+    }
+}

@@ -1,0 +1,119 @@
+//! Auto Scaling: one TERMINATING lifecycle hook per managed group.
+
+use super::none_if_not_found;
+use crate::clients::Clients;
+use crate::desired::function_settings as settings;
+use crate::error::{AwsError, Step, StepError};
+use crate::observed::ObservedHook;
+use crate::retry;
+
+/// A group or hook that does not exist. AWS answers `ValidationError` with `Group x not found` (missing group) or
+/// `No Lifecycle Hook found` / `Lifecycle Hook not found` wording (missing hook).
+fn group_or_hook_not_found(error: &AwsError) -> bool {
+    error.code_is("ValidationError")
+        && (error.message_contains("not found")
+            || error.message_contains("No Lifecycle Hook")
+            || error.message_contains("does not exist"))
+}
+
+fn hook_id(group: &str, hook: &str) -> String {
+    format!("{group}/{hook}")
+}
+
+pub async fn find_hook_by_group(clients: &Clients, group: &str, hook: &str) -> Result<Option<ObservedHook>, StepError> {
+    let id = hook_id(group, hook);
+    let described = clients
+        .autoscaling
+        .describe_lifecycle_hooks()
+        .auto_scaling_group_name(group)
+        .lifecycle_hook_names(hook)
+        .send()
+        .await;
+    let Some(described) =
+        none_if_not_found(described.map_err(StepError::aws(Step::ReadingLifecycleHook, &id)), group_or_hook_not_found)?
+    else {
+        return Ok(None);
+    };
+    Ok(described
+        .lifecycle_hooks
+        .unwrap_or_default()
+        .into_iter()
+        .find(|h| h.lifecycle_hook_name.as_deref() == Some(hook))
+        .map(|h| ObservedHook {
+            group: group.to_owned(),
+            name: hook.to_owned(),
+            transition: h.lifecycle_transition,
+            heartbeat_timeout_seconds: h.heartbeat_timeout,
+            default_result: h.default_result,
+            notification_target_arn: h.notification_target_arn,
+            role_arn: h.role_arn,
+            notification_metadata: h.notification_metadata,
+        }))
+}
+
+/// The hook every managed group should carry; `ensure_hook` puts it when the observed one differs in any field.
+pub fn desired_hook(
+    group: &str,
+    hook: &str,
+    topic_arn: &str,
+    role_arn: &str,
+    metadata: &str,
+    heartbeat_timeout_seconds: i32,
+    default_result: &str,
+) -> ObservedHook {
+    ObservedHook {
+        group: group.to_owned(),
+        name: hook.to_owned(),
+        transition: Some(settings::LIFECYCLE_TRANSITION.to_owned()),
+        heartbeat_timeout_seconds: Some(heartbeat_timeout_seconds),
+        default_result: Some(default_result.to_owned()),
+        notification_target_arn: Some(topic_arn.to_owned()),
+        role_arn: Some(role_arn.to_owned()),
+        notification_metadata: Some(metadata.to_owned()),
+    }
+}
+
+pub async fn ensure_hook(
+    clients: &Clients,
+    desired: &ObservedHook,
+    observed: Option<&ObservedHook>,
+) -> Result<ObservedHook, StepError> {
+    if observed == Some(desired) {
+        return Ok(desired.clone());
+    }
+    let id = hook_id(&desired.group, &desired.name);
+    retry::retry_classified(retry::hook_cannot_publish_test_message, || async {
+        clients
+            .autoscaling
+            .put_lifecycle_hook()
+            .auto_scaling_group_name(&desired.group)
+            .lifecycle_hook_name(&desired.name)
+            .set_lifecycle_transition(desired.transition.clone())
+            .set_notification_target_arn(desired.notification_target_arn.clone())
+            .set_role_arn(desired.role_arn.clone())
+            .set_notification_metadata(desired.notification_metadata.clone())
+            .set_heartbeat_timeout(desired.heartbeat_timeout_seconds)
+            .set_default_result(desired.default_result.clone())
+            .send()
+            .await
+            .map_err(StepError::aws(Step::PuttingLifecycleHook, &id))
+    })
+    .await?;
+    Ok(desired.clone())
+}
+
+/// Deletes the hook; a missing hook or a missing group is success.
+pub async fn delete_hook(clients: &Clients, group: &str, hook: &str) -> Result<(), StepError> {
+    let id = hook_id(group, hook);
+    let result = clients
+        .autoscaling
+        .delete_lifecycle_hook()
+        .auto_scaling_group_name(group)
+        .lifecycle_hook_name(hook)
+        .send()
+        .await;
+    super::ok_if_gone(
+        result.map(|_| ()).map_err(StepError::aws(Step::DeletingLifecycleHook, &id)),
+        group_or_hook_not_found,
+    )
+}

@@ -1,0 +1,101 @@
+//! Clients: one AWS SDK client per service this crate calls, built once from an `SdkConfig`, plus the account and
+//! region every ARN is built from.
+
+use aws_config::SdkConfig;
+use aws_config::retry::{RetryConfig, RetryMode};
+use tokio::sync::OnceCell;
+
+use crate::error::{Step, StepError};
+
+/// The SDK clients, each with the SDK's adaptive retry mode (client-side rate limiting on throttling).
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub iam: aws_sdk_iam::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub events: aws_sdk_eventbridge::Client,
+    pub sts: aws_sdk_sts::Client,
+    region: String,
+    account_id: std::sync::Arc<OnceCell<String>>,
+}
+
+/// Where the resource lives: what every ARN is built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub partition: String,
+    pub region: String,
+    pub account_id: String,
+}
+
+impl Clients {
+    /// Builds every client from `config`. The region comes from `config` (`us-east-1` when it has none). The retry
+    /// settings of `config` (e.g. max attempts) are kept, in adaptive mode.
+    pub fn new(config: &SdkConfig) -> Self {
+        let retry =
+            config.retry_config().cloned().unwrap_or_else(RetryConfig::adaptive).with_retry_mode(RetryMode::Adaptive);
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf($sdk::config::Builder::from(config).retry_config(retry.clone()).build())
+            };
+        }
+        Clients {
+            iam: client!(aws_sdk_iam),
+            sns: client!(aws_sdk_sns),
+            lambda: client!(aws_sdk_lambda),
+            ssm: client!(aws_sdk_ssm),
+            autoscaling: client!(aws_sdk_autoscaling),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            events: client!(aws_sdk_eventbridge),
+            sts: client!(aws_sdk_sts),
+            region: config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".to_owned()),
+            account_id: Default::default(),
+        }
+    }
+
+    /// Region, partition and account id (the latter from STS `GetCallerIdentity`, asked once per `Clients`).
+    pub async fn location(&self) -> Result<Location, StepError> {
+        let account_id = self
+            .account_id
+            .get_or_try_init(|| async {
+                let identity =
+                    self.sts.get_caller_identity().send().await.map_err(StepError::aws(Step::ReadingAccount, "sts"))?;
+                identity.account.ok_or_else(|| {
+                    StepError::new(
+                        Step::ReadingAccount,
+                        "sts",
+                        crate::error::Cause::Unexpected("GetCallerIdentity returned no Account".into()),
+                    )
+                })
+            })
+            .await?
+            .clone();
+        Ok(Location { partition: partition_of(&self.region).to_owned(), region: self.region.clone(), account_id })
+    }
+}
+
+/// The ARN partition of a region.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_follow_the_region_prefix() {
+        assert_eq!(partition_of("us-east-1"), "aws");
+        assert_eq!(partition_of("eu-west-3"), "aws");
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+    }
+}

@@ -1,0 +1,76 @@
+//! Values derived from a DesiredResource and the account it lives in: ARNs, the handler's configuration.
+
+use drain_contract::HandlerConfig;
+use drain_contract::names::{DerivedNames, notification_metadata};
+
+use crate::clients::Location;
+use crate::desired::DesiredResource;
+
+/// Every ARN this resource's pieces will have (known before they exist, so policies can name them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DerivedArns {
+    pub topic: String,
+    pub publisher_role: String,
+    pub handler_role: String,
+    pub document: String,
+    pub log_group: String,
+    pub function: String,
+}
+
+impl DerivedArns {
+    pub fn new(location: &Location, names: &DerivedNames, iam_path: &str) -> Self {
+        let Location { partition, region, account_id } = location;
+        let regional =
+            |service: &str, resource: &str| format!("arn:{partition}:{service}:{region}:{account_id}:{resource}");
+        let role = |name: &str| format!("arn:{partition}:iam::{account_id}:role{iam_path}{name}");
+        DerivedArns {
+            topic: regional("sns", &names.topic),
+            publisher_role: role(&names.publisher_role),
+            handler_role: role(&names.handler_role),
+            document: regional("ssm", &format!("document/{}", names.document)),
+            log_group: regional("logs", &format!("log-group:{}", names.log_group)),
+            function: regional("lambda", &format!("function:{}", names.function)),
+        }
+    }
+}
+
+/// The Lambda's `GRACEFUL_CONFIG`, from the desired resource and the ARNs of the topic and publisher role.
+pub fn handler_config(desired: &DesiredResource, topic_arn: &str, publisher_role_arn: &str) -> HandlerConfig {
+    let names = DerivedNames::new(&desired.name);
+    HandlerConfig {
+        resource_name: desired.name.clone(),
+        hook_name: names.hook,
+        notification_metadata: notification_metadata(&desired.name),
+        autoscaling_group_names: desired.autoscaling_group_names.iter().cloned().collect(),
+        document_name: names.document,
+        document_parameters: drain_contract::document::default_parameters(&desired.budget),
+        notification_topic_arn: topic_arn.to_owned(),
+        notification_role_arn: publisher_role_arn.to_owned(),
+        command_log_group_name: None,
+        drain_timeout_seconds: desired.budget.drain_timeout_seconds,
+        heartbeat_timeout_seconds: desired.budget.heartbeat_timeout_seconds,
+        on_failure: desired.on_failure,
+        drain_command: match &desired.preset {
+            drain_contract::document::DrainPreset::Nomad => None,
+            drain_contract::document::DrainPreset::Command(script) => Some(script.clone()),
+        },
+        agent_wait_seconds: desired.budget.agent_wait_seconds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_carry_the_iam_path() {
+        let location =
+            Location { partition: "aws".into(), region: "eu-west-1".into(), account_id: "111122223333".into() };
+        let arns = DerivedArns::new(&location, &DerivedNames::new("ci"), "/platform/");
+        assert_eq!(arns.publisher_role, "arn:aws:iam::111122223333:role/platform/ci-publisher");
+        assert_eq!(arns.topic, "arn:aws:sns:eu-west-1:111122223333:ci-lifecycle");
+        assert_eq!(arns.function, "arn:aws:lambda:eu-west-1:111122223333:function:ci-drain-handler");
+        let root = DerivedArns::new(&location, &DerivedNames::new("ci"), "/");
+        assert_eq!(root.handler_role, "arn:aws:iam::111122223333:role/ci-handler");
+    }
+}

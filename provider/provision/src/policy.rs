@@ -1,0 +1,181 @@
+//! The IAM and SNS policy documents, as pure functions of the resource's names and location.
+
+use serde_json::{Value, json};
+
+use crate::clients::Location;
+
+/// ARNs and names every policy is scoped to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyScope<'a> {
+    pub location: &'a Location,
+    pub topic_arn: &'a str,
+    pub publisher_role_arn: &'a str,
+    pub document_name: &'a str,
+    pub log_group_name: &'a str,
+    pub autoscaling_group_names: Vec<&'a str>,
+}
+
+impl PolicyScope<'_> {
+    fn arn(&self, service: &str, resource: &str) -> String {
+        let Location { partition, region, account_id } = self.location;
+        format!("arn:{partition}:{service}:{region}:{account_id}:{resource}")
+    }
+
+    pub fn document_arn(&self) -> String {
+        self.arn("ssm", &format!("document/{}", self.document_name))
+    }
+
+    pub fn log_group_arn(&self) -> String {
+        self.arn("logs", &format!("log-group:{}", self.log_group_name))
+    }
+
+    /// Group ARNs carry a UUID the provider does not know ahead of time; the name part pins the group.
+    pub fn autoscaling_group_arns(&self) -> Vec<String> {
+        self.autoscaling_group_names
+            .iter()
+            .map(|name| self.arn("autoscaling", &format!("autoScalingGroup:*:autoScalingGroupName/{name}")))
+            .collect()
+    }
+
+    pub fn instances_arn(&self) -> String {
+        self.arn("ec2", "instance/*")
+    }
+}
+
+fn trust_policy(services: &[&str]) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": services },
+            "Action": "sts:AssumeRole"
+        }]
+    })
+}
+
+/// Trust of the publisher role: Auto Scaling (hook notifications) and SSM (command status notifications) only.
+pub fn publisher_trust_policy() -> Value {
+    trust_policy(&["autoscaling.amazonaws.com", "ssm.amazonaws.com"])
+}
+
+/// Trust of the handler role: Lambda only.
+pub fn handler_trust_policy() -> Value {
+    trust_policy(&["lambda.amazonaws.com"])
+}
+
+/// The publisher role may publish to this resource's topic and nothing else.
+pub fn publisher_policy(topic_arn: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "PublishToLifecycleTopic",
+            "Effect": "Allow",
+            "Action": ["sns:Publish"],
+            "Resource": [topic_arn]
+        }]
+    })
+}
+
+/// The topic policy: only the publisher role may publish. The Allow names the account root with a condition on
+/// the role's ARN (rather than the role as principal) so the topic can be created before the role exists; the Deny
+/// keeps other principals of the account from publishing even when their own IAM policies would allow it.
+pub fn topic_policy(location: &Location, topic_arn: &str, publisher_role_arn: &str) -> Value {
+    let account_root = format!("arn:{}:iam::{}:root", location.partition, location.account_id);
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublisherRolePublishes",
+                "Effect": "Allow",
+                "Principal": { "AWS": account_root },
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": { "ArnEquals": { "aws:PrincipalArn": publisher_role_arn } }
+            },
+            {
+                "Sid": "NoOtherPublisher",
+                "Effect": "Deny",
+                "Principal": { "AWS": "*" },
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": { "ArnNotEquals": { "aws:PrincipalArn": publisher_role_arn } }
+            }
+        ]
+    })
+}
+
+/// The handler role's inline policy: least privilege, resource-scoped wherever the action allows it.
+pub fn handler_policy(scope: &PolicyScope<'_>) -> Value {
+    let log_group_arn = scope.log_group_arn();
+    let group_names: Vec<&str> = scope.autoscaling_group_names.clone();
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [log_group_arn.clone(), format!("{log_group_arn}:log-stream:*")]
+            },
+            {
+                "Sid": "CompleteManagedLifecycleActions",
+                "Effect": "Allow",
+                "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
+                "Resource": scope.autoscaling_group_arns()
+            },
+            {
+                "Sid": "RunDrainDocument",
+                "Effect": "Allow",
+                "Action": ["ssm:SendCommand"],
+                "Resource": [scope.document_arn()]
+            },
+            {
+                "Sid": "RunOnManagedInstances",
+                "Effect": "Allow",
+                "Action": ["ssm:SendCommand"],
+                "Resource": [scope.instances_arn()],
+                "Condition": { "StringEquals": { "aws:ResourceTag/aws:autoscaling:groupName": group_names } }
+            },
+            {
+                "Sid": "PassPublisherRoleForCommandNotifications",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": [scope.publisher_role_arn],
+                "Condition": { "StringEquals": { "iam:PassedToService": "ssm.amazonaws.com" } }
+            },
+            // These actions support no resource-level permissions (the Service Authorization Reference lists no
+            // resource type for them), so "*" is the only Resource IAM accepts.
+            {
+                "Sid": "ObserveWithoutResourceScoping",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLifecycleHooks",
+                    "ssm:CancelCommand",
+                    "ssm:DescribeInstanceInformation",
+                    "ssm:GetCommandInvocation",
+                    "ssm:ListCommandInvocations",
+                    "ssm:ListCommands"
+                ],
+                "Resource": "*"
+            }
+        ]
+    })
+}
+
+/// Actions listed in the handler policy's unscoped statement: the only ones allowed `"Resource": "*"`.
+pub const UNSCOPABLE_ACTIONS: &[&str] = &[
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLifecycleHooks",
+    "ssm:CancelCommand",
+    "ssm:DescribeInstanceInformation",
+    "ssm:GetCommandInvocation",
+    "ssm:ListCommandInvocations",
+    "ssm:ListCommands",
+];
+
+#[cfg(test)]
+#[path = "policy_tests.rs"]
+mod tests;

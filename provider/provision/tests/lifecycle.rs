@@ -1,0 +1,371 @@
+//! converge / read / delete against the emulated AWS: create, no-op, update in place, drift, partial failure.
+
+mod support;
+
+use std::time::Instant;
+
+use acceptance::emulator::Fault;
+use drain_contract::budget;
+use drain_contract::names::{DerivedNames, notification_metadata};
+use graceful_provision::{
+    Architecture, Step, converge, converge_with_groups, delete, lambda_code_sha256, read, read_with_groups,
+};
+use support::{create_groups, desired, groups, handler_zip, inventory, start};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["create-a", "create-b"]).await;
+    let want = desired("create", &["create-a", "create-b"], 3600);
+    let names = DerivedNames::new("create");
+
+    let started = Instant::now();
+    let created = converge(&aws.clients, &want, None).await.unwrap_or_else(|e| panic!("{e}"));
+    let create_time = started.elapsed();
+    let create_calls = aws.operations.take().len();
+
+    let topic = created.topic.as_ref().expect("topic");
+    assert_eq!(topic.arn, "arn:aws:sns:us-east-1:123456789012:create-lifecycle");
+    let topic_policy = topic.policy.as_ref().expect("topic policy").to_string();
+    assert!(topic_policy.contains("arn:aws:iam::123456789012:role/create-publisher"), "{topic_policy}");
+    assert_eq!(topic.tags["team"], "ci");
+
+    let publisher = created.publisher_role.as_ref().expect("publisher role");
+    assert_eq!(publisher.trust_policy["Statement"][0]["Principal"]["Service"][0], "autoscaling.amazonaws.com");
+    assert!(publisher.inline_policies.values().any(|p| p.to_string().contains(&topic.arn)));
+    let handler_role = created.handler_role.as_ref().expect("handler role");
+    let handler_policy = handler_role.inline_policies.values().next().expect("inline policy").to_string();
+    assert!(handler_policy.contains("autoScalingGroupName/create-a"), "{handler_policy}");
+    assert!(handler_policy.contains("autoScalingGroupName/create-b"), "{handler_policy}");
+
+    let document = created.document.as_ref().expect("document");
+    assert_eq!(document.content["schemaVersion"], "2.2");
+    assert_eq!(document.default_version, "1");
+
+    assert_eq!(created.log_group.as_ref().expect("log group").retention_days, Some(14));
+
+    let function = created.function.as_ref().expect("function");
+    assert_eq!(function.runtime.as_deref(), Some("provided.al2023"));
+    assert_eq!(function.handler.as_deref(), Some("bootstrap"));
+    assert_eq!(function.architecture, Some(Architecture::X86_64));
+    assert_eq!(function.code_sha256, want.handler_code_sha256);
+    assert_eq!(function.role_arn, handler_role.arn);
+    assert_eq!(function.timeout_seconds, Some(120));
+    assert_eq!(function.memory_mb, Some(128));
+    assert_eq!(function.state.as_deref(), Some("Active"));
+    assert_eq!(function.log_format.as_deref(), Some("JSON"), "Lambda LoggingConfig must be read back");
+    assert_eq!(function.log_group.as_deref(), Some(names.log_group.as_str()));
+    let config = function.config.as_ref().expect("GRACEFUL_CONFIG");
+    assert_eq!(config["notification_topic_arn"], topic.arn.as_str());
+    assert_eq!(config["notification_role_arn"], publisher.arn.as_str());
+    assert_eq!(config["autoscaling_group_names"], serde_json::json!(["create-a", "create-b"]));
+    assert_eq!(config["heartbeat_timeout_seconds"], want.budget.heartbeat_timeout_seconds);
+
+    assert_eq!(created.subscription.as_ref().expect("subscription").endpoint, function.arn);
+    assert_eq!(
+        created.sns_permission.as_ref().expect("sns permission").source_arn.as_deref(),
+        Some(topic.arn.as_str())
+    );
+    let rule = created.rule.as_ref().expect("rule");
+    assert_eq!(rule.schedule_expression.as_deref(), Some("rate(1 minute)"));
+    assert_eq!(rule.target_arn.as_deref(), Some(function.arn.as_str()));
+    let schedule_permission = created.schedule_permission.as_ref().expect("schedule permission");
+    assert_eq!(schedule_permission.principal, "events.amazonaws.com");
+    assert_eq!(schedule_permission.source_arn.as_deref(), Some(rule.arn.as_str()));
+
+    assert_eq!(created.hooked_groups(), groups(&["create-a", "create-b"]));
+    for hook in created.hooks.values() {
+        assert_eq!(hook.name, names.hook);
+        assert_eq!(hook.transition.as_deref(), Some("autoscaling:EC2_INSTANCE_TERMINATING"));
+        assert_eq!(hook.notification_target_arn.as_deref(), Some(topic.arn.as_str()));
+        assert_eq!(hook.role_arn.as_deref(), Some(publisher.arn.as_str()));
+        assert_eq!(hook.notification_metadata.as_deref(), Some(notification_metadata("create").as_str()));
+        assert_eq!(hook.heartbeat_timeout_seconds, Some(want.budget.heartbeat_timeout_seconds as i32));
+        assert_eq!(hook.default_result.as_deref(), Some("CONTINUE"));
+    }
+
+    // Read by name (an import) finds every piece, hooks included, exactly as converge returned them.
+    let imported = read(&aws.clients, "create").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(imported, created);
+    aws.operations.take();
+
+    let started = Instant::now();
+    let again = converge(&aws.clients, &want, Some(&created)).await.unwrap_or_else(|e| panic!("{e}"));
+    let noop_time = started.elapsed();
+    let writes = aws.operations.take_writes();
+    assert_eq!(writes, Vec::<String>::new(), "a converge with nothing to change sent write calls");
+    assert_eq!(again, created);
+
+    let started = Instant::now();
+    delete(&aws.clients, "create", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    let delete_time = started.elapsed();
+    let delete_calls = aws.operations.take().len();
+    let left = inventory::resources_named(&aws.clients, "create", &want.autoscaling_group_names).await;
+    assert_eq!(left, Vec::<String>::new(), "delete left resources behind");
+    assert!(read(&aws.clients, "create").await.unwrap().is_absent());
+    eprintln!(
+        "emulator round trips: create {create_time:?} ({create_calls} calls), no-op converge {noop_time:?}, \
+         delete {delete_time:?} ({delete_calls} calls)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_groups_budget_and_code_updates_in_place() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["upd-a", "upd-b", "upd-c"]).await;
+    let first = desired("upd", &["upd-a", "upd-b"], 3600);
+    let created = converge(&aws.clients, &first, None).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let mut second = desired("upd", &["upd-b", "upd-c"], 2 * 3600);
+    let zip = handler_zip("v2");
+    second.handler_zip = zip;
+    second.handler_code_sha256 = lambda_code_sha256(zip);
+    second.tags.insert("owner".into(), "platform".into());
+    // The caller recorded only the group names (as Terraform state does).
+    let updated = converge_with_groups(&aws.clients, &second, &groups(&["upd-a", "upd-b"]))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    assert_eq!(updated.hooked_groups(), groups(&["upd-b", "upd-c"]));
+    let heartbeat = budget::derive(2 * 3600, None).unwrap().heartbeat_timeout_seconds as i32;
+    assert!(updated.hooks.values().all(|h| h.heartbeat_timeout_seconds == Some(heartbeat)));
+    let names = DerivedNames::new("upd");
+    let left_on_a = graceful_provision::aws::autoscaling::find_hook_by_group(&aws.clients, "upd-a", &names.hook).await;
+    assert_eq!(left_on_a.unwrap(), None, "the hook on a group no longer managed must be deleted");
+
+    let policy = updated.handler_role.as_ref().unwrap().inline_policies.values().next().unwrap().to_string();
+    assert!(!policy.contains("autoScalingGroupName/upd-a"), "{policy}");
+    assert!(policy.contains("autoScalingGroupName/upd-c"), "{policy}");
+
+    let (before, after) = (created.document.as_ref().unwrap(), updated.document.as_ref().unwrap());
+    assert_ne!(before.content, after.content);
+    assert_eq!(after.default_version, "2", "a changed document is a new version made default");
+
+    let (before, after) = (created.function.as_ref().unwrap(), updated.function.as_ref().unwrap());
+    assert_eq!(before.arn, after.arn, "updated in place");
+    assert_eq!(after.code_sha256, second.handler_code_sha256);
+    assert_eq!(after.config.as_ref().unwrap()["drain_timeout_seconds"], 7200);
+    assert_eq!(after.config.as_ref().unwrap()["autoscaling_group_names"], serde_json::json!(["upd-b", "upd-c"]));
+    assert_eq!(after.tags["owner"], "platform");
+    assert_eq!(updated.topic.as_ref().unwrap().tags["owner"], "platform");
+
+    let refreshed = read_with_groups(&aws.clients, "upd", &groups(&["upd-a"])).await.unwrap();
+    assert_eq!(refreshed, updated);
+
+    delete(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"])).await.unwrap_or_else(|e| panic!("{e}"));
+    let left = inventory::resources_named(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"])).await;
+    assert_eq!(left, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pieces_deleted_out_of_band_are_seen_and_recreated() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["drift-a"]).await;
+    let want = desired("drift", &["drift-a"], 3600);
+    let created = converge(&aws.clients, &want, None).await.unwrap_or_else(|e| panic!("{e}"));
+    let names = DerivedNames::new("drift");
+
+    aws.clients.lambda.delete_function().function_name(&names.function).send().await.unwrap();
+    aws.clients.sns.delete_topic().topic_arn(&created.topic.as_ref().unwrap().arn).send().await.unwrap();
+    aws.clients.logs.put_retention_policy().log_group_name(&names.log_group).retention_in_days(1).send().await.unwrap();
+
+    let drifted = read_with_groups(&aws.clients, "drift", &want.autoscaling_group_names).await.unwrap();
+    assert_eq!(drifted.topic, None);
+    assert_eq!(drifted.function, None);
+    assert_eq!(drifted.subscription, None);
+    assert_eq!(drifted.log_group.as_ref().unwrap().retention_days, Some(1));
+    assert!(drifted.publisher_role.is_some() && drifted.document.is_some());
+
+    let repaired = converge(&aws.clients, &want, Some(&drifted)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(repaired.topic.is_some() && repaired.function.is_some() && repaired.subscription.is_some());
+    assert_eq!(repaired.log_group.as_ref().unwrap().retention_days, Some(14));
+    assert_eq!(repaired.hooked_groups(), groups(&["drift-a"]));
+    let again = read(&aws.clients, "drift").await.unwrap();
+    assert_eq!(again, repaired);
+
+    delete(&aws.clients, "drift", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        inventory::resources_named(&aws.clients, "drift", &want.autoscaling_group_names).await,
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_step_is_named_keeps_what_exists_and_delete_leaves_nothing() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["fault-a"]).await;
+    let want = desired("fault", &["fault-a"], 3600);
+    aws.emulator
+        .set_fault(&Fault {
+            service: Some("lambda".into()),
+            action: Some("CreateFunction".into()),
+            count: 1,
+            code: "ServiceException".into(),
+            message: "injected failure".into(),
+            status: 400,
+        })
+        .unwrap();
+
+    let error = converge(&aws.clients, &want, None).await.expect_err("CreateFunction was made to fail");
+    assert_eq!(error.step(), Step::CreatingFunction);
+    let message = error.to_string();
+    assert!(message.starts_with("creating Lambda function (fault-drain-handler): "), "{message}");
+    assert!(message.contains("injected failure"), "{message}");
+    let partial = &error.observed_so_far;
+    assert!(partial.topic.is_some() && partial.publisher_role.is_some() && partial.handler_role.is_some());
+    assert!(partial.document.is_some() && partial.log_group.is_some());
+    assert_eq!(partial.function, None);
+    assert!(partial.hooks.is_empty());
+    assert_eq!(read(&aws.clients, "fault").await.unwrap(), **partial);
+
+    // The fault is spent: converging from the partial state finishes the job.
+    let converged = converge(&aws.clients, &want, Some(partial)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(converged.function.is_some() && converged.hooks.contains_key("fault-a"));
+
+    delete(&aws.clients, "fault", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        inventory::resources_named(&aws.clients, "fault", &want.autoscaling_group_names).await,
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_hook_then_delete_leaves_zero_resources() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["hookfail-a"]).await;
+    let want = desired("hookfail", &["hookfail-a"], 3600);
+    aws.emulator
+        .set_fault(&Fault {
+            service: Some("autoscaling".into()),
+            action: Some("PutLifecycleHook".into()),
+            count: 1,
+            code: "ValidationError".into(),
+            message: "injected: hook refused".into(),
+            status: 400,
+        })
+        .unwrap();
+    let error = converge(&aws.clients, &want, None).await.expect_err("PutLifecycleHook was made to fail");
+    assert_eq!(error.step(), Step::PuttingLifecycleHook);
+    assert!(
+        error.to_string().starts_with("putting Auto Scaling lifecycle hook (hookfail-a/hookfail-drain): "),
+        "{error}"
+    );
+    assert!(error.observed_so_far.function.is_some() && error.observed_so_far.rule.is_some());
+
+    delete(&aws.clients, "hookfail", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        inventory::resources_named(&aws.clients, "hookfail", &want.autoscaling_group_names).await,
+        Vec::<String>::new()
+    );
+    // Deleting again, or deleting what never existed, succeeds.
+    delete(&aws.clients, "hookfail", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "never-created", &groups(&["hookfail-a"])).await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enterprise_options_are_applied_read_back_and_corrected() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["ent-a"]).await;
+    let mut want = desired("ent", &["ent-a"], 3600);
+    want.iam_path = "/platform/".into();
+    want.permissions_boundary = Some("arn:aws:iam::123456789012:policy/boundary".into());
+    want.kms_key_id = Some("alias/aws/sns".into());
+    want.architecture = Architecture::Arm64;
+    want.on_failure = graceful_provision::LifecycleResult::Abandon;
+    let created = converge(&aws.clients, &want, None).await.unwrap_or_else(|e| panic!("{e}"));
+
+    for role in [created.publisher_role.as_ref().unwrap(), created.handler_role.as_ref().unwrap()] {
+        assert_eq!(role.path, "/platform/");
+        assert!(role.arn.contains(":role/platform/"), "{}", role.arn);
+        assert_eq!(role.permissions_boundary, want.permissions_boundary);
+    }
+    assert_eq!(created.topic.as_ref().unwrap().kms_key_id.as_deref(), Some("alias/aws/sns"));
+    assert_eq!(created.function.as_ref().unwrap().architecture, Some(Architecture::Arm64));
+    assert!(created.hooks.values().all(|h| h.default_result.as_deref() == Some("ABANDON")));
+    assert_eq!(read(&aws.clients, "ent").await.unwrap(), created);
+    aws.operations.take();
+    converge(&aws.clients, &want, Some(&created)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(aws.operations.take_writes(), Vec::<String>::new());
+
+    // Dropping the options: boundary removed, roles moved back to "/" (IAM cannot move a role: it is recreated),
+    // encryption turned off, and the function follows the new handler role.
+    let mut plain = want.clone();
+    plain.iam_path = "/".into();
+    plain.permissions_boundary = None;
+    plain.kms_key_id = None;
+    let corrected = converge(&aws.clients, &plain, Some(&created)).await.unwrap_or_else(|e| panic!("{e}"));
+    let handler_role = corrected.handler_role.as_ref().unwrap();
+    assert_eq!(handler_role.arn, "arn:aws:iam::123456789012:role/ent-handler");
+    assert_eq!(handler_role.permissions_boundary, None);
+    assert_eq!(corrected.topic.as_ref().unwrap().kms_key_id, None);
+    assert_eq!(corrected.function.as_ref().unwrap().role_arn, handler_role.arn);
+    let publisher = corrected.publisher_role.as_ref().unwrap();
+    assert!(corrected.hooks.values().all(|h| h.role_arn.as_deref() == Some(publisher.arn.as_str())));
+    assert_eq!(read(&aws.clients, "ent").await.unwrap(), corrected);
+
+    delete(&aws.clients, "ent", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        inventory::resources_named(&aws.clients, "ent", &want.autoscaling_group_names).await,
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_calls_are_retried_by_the_sdk() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["throttle-a"]).await;
+    let want = desired("throttle", &["throttle-a"], 3600);
+    aws.emulator.throttle(0.2, None).unwrap();
+    let created = converge(&aws.clients, &want, None).await.unwrap_or_else(|e| panic!("{e}"));
+    let calls = aws.operations.take();
+    let throttled = aws.emulator.events_of_kind("fault-injected").unwrap().len();
+    assert!(throttled > 0, "the emulator throttled nothing in {} calls", calls.len());
+    aws.emulator.throttle(0.0, None).unwrap();
+    assert_eq!(read(&aws.clients, "throttle").await.unwrap(), created);
+    delete(&aws.clients, "throttle", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        inventory::resources_named(&aws.clients, "throttle", &want.autoscaling_group_names).await,
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iam_propagation_errors_are_retried_until_they_clear() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["iam-a"]).await;
+    let want = desired("iam", &["iam-a"], 3600);
+    let fault = |service: &str, action: &str, code: &str, message: &str| Fault {
+        service: Some(service.into()),
+        action: Some(action.into()),
+        count: 2,
+        code: code.into(),
+        message: message.into(),
+        status: 400,
+    };
+    // The errors AWS answers while a role created seconds ago has not propagated yet.
+    aws.emulator
+        .set_fault(&fault(
+            "lambda",
+            "CreateFunction",
+            "InvalidParameterValueException",
+            "The role defined for the function cannot be assumed by Lambda.",
+        ))
+        .unwrap();
+    aws.emulator
+        .set_fault(&fault(
+            "autoscaling",
+            "PutLifecycleHook",
+            "ValidationError",
+            "Unable to publish test message to notification target arn:aws:sns:us-east-1:123456789012:iam-lifecycle \
+             using IAM role arn:aws:iam::123456789012:role/iam-publisher. Please check your target and role \
+             configuration and try again.",
+        ))
+        .unwrap();
+    let started = Instant::now();
+    let created = converge(&aws.clients, &want, None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(created.function.is_some() && created.hooks.contains_key("iam-a"));
+    let injected = aws.emulator.events_of_kind("fault-injected").unwrap();
+    assert_eq!(injected.len(), 4, "both faults fired twice before the calls succeeded: {injected:?}");
+    // Two retries each, with backoff from 200 ms: well under the two-minute bound.
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+}

@@ -1,0 +1,69 @@
+//! The `provider "graceful"` block: region, profile, one endpoint override for every service. Configuring stores
+//! settings only; AWS is first contacted by a read or an apply, so planning a create needs no AWS access.
+
+use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProviderSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// Sent to every AWS service instead of its public endpoint (an emulator, a VPC endpoint, a proxy).
+    pub endpoint: Option<String>,
+}
+
+pub fn schema() -> Schema {
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Credentials and region come from the standard AWS chain (environment, shared config and \
+credentials files, SSO, container and instance roles) unless set here."
+                .into(),
+            attributes: vec![
+                Attribute::optional(
+                    "region",
+                    Type::String,
+                    "AWS region, e.g. `\"us-east-1\"`. Defaults to `AWS_REGION` / the profile's region.",
+                ),
+                Attribute::optional("profile", Type::String, "Named profile of the shared AWS config files."),
+                Attribute::optional(
+                    "endpoint",
+                    Type::String,
+                    "URL sent every AWS API call instead of the public endpoints (for an emulator or a proxy). \
+`AWS_ENDPOINT_URL` does the same from the environment.",
+                ),
+            ],
+            blocks: vec![],
+            deprecated: false,
+        },
+    }
+}
+
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if let Some(endpoint) = config.get("endpoint").as_str() {
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || endpoint.len() < 8 {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid endpoint",
+                    format!("endpoint is {endpoint:?}, expected an http:// or https:// URL such as \"http://127.0.0.1:5000\""),
+                )
+                .at(AttributePath::root("endpoint")),
+            );
+        }
+    }
+    if let Some(region) = config.get("region").as_str() {
+        let ok = !region.is_empty() && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            diags.push(
+                Diagnostic::error("Invalid region", format!("region is {region:?}, expected an AWS region name such as \"us-east-1\""))
+                    .at(AttributePath::root("region")),
+            );
+        }
+    }
+    diags
+}
+
+pub fn settings(config: &Value) -> ProviderSettings {
+    let text = |name: &str| config.get(name).as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    ProviderSettings { region: text("region"), profile: text("profile"), endpoint: text("endpoint") }
+}

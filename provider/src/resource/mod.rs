@@ -1,0 +1,3 @@
+//! Resources this provider serves (one: `graceful_shutdown_asg`).
+
+pub mod shutdown_asg;

@@ -1,0 +1,83 @@
+//! Import by name (`terraform import graceful_shutdown_asg.x NAME` and `import {}` blocks): every attribute from AWS.
+//! The handler's configuration (the function's `GRACEFUL_CONFIG`) holds the drain settings; roles, topic and log
+//! group hold the rest.
+
+use super::model::Settings;
+use super::state;
+use crate::provider::{handler_sha256, GracefulProvider};
+use drain_contract::budget;
+use drain_contract::document::DrainPreset;
+use drain_contract::HandlerConfig;
+use graceful_provision::ObservedResource;
+use tfplugin::{Diagnostic, ImportResponse, ImportedResource};
+
+pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
+    let clients = match provider.clients().await {
+        Ok(clients) => clients,
+        Err(diagnostics) => return ImportResponse { diagnostics, ..Default::default() },
+    };
+    let observed = match graceful_provision::read(&clients, id).await {
+        Ok(observed) => observed,
+        Err(error) => {
+            return ImportResponse {
+                diagnostics: Diagnostic::error("Importing graceful_shutdown_asg failed", error.to_string()).into(),
+                ..Default::default()
+            };
+        }
+    };
+    match settings_from_aws(id, &observed) {
+        Ok(settings) => {
+            let state = state::from_import(&settings, &observed, handler_sha256(&settings.architecture));
+            ImportResponse {
+                imported: vec![ImportedResource {
+                    type_name: super::schema::TYPE_NAME.to_string(),
+                    state,
+                    private: Vec::new(),
+                }],
+                ..Default::default()
+            }
+        }
+        Err(detail) => ImportResponse {
+            diagnostics: Diagnostic::error("Cannot import graceful_shutdown_asg", detail).into(),
+            ..Default::default()
+        },
+    }
+}
+
+fn settings_from_aws(name: &str, observed: &ObservedResource) -> Result<Settings, String> {
+    let names = drain_contract::names::DerivedNames::new(name);
+    let function = observed.function.as_ref().ok_or_else(|| {
+        format!(
+            "no graceful_shutdown_asg named {name:?} found: its Lambda function {:?} does not exist (the import ID is \
+the resource's name)",
+            names.function
+        )
+    })?;
+    let config: HandlerConfig = function
+        .config
+        .clone()
+        .and_then(|c| serde_json::from_value(c).ok())
+        .ok_or_else(|| format!("the Lambda function {:?} has no readable GRACEFUL_CONFIG: was it created by this provider?", names.function))?;
+    let heartbeat = observed.hooks.values().find_map(|h| h.heartbeat_timeout_seconds).map(|s| s as u64).unwrap_or(config.heartbeat_timeout_seconds);
+    let drain_budget = budget::derive(config.drain_timeout_seconds, Some(heartbeat)).map_err(|e| e.to_string())?;
+    Ok(Settings {
+        name: name.to_string(),
+        autoscaling_group_names: if observed.hooks.is_empty() {
+            config.autoscaling_group_names.iter().cloned().collect()
+        } else {
+            observed.hooked_groups()
+        },
+        on_failure: config.on_failure,
+        architecture: function.architecture.map(|a| a.as_aws_str().to_string()).unwrap_or_else(|| "x86_64".into()),
+        budget: drain_budget,
+        preset: match &config.drain_command {
+            None => DrainPreset::Nomad,
+            Some(script) => DrainPreset::Command(script.clone()),
+        },
+        log_retention_days: observed.log_group.as_ref().and_then(|g| g.retention_days).unwrap_or(0),
+        iam_path: observed.handler_role.as_ref().map(|r| r.path.clone()).unwrap_or_else(|| "/".into()),
+        permissions_boundary: observed.handler_role.as_ref().and_then(|r| r.permissions_boundary.clone()),
+        kms_key_id: observed.topic.as_ref().and_then(|t| t.kms_key_id.clone()),
+        tags: observed.topic.as_ref().map(|t| t.tags.clone()).unwrap_or_default(),
+    })
+}

@@ -1,0 +1,147 @@
+//! Typed reads of configuration values that may be null or unknown, and the fully known settings apply works from.
+
+use super::schema::{
+    DEFAULT_ARCHITECTURE, DEFAULT_IAM_PATH, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_ON_FAILURE, DEFAULT_PRESET,
+    DEFAULT_TIMEOUT,
+};
+use drain_contract::budget::{self, DrainBudget};
+use drain_contract::document::DrainPreset;
+use drain_contract::LifecycleResult;
+use std::collections::{BTreeMap, BTreeSet};
+use tfplugin::Value;
+
+/// A configuration value as plan sees it: absent, not known until apply, or known.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Field<T> {
+    Null,
+    Unknown,
+    Known(T),
+}
+
+impl<T> Field<T> {
+    pub fn known(self) -> Option<T> {
+        match self {
+            Field::Known(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+pub fn string_field(value: &Value) -> Field<String> {
+    match value {
+        Value::Null => Field::Null,
+        Value::String(s) => Field::Known(s.clone()),
+        _ => Field::Unknown,
+    }
+}
+
+pub fn number_field(value: &Value) -> Field<f64> {
+    match value {
+        Value::Null => Field::Null,
+        Value::Number(n) => Field::Known(*n),
+        _ => Field::Unknown,
+    }
+}
+
+/// A string, or `default` when null; `None` when unknown.
+pub fn string_or<'a>(value: &'a Value, default: &'a str) -> Option<&'a str> {
+    match value {
+        Value::Null => Some(default),
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Everything apply needs, fully known (apply only runs on a plan without unknowns).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub name: String,
+    pub autoscaling_group_names: BTreeSet<String>,
+    pub on_failure: LifecycleResult,
+    pub architecture: String,
+    pub budget: DrainBudget,
+    pub preset: DrainPreset,
+    pub log_retention_days: i32,
+    pub iam_path: String,
+    pub permissions_boundary: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+pub fn on_failure_result(text: &str) -> Option<LifecycleResult> {
+    match text {
+        "continue" => Some(LifecycleResult::Continue),
+        "abandon" => Some(LifecycleResult::Abandon),
+        _ => None,
+    }
+}
+
+pub fn on_failure_text(result: LifecycleResult) -> &'static str {
+    match result {
+        LifecycleResult::Continue => "continue",
+        LifecycleResult::Abandon => "abandon",
+    }
+}
+
+impl Settings {
+    /// Reads a validated configuration or planned state. `None` if anything is still unknown or invalid.
+    pub fn from_value(value: &Value) -> Option<Settings> {
+        let drain = value.get("drain");
+        let timeout_seconds = budget::parse_duration(string_or(drain.get("timeout"), DEFAULT_TIMEOUT)?).ok()?;
+        let heartbeat = match number_field(value.get("heartbeat_timeout")) {
+            Field::Known(n) => Some(n as u64),
+            Field::Null => None,
+            Field::Unknown => return None,
+        };
+        let preset = match string_or(drain.get("preset"), DEFAULT_PRESET)? {
+            "nomad" => DrainPreset::Nomad,
+            "command" => DrainPreset::Command(string_field(drain.get("command")).known()?),
+            _ => return None,
+        };
+        let mut autoscaling_group_names = BTreeSet::new();
+        for element in value.get("autoscaling_group_names").elements() {
+            autoscaling_group_names.insert(element.as_str()?.to_string());
+        }
+        let mut tags = BTreeMap::new();
+        match value.get("tags") {
+            Value::Null => {}
+            Value::Map(entries) => {
+                for (key, tag_value) in entries {
+                    tags.insert(key.clone(), tag_value.as_str()?.to_string());
+                }
+            }
+            _ => return None,
+        }
+        Some(Settings {
+            name: value.get("name").as_str()?.to_string(),
+            autoscaling_group_names,
+            on_failure: on_failure_result(string_or(value.get("on_failure"), DEFAULT_ON_FAILURE)?)?,
+            architecture: string_or(value.get("architecture"), DEFAULT_ARCHITECTURE)?.to_string(),
+            budget: budget::derive(timeout_seconds, heartbeat).ok()?,
+            preset,
+            log_retention_days: match number_field(value.get("log_retention_days")) {
+                Field::Known(n) => n as i32,
+                Field::Null => DEFAULT_LOG_RETENTION_DAYS as i32,
+                Field::Unknown => return None,
+            },
+            iam_path: string_or(value.get("iam_path"), DEFAULT_IAM_PATH)?.to_string(),
+            permissions_boundary: optional_string(value.get("permissions_boundary"))?,
+            kms_key_id: optional_string(value.get("kms_key_id"))?,
+            tags,
+        })
+    }
+}
+
+/// `Some(None)` for null, `Some(Some(s))` for a string, `None` for unknown.
+fn optional_string(value: &Value) -> Option<Option<String>> {
+    match value {
+        Value::Null => Some(None),
+        Value::String(s) => Some(Some(s.clone())),
+        _ => None,
+    }
+}
+
+/// The known Auto Scaling group names of a state or config (unknown and null elements skipped).
+pub fn group_names(value: &Value) -> BTreeSet<String> {
+    value.get("autoscaling_group_names").elements().iter().filter_map(|g| g.as_str().map(str::to_string)).collect()
+}

@@ -1,0 +1,155 @@
+//! Planning: the planned state from configuration (defaults derived from the config, never from the proposed
+//! state), computed outputs unknown until apply knows them, and which changes force replacement.
+
+use super::schema::{
+    DEFAULT_ARCHITECTURE, DEFAULT_IAM_PATH, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_ON_FAILURE, DEFAULT_PRESET,
+    DEFAULT_TIMEOUT,
+};
+use super::validate::validate;
+use drain_contract::budget;
+use drain_contract::names::DerivedNames;
+use std::collections::BTreeMap;
+use tfplugin::{AttributePath, PlanResponse, Value};
+
+/// Attributes whose change AWS cannot apply in place, with the reason shown in docs.
+pub const REPLACE_RULES: &[(&str, &str)] = &[
+    ("name", "Every AWS name derives from it; AWS renames none of them in place."),
+    ("iam_path", "AWS cannot move an IAM role to another path."),
+];
+
+/// ARNs only AWS knows: unknown on create, kept from the prior state on update unless that piece disappeared.
+const ARN_ATTRIBUTES: &[&str] = &["sns_topic_arn", "lambda_function_arn", "publisher_role_arn", "handler_role_arn"];
+
+/// Plans a change. `handler_sha256(architecture)` is the embedded handler's Lambda `CodeSha256`.
+pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Option<String>) -> PlanResponse {
+    if config.is_null() {
+        // Destroy (the server announces plan_destroy): nothing to derive.
+        return PlanResponse { planned_state: Value::Null, ..Default::default() };
+    }
+    let diagnostics = validate(config);
+    if diagnostics.has_errors() {
+        return PlanResponse { planned_state: Value::Null, diagnostics, ..Default::default() };
+    }
+
+    let mut planned = BTreeMap::new();
+    let copy = |planned: &mut BTreeMap<String, Value>, name: &str| {
+        planned.insert(name.to_string(), config.get(name).clone());
+    };
+    for name in ["name", "autoscaling_group_names", "permissions_boundary", "kms_key_id", "tags"] {
+        copy(&mut planned, name);
+    }
+    let with_default = |name: &str, default: Value| match config.get(name) {
+        Value::Null => default,
+        other => other.clone(),
+    };
+    planned.insert("on_failure".into(), with_default("on_failure", Value::string(DEFAULT_ON_FAILURE)));
+    planned.insert("architecture".into(), with_default("architecture", Value::string(DEFAULT_ARCHITECTURE)));
+    planned.insert("iam_path".into(), with_default("iam_path", Value::string(DEFAULT_IAM_PATH)));
+    planned.insert(
+        "log_retention_days".into(),
+        with_default("log_retention_days", Value::Number(DEFAULT_LOG_RETENTION_DAYS as f64)),
+    );
+
+    let (drain, derived_budget) = plan_drain(config.get("drain"), config.get("heartbeat_timeout"));
+    planned.insert("drain".into(), drain);
+    planned.insert(
+        "heartbeat_timeout".into(),
+        match (config.get("heartbeat_timeout"), derived_budget) {
+            (Value::Null, Some(b)) => Value::Number(b.heartbeat_timeout_seconds as f64),
+            (Value::Null, None) => Value::Unknown,
+            (set, _) => set.clone(),
+        },
+    );
+
+    let names = config.get("name").as_str().map(DerivedNames::new);
+    let derived = |pick: fn(&DerivedNames) -> &String| match &names {
+        Some(n) => Value::string(pick(n).clone()),
+        None => Value::Unknown,
+    };
+    planned.insert("id".into(), config.get("name").clone());
+    planned.insert("lambda_function_name".into(), derived(|n| &n.function));
+    planned.insert("ssm_document_name".into(), derived(|n| &n.document));
+    planned.insert("log_group_name".into(), derived(|n| &n.log_group));
+    planned.insert("lifecycle_hook_names".into(), plan_hook_names(names.as_ref(), config.get("autoscaling_group_names")));
+    planned.insert(
+        "handler_code_sha256".into(),
+        match planned["architecture"].as_str().and_then(handler_sha256) {
+            Some(sha) => Value::String(sha),
+            None => Value::Unknown,
+        },
+    );
+
+    let mut requires_replace = Vec::new();
+    if !prior.is_null() {
+        for (attribute, _why) in REPLACE_RULES {
+            if prior.get(attribute) != &planned[*attribute] {
+                requires_replace.push(AttributePath::root(attribute));
+            }
+        }
+    }
+    let replacing = !requires_replace.is_empty();
+    for attribute in ARN_ATTRIBUTES {
+        let arn = match prior.get(attribute) {
+            Value::String(arn) if !replacing => Value::String(arn.clone()),
+            _ => Value::Unknown,
+        };
+        planned.insert(attribute.to_string(), arn);
+    }
+
+    PlanResponse { planned_state: Value::Object(planned), requires_replace, diagnostics, ..Default::default() }
+}
+
+/// The `drain` block with its defaults and derived seconds, and the derived budget when everything is known.
+fn plan_drain(drain: &Value, heartbeat: &Value) -> (Value, Option<budget::DrainBudget>) {
+    if drain.is_unknown() {
+        return (Value::Unknown, None);
+    }
+    let preset = match drain.get("preset") {
+        Value::Null => Value::string(DEFAULT_PRESET),
+        other => other.clone(),
+    };
+    let timeout = match drain.get("timeout") {
+        Value::Null => Value::string(DEFAULT_TIMEOUT),
+        other => other.clone(),
+    };
+    let timeout_seconds = timeout.as_str().and_then(|t| budget::parse_duration(t).ok());
+    let heartbeat_override = match heartbeat {
+        Value::Null => Some(None),
+        Value::Number(n) => Some(Some(*n as u64)),
+        _ => None,
+    };
+    let derived = match (timeout_seconds, heartbeat_override) {
+        (Some(seconds), Some(heartbeat)) => budget::derive(seconds, heartbeat).ok(),
+        _ => None,
+    };
+    let seconds_value = |pick: fn(&budget::DrainBudget) -> u64| match (&derived, timeout_seconds) {
+        (Some(b), _) => Value::Number(pick(b) as f64),
+        _ => Value::Unknown,
+    };
+    let block = Value::object([
+        ("preset", preset),
+        ("command", drain.get("command").clone()),
+        ("timeout", timeout),
+        ("timeout_seconds", match timeout_seconds {
+            Some(seconds) => Value::Number(seconds as f64),
+            None => Value::Unknown,
+        }),
+        ("nomad_deadline_seconds", seconds_value(|b| b.nomad_deadline_seconds)),
+    ]);
+    (block, derived)
+}
+
+fn plan_hook_names(names: Option<&DerivedNames>, groups: &Value) -> Value {
+    let Some(names) = names else { return Value::Unknown };
+    if groups.contains_unknown() {
+        return Value::Unknown;
+    }
+    Value::Map(
+        groups
+            .elements()
+            .iter()
+            .filter_map(|group| group.as_str())
+            .map(|group| (group.to_string(), Value::string(names.hook.clone())))
+            .collect(),
+    )
+}

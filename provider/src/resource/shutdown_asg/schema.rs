@@ -1,0 +1,167 @@
+//! The `graceful_shutdown_asg` schema: every attribute, with the markdown description users see in docs and editors.
+
+use drain_contract::budget::{HEARTBEAT_MAX_SECONDS, HEARTBEAT_MIN_SECONDS};
+use tfplugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
+
+pub const TYPE_NAME: &str = "graceful_shutdown_asg";
+
+/// Bumped when the stored state's shape changes (then `upgrade_resource_state` must migrate).
+pub const SCHEMA_VERSION: i64 = 0;
+
+pub const DEFAULT_PRESET: &str = "nomad";
+pub const DEFAULT_TIMEOUT: &str = "1h";
+pub const DEFAULT_ON_FAILURE: &str = "continue";
+pub const DEFAULT_ARCHITECTURE: &str = "arm64";
+pub const DEFAULT_IAM_PATH: &str = "/";
+pub const DEFAULT_LOG_RETENTION_DAYS: i64 = 30;
+
+fn string_set() -> Type {
+    Type::Set(Box::new(Type::String))
+}
+
+fn string_map() -> Type {
+    Type::Map(Box::new(Type::String))
+}
+
+pub fn schema() -> Schema {
+    let max_name = drain_contract::names::max_name_len();
+    Schema {
+        version: SCHEMA_VERSION,
+        block: Block {
+            description: "Drains the instances of one or more Auto Scaling groups before they terminate. One declaration \
+creates the lifecycle hook on every group, the SNS topic, the IAM roles, the SSM drain document, the CloudWatch log \
+group, the reconcile schedule, and deploys the bundled drain handler as a Lambda function."
+                .into(),
+            attributes: vec![
+                Attribute::computed("id", Type::String, "The resource's identifier: its `name`."),
+                Attribute::required(
+                    "name",
+                    Type::String,
+                    &format!(
+                        "Prefix of every AWS name this resource creates. 1 to {max_name} characters: letters, digits, \
+`-` and `_` (so that every derived name fits AWS's limits)."
+                    ),
+                ),
+                Attribute::required(
+                    "autoscaling_group_names",
+                    string_set(),
+                    "Names of the Auto Scaling groups whose instances are drained before they terminate. One lifecycle \
+hook is created on each. Adding or removing a group updates the resource in place.",
+                ),
+                Attribute::optional_computed(
+                    "on_failure",
+                    Type::String,
+                    "What happens when a drain fails, times out, is cancelled or cannot start: `\"continue\"` (default) \
+completes the lifecycle action with `CONTINUE`, `\"abandon\"` with `ABANDON` (with an instance lifecycle policy that \
+retains abandoned instances, they are kept for inspection). Both let the instance terminate otherwise.",
+                ),
+                Attribute::optional_computed(
+                    "heartbeat_timeout",
+                    Type::Number,
+                    &format!(
+                        "The lifecycle hook's heartbeat timeout in seconds ({HEARTBEAT_MIN_SECONDS} to \
+{HEARTBEAT_MAX_SECONDS}). Derived from `drain.timeout` unless set: long enough that a drain within its budget needs no \
+heartbeat, capped at {HEARTBEAT_MAX_SECONDS}; longer drains are kept alive by heartbeats from the handler."
+                    ),
+                ),
+                Attribute::optional_computed(
+                    "architecture",
+                    Type::String,
+                    "Instruction set of the drain handler Lambda: `\"arm64\"` (default) or `\"x86_64\"`.",
+                ),
+                Attribute::optional_computed(
+                    "log_retention_days",
+                    Type::Number,
+                    "Retention of the handler's CloudWatch log group, in days (one of the values CloudWatch Logs \
+accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653). \
+Default 30.",
+                ),
+                Attribute::optional_computed(
+                    "iam_path",
+                    Type::String,
+                    "Path of the two IAM roles (default `\"/\"`). Must begin and end with `/`. AWS cannot move a role to \
+another path, so a change replaces the resource.",
+                ),
+                Attribute::optional(
+                    "permissions_boundary",
+                    Type::String,
+                    "ARN of an IAM policy set as permissions boundary on both roles, for accounts that require one.",
+                ),
+                Attribute::optional(
+                    "kms_key_id",
+                    Type::String,
+                    "KMS key (id, alias or ARN) that encrypts the SNS topic. Unencrypted when not set.",
+                ),
+                Attribute::optional(
+                    "tags",
+                    string_map(),
+                    "Tags set on every taggable AWS resource created (topic, roles, document, log group, function, \
+schedule rule).",
+                ),
+                Attribute::computed("sns_topic_arn", Type::String, "ARN of the SNS topic the lifecycle hooks and \
+drain commands notify."),
+                Attribute::computed("lambda_function_name", Type::String, "Name of the drain handler Lambda function."),
+                Attribute::computed("lambda_function_arn", Type::String, "ARN of the drain handler Lambda function."),
+                Attribute::computed("ssm_document_name", Type::String, "Name of the SSM Command document that drains \
+one instance."),
+                Attribute::computed("log_group_name", Type::String, "CloudWatch log group of the drain handler."),
+                Attribute::computed(
+                    "publisher_role_arn",
+                    Type::String,
+                    "ARN of the role Auto Scaling and SSM assume to publish to the topic.",
+                ),
+                Attribute::computed("handler_role_arn", Type::String, "ARN of the drain handler's execution role."),
+                Attribute::computed(
+                    "lifecycle_hook_names",
+                    string_map(),
+                    "Lifecycle hook name per managed Auto Scaling group.",
+                ),
+                Attribute::computed(
+                    "handler_code_sha256",
+                    Type::String,
+                    "SHA-256 (base64, as Lambda reports `CodeSha256`) of the handler bundled in this provider for the \
+chosen architecture. A provider upgrade that changes the handler shows here in `terraform plan`.",
+                ),
+            ],
+            blocks: vec![NestedBlock {
+                type_name: "drain".into(),
+                nesting: Nesting::Single,
+                min_items: 1,
+                max_items: 1,
+                block: Block {
+                    description: "How one instance is drained, and the one time budget for it.".into(),
+                    attributes: vec![
+                        Attribute::optional_computed(
+                            "preset",
+                            Type::String,
+                            "`\"nomad\"` (default): make the Nomad client ineligible, drain it with a deadline \
+derived from `timeout`, then verify no non-system allocation still runs. `\"command\"`: run `command` instead.",
+                        ),
+                        Attribute::optional(
+                            "command",
+                            Type::String,
+                            "Shell script run on the instance when `preset = \"command\"` (required then, not allowed \
+otherwise). Exit status 0 means the instance is safe to terminate; anything else is a failed drain.",
+                        ),
+                        Attribute::optional_computed(
+                            "timeout",
+                            Type::String,
+                            "The drain budget, e.g. `\"90m\"`, `\"1h30m\"`, `\"45s\"` or a number of seconds \
+(default `\"1h\"`, at least 1m). Every other timeout derives from it; a budget AWS cannot honour (over the smaller of \
+48h and 100 x `heartbeat_timeout`, less 3m to complete) is refused at plan time.",
+                        ),
+                        Attribute::computed("timeout_seconds", Type::Number, "`timeout` in seconds."),
+                        Attribute::computed(
+                            "nomad_deadline_seconds",
+                            Type::Number,
+                            "The `-deadline` given to `nomad node drain`: `timeout` less a margin for verification.",
+                        ),
+                    ],
+                    blocks: vec![],
+                    deprecated: false,
+                },
+            }],
+            deprecated: false,
+        },
+    }
+}

@@ -1,0 +1,148 @@
+//! Terraform state from what AWS holds: the user's settings as planned, and every computed attribute as observed.
+//! A piece that is missing in AWS leaves its attribute null, so the next plan shows it being re-created.
+
+use super::model::{on_failure_text, Settings};
+use drain_contract::budget::{format_duration, parse_duration};
+use drain_contract::names::DerivedNames;
+use drain_contract::LifecycleResult;
+use graceful_provision::ObservedResource;
+use std::collections::BTreeMap;
+use tfplugin::Value;
+
+fn opt_string(value: Option<&str>) -> Value {
+    value.map(Value::string).unwrap_or(Value::Null)
+}
+
+/// The state after apply: `planned` (the user's values and derivations) with the computed attributes from AWS.
+pub fn from_apply(planned: &Value, observed: &ObservedResource) -> Value {
+    let Value::Object(mut attrs) = planned.clone() else { return Value::Null };
+    set_computed(&mut attrs, observed);
+    Value::Object(attrs)
+}
+
+fn set_computed(attrs: &mut BTreeMap<String, Value>, observed: &ObservedResource) {
+    attrs.insert("id".into(), Value::string(observed.name.clone()));
+    attrs.insert("sns_topic_arn".into(), opt_string(observed.topic.as_ref().map(|t| t.arn.as_str())));
+    attrs.insert("publisher_role_arn".into(), opt_string(observed.publisher_role.as_ref().map(|r| r.arn.as_str())));
+    attrs.insert("handler_role_arn".into(), opt_string(observed.handler_role.as_ref().map(|r| r.arn.as_str())));
+    attrs.insert("ssm_document_name".into(), opt_string(observed.document.as_ref().map(|d| d.name.as_str())));
+    attrs.insert("log_group_name".into(), opt_string(observed.log_group.as_ref().map(|g| g.name.as_str())));
+    // The function counts as present only with both its triggers: without them it would never run.
+    let function_complete = observed.function.is_some()
+        && observed.subscription.is_some()
+        && observed.sns_permission.is_some()
+        && observed.rule.is_some()
+        && observed.schedule_permission.is_some();
+    let function = observed.function.as_ref().filter(|_| function_complete);
+    attrs.insert("lambda_function_arn".into(), opt_string(function.map(|f| f.arn.as_str())));
+    attrs.insert("lambda_function_name".into(), opt_string(function.map(|f| f.name.as_str())));
+    attrs.insert(
+        "lifecycle_hook_names".into(),
+        Value::Map(observed.hooks.iter().map(|(group, hook)| (group.clone(), Value::string(hook.name.clone()))).collect()),
+    );
+}
+
+/// The state after a refresh: the prior state with everything AWS can tell read back from AWS, so that drift (a
+/// deleted piece, a changed setting) shows in the next plan.
+pub fn from_read(prior: &Value, observed: &ObservedResource) -> Value {
+    let Value::Object(mut attrs) = prior.clone() else { return Value::Null };
+    set_computed(&mut attrs, observed);
+    if let Some(function) = &observed.function {
+        attrs.insert("handler_code_sha256".into(), Value::string(function.code_sha256.clone()));
+        if let Some(architecture) = function.architecture {
+            attrs.insert("architecture".into(), Value::string(architecture.as_aws_str()));
+        }
+        if let Some(config) = function.config.as_ref().and_then(|c| serde_json::from_value::<drain_contract::HandlerConfig>(c.clone()).ok()) {
+            read_drain_timeout(&mut attrs, config.drain_timeout_seconds);
+        }
+    }
+    if let Some(group) = &observed.log_group {
+        if let Some(days) = group.retention_days {
+            attrs.insert("log_retention_days".into(), Value::Number(days as f64));
+        }
+    }
+    if let Some(role) = &observed.handler_role {
+        attrs.insert("iam_path".into(), Value::string(role.path.clone()));
+        attrs.insert("permissions_boundary".into(), opt_string(role.permissions_boundary.as_deref()));
+    }
+    if let Some(topic) = &observed.topic {
+        attrs.insert("kms_key_id".into(), opt_string(topic.kms_key_id.as_deref()));
+        attrs.insert(
+            "tags".into(),
+            if topic.tags.is_empty() {
+                Value::Null
+            } else {
+                Value::Map(topic.tags.iter().map(|(k, v)| (k.clone(), Value::string(v.clone()))).collect())
+            },
+        );
+    }
+    if let Some(hook) = observed.hooks.values().next() {
+        if let Some(seconds) = hook.heartbeat_timeout_seconds {
+            attrs.insert("heartbeat_timeout".into(), Value::Number(seconds as f64));
+        }
+        match hook.default_result.as_deref() {
+            Some("CONTINUE") => attrs.insert("on_failure".into(), Value::string(on_failure_text(LifecycleResult::Continue))),
+            Some("ABANDON") => attrs.insert("on_failure".into(), Value::string(on_failure_text(LifecycleResult::Abandon))),
+            _ => None,
+        };
+    }
+    if !observed.hooks.is_empty() {
+        attrs.insert(
+            "autoscaling_group_names".into(),
+            Value::Set(observed.hooks.keys().map(|group| Value::string(group.clone())).collect()),
+        );
+    }
+    Value::Object(attrs)
+}
+
+/// Keeps the user's spelling of `drain.timeout` ("90m") unless AWS holds another budget.
+fn read_drain_timeout(attrs: &mut BTreeMap<String, Value>, seconds: u64) {
+    let Some(Value::Object(drain)) = attrs.get_mut("drain") else { return };
+    let current = drain.get("timeout").and_then(Value::as_str).and_then(|t| parse_duration(t).ok());
+    if current != Some(seconds) {
+        drain.insert("timeout".into(), Value::string(format_duration(seconds)));
+        drain.insert("timeout_seconds".into(), Value::Number(seconds as f64));
+    }
+}
+
+/// The full state of an imported resource: settings recovered from AWS, then the computed attributes.
+pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha256: Option<String>) -> Value {
+    let names = DerivedNames::new(&settings.name);
+    let (preset, command) = match &settings.preset {
+        drain_contract::document::DrainPreset::Nomad => ("nomad", Value::Null),
+        drain_contract::document::DrainPreset::Command(script) => ("command", Value::string(script.clone())),
+    };
+    let budget = settings.budget;
+    let planned = Value::object([
+        ("name", Value::string(settings.name.clone())),
+        ("autoscaling_group_names", Value::Set(settings.autoscaling_group_names.iter().map(|g| Value::string(g.clone())).collect())),
+        ("on_failure", Value::string(on_failure_text(settings.on_failure))),
+        ("heartbeat_timeout", Value::Number(budget.heartbeat_timeout_seconds as f64)),
+        ("architecture", Value::string(settings.architecture.clone())),
+        ("log_retention_days", Value::Number(settings.log_retention_days as f64)),
+        ("iam_path", Value::string(settings.iam_path.clone())),
+        ("permissions_boundary", opt_string(settings.permissions_boundary.as_deref())),
+        ("kms_key_id", opt_string(settings.kms_key_id.as_deref())),
+        (
+            "tags",
+            if settings.tags.is_empty() {
+                Value::Null
+            } else {
+                Value::Map(settings.tags.iter().map(|(k, v)| (k.clone(), Value::string(v.clone()))).collect())
+            },
+        ),
+        (
+            "drain",
+            Value::object([
+                ("preset", Value::string(preset)),
+                ("command", command),
+                ("timeout", Value::string(format_duration(budget.drain_timeout_seconds))),
+                ("timeout_seconds", Value::Number(budget.drain_timeout_seconds as f64)),
+                ("nomad_deadline_seconds", Value::Number(budget.nomad_deadline_seconds as f64)),
+            ]),
+        ),
+        ("handler_code_sha256", opt_string(handler_sha256.as_deref())),
+        ("lambda_function_name", Value::string(names.function)),
+    ]);
+    from_read(&from_apply(&planned, observed), observed)
+}

@@ -1,0 +1,260 @@
+//! Plan-time validation of a `graceful_shutdown_asg` configuration. Unknown values are skipped, never errors;
+//! every error names the attribute it is about and what was expected.
+
+use super::model::{number_field, string_field, Field};
+use super::schema::{DEFAULT_TIMEOUT, TYPE_NAME};
+use drain_contract::budget::{self, BudgetError};
+use drain_contract::names;
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
+
+/// Retention values CloudWatch Logs accepts (`PutRetentionPolicy`).
+pub const LOG_RETENTION_DAYS: &[i64] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+fn invalid(path: AttributePath, summary: &str, detail: String) -> Diagnostic {
+    Diagnostic::error(summary, detail).at(path)
+}
+
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    validate_name(config.get("name"), &mut diags);
+    validate_group_names(config.get("autoscaling_group_names"), &mut diags);
+    validate_enum(config.get("on_failure"), "on_failure", &["continue", "abandon"], &mut diags);
+    validate_enum(config.get("architecture"), "architecture", &["arm64", "x86_64"], &mut diags);
+    validate_log_retention(config.get("log_retention_days"), &mut diags);
+    validate_iam_path(config.get("iam_path"), &mut diags);
+    validate_policy_arn(config.get("permissions_boundary"), &mut diags);
+    validate_non_empty(config.get("kms_key_id"), "kms_key_id", "a KMS key id, alias or ARN", &mut diags);
+    validate_tags(config.get("tags"), &mut diags);
+    validate_drain(config.get("drain"), config.get("heartbeat_timeout"), &mut diags);
+    diags
+}
+
+fn validate_name(value: &Value, diags: &mut Diagnostics) {
+    let Field::Known(name) = string_field(value) else { return };
+    let path = AttributePath::root("name");
+    let max = names::max_name_len();
+    if name.is_empty() || name.len() > max {
+        diags.push(invalid(
+            path.clone(),
+            "Invalid name",
+            format!(
+                "name is {} characters long, expected 1 to {max} so that every AWS name derived from it fits (the \
+longest is the Lambda function name \"<name>-drain-handler\", at most 64 characters)",
+                name.len()
+            ),
+        ));
+    }
+    if let Some(bad) = name.chars().find(|c| !names::is_name_char(*c)) {
+        diags.push(invalid(
+            path.clone(),
+            "Invalid name",
+            format!("name contains {bad:?}, expected only letters, digits, '-' and '_'"),
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("aws") || lower.starts_with("amazon") {
+        diags.push(invalid(
+            path,
+            "Invalid name",
+            format!("name {name:?} starts with \"aws\" or \"amazon\", which SSM reserves for its own documents"),
+        ));
+    }
+}
+
+fn validate_group_names(value: &Value, diags: &mut Diagnostics) {
+    let path = AttributePath::root("autoscaling_group_names");
+    match value {
+        Value::Set(items) | Value::List(items) => {
+            if items.is_empty() {
+                diags.push(invalid(
+                    path.clone(),
+                    "No Auto Scaling group",
+                    "autoscaling_group_names is empty, expected at least one Auto Scaling group name".into(),
+                ));
+            }
+            for item in items {
+                if let Value::String(group) = item {
+                    if group.is_empty() || group.len() > 255 {
+                        diags.push(invalid(
+                            path.clone(),
+                            "Invalid Auto Scaling group name",
+                            format!(
+                                "autoscaling_group_names has a name of {} characters, expected 1 to 255",
+                                group.len()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn validate_enum(value: &Value, attribute: &str, allowed: &[&str], diags: &mut Diagnostics) {
+    if let Field::Known(text) = string_field(value) {
+        if !allowed.contains(&text.as_str()) {
+            let expected: Vec<String> = allowed.iter().map(|a| format!("{a:?}")).collect();
+            diags.push(invalid(
+                AttributePath::root(attribute),
+                &format!("Invalid {attribute}"),
+                format!("{attribute} is {text:?}, expected one of {}", expected.join(", ")),
+            ));
+        }
+    }
+}
+
+fn validate_log_retention(value: &Value, diags: &mut Diagnostics) {
+    if let Field::Known(days) = number_field(value) {
+        if days.fract() != 0.0 || !LOG_RETENTION_DAYS.contains(&(days as i64)) {
+            let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(|d| d.to_string()).collect();
+            diags.push(invalid(
+                AttributePath::root("log_retention_days"),
+                "Invalid log_retention_days",
+                format!("log_retention_days is {days}, expected one of {}", allowed.join(", ")),
+            ));
+        }
+    }
+}
+
+fn validate_iam_path(value: &Value, diags: &mut Diagnostics) {
+    let Field::Known(path_text) = string_field(value) else { return };
+    let ok = path_text.starts_with('/')
+        && path_text.ends_with('/')
+        && path_text.len() <= 512
+        && path_text.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c));
+    if !ok {
+        diags.push(invalid(
+            AttributePath::root("iam_path"),
+            "Invalid iam_path",
+            format!(
+                "iam_path is {path_text:?}, expected a path that begins and ends with '/', such as \"/\" or \
+\"/graceful/\" (at most 512 printable ASCII characters, no spaces)"
+            ),
+        ));
+    }
+}
+
+fn validate_policy_arn(value: &Value, diags: &mut Diagnostics) {
+    let Field::Known(arn) = string_field(value) else { return };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[5].starts_with("policy/");
+    if !ok {
+        diags.push(invalid(
+            AttributePath::root("permissions_boundary"),
+            "Invalid permissions_boundary",
+            format!("permissions_boundary is {arn:?}, expected the ARN of an IAM policy, like \"arn:aws:iam::123456789012:policy/Boundary\""),
+        ));
+    }
+}
+
+fn validate_non_empty(value: &Value, attribute: &str, expected: &str, diags: &mut Diagnostics) {
+    if let Field::Known(text) = string_field(value) {
+        if text.trim().is_empty() {
+            diags.push(invalid(
+                AttributePath::root(attribute),
+                &format!("Invalid {attribute}"),
+                format!("{attribute} is empty, expected {expected}"),
+            ));
+        }
+    }
+}
+
+fn validate_tags(value: &Value, diags: &mut Diagnostics) {
+    let Value::Map(tags) = value else { return };
+    let path = AttributePath::root("tags");
+    if tags.len() > 50 {
+        diags.push(invalid(path.clone(), "Too many tags", format!("tags has {} entries, expected at most 50", tags.len())));
+    }
+    for (key, tag_value) in tags {
+        let key_path = path.clone().key(key);
+        if key.is_empty() || key.len() > 128 {
+            diags.push(invalid(key_path.clone(), "Invalid tag key", format!("tag key {key:?} has {} characters, expected 1 to 128", key.len())));
+        }
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            diags.push(invalid(key_path.clone(), "Invalid tag key", format!("tag key {key:?} starts with \"aws:\", which AWS reserves")));
+        }
+        if let Value::String(text) = tag_value {
+            if text.len() > 256 {
+                diags.push(invalid(key_path, "Invalid tag value", format!("tag {key:?} has a value of {} characters, expected at most 256", text.len())));
+            }
+        }
+    }
+}
+
+fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
+    let drain_path = AttributePath::root("drain");
+    if drain.is_unknown() {
+        return;
+    }
+    let preset = string_field(drain.get("preset"));
+    let command = string_field(drain.get("command"));
+    if let Field::Known(p) = &preset {
+        if p != "nomad" && p != "command" {
+            diags.push(invalid(
+                drain_path.clone().attr("preset"),
+                "Invalid drain preset",
+                format!("drain.preset is {p:?}, expected \"nomad\" or \"command\""),
+            ));
+        }
+    }
+    let command_preset = matches!(&preset, Field::Known(p) if p == "command");
+    if command_preset {
+        let problem = match &command {
+            Field::Null => Some(("Missing drain command", "drain.preset is \"command\", so drain.command is required")),
+            Field::Known(c) if c.trim().is_empty() => Some(("Empty drain command", "drain.command is empty")),
+            _ => None,
+        };
+        if let Some((summary, what)) = problem {
+            diags.push(invalid(
+                drain_path.clone().attr("command"),
+                summary,
+                format!("{what}: expected the script that drains one instance (exit 0 = safe to terminate)"),
+            ));
+        }
+    } else if !matches!(preset, Field::Unknown) && !matches!(command, Field::Null) {
+        diags.push(invalid(
+            drain_path.clone().attr("command"),
+            "Unexpected drain command",
+            "drain.command is only used with drain.preset = \"command\"; set that preset or remove command".into(),
+        ));
+    }
+
+    let timeout_seconds = match string_field(drain.get("timeout")) {
+        Field::Unknown => return,
+        Field::Null => budget::parse_duration(DEFAULT_TIMEOUT).expect("the default parses"),
+        Field::Known(text) => match budget::parse_duration(&text) {
+            Ok(seconds) => seconds,
+            Err(error) => {
+                diags.push(invalid(drain_path.attr("timeout"), "Invalid drain timeout", format!("drain.timeout: {error}")));
+                return;
+            }
+        },
+    };
+    let heartbeat_override = match number_field(heartbeat) {
+        Field::Unknown => return,
+        Field::Null => None,
+        Field::Known(seconds) if seconds.fract() != 0.0 || seconds < 0.0 => {
+            diags.push(invalid(
+                AttributePath::root("heartbeat_timeout"),
+                "Invalid heartbeat_timeout",
+                format!("heartbeat_timeout is {seconds}, expected a whole number of seconds"),
+            ));
+            return;
+        }
+        Field::Known(seconds) => Some(seconds as u64),
+    };
+    if let Err(error) = budget::derive(timeout_seconds, heartbeat_override) {
+        let path = match error {
+            BudgetError::HeartbeatOutOfRange { .. } | BudgetError::HeartbeatTooShortForTicks { .. } => {
+                AttributePath::root("heartbeat_timeout")
+            }
+            BudgetError::DrainTooShort { .. } => drain_path.attr("timeout"),
+            BudgetError::ExceedsWaitCeiling { .. } if heartbeat_override.is_some() => AttributePath::root("heartbeat_timeout"),
+            BudgetError::ExceedsWaitCeiling { .. } => drain_path.attr("timeout"),
+        };
+        let summary = if path.to_string() == "heartbeat_timeout" { "Invalid heartbeat_timeout" } else { "Drain budget AWS cannot honour" };
+        diags.push(invalid(path, summary, format!("{TYPE_NAME}: {error}")));
+    }
+}

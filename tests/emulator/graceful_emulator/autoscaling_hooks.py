@@ -1,0 +1,289 @@
+"""Auto Scaling lifecycle hooks with AWS semantics: stored hooks, Terminating:Wait, notifications, complete/heartbeat.
+
+Several TERMINATING hooks on one group: all are notified at once, each with its own token; the instance proceeds
+when every action is complete, and an ABANDON (explicit or by timeout) ends the remaining actions at once.
+LAUNCHING hooks are stored and validated but do not hold launches.
+"""
+
+import json
+import time
+import uuid
+
+from moto.autoscaling import models as asg_models
+from moto.autoscaling import responses as asg_responses
+from moto.autoscaling.exceptions import ValidationError
+from moto.autoscaling.responses import EmptyResult
+from moto.iam.models import iam_backends
+
+from . import publish, state
+
+TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
+LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
+MAX_GLOBAL_TIMEOUT = 172800
+
+# token -> action dict; an action is one hook waiting on one instance.
+ACTIONS: dict = {}
+_bypass_hooks = {"on": False}
+
+
+def reset() -> None:
+    with state.LOCK:
+        ACTIONS.clear()
+
+
+def _hooks_for(backend, group_name: str, transition: str) -> list:
+    return [h for h in backend.lifecycle_hooks.values()
+            if h.auto_scaling_group_name == group_name and h.lifecycle_transition == transition]
+
+
+def _message(backend, group, hook, instance_id: str, token: str) -> dict:
+    body = {
+        "Origin": "AutoScalingGroup",
+        "Destination": "EC2",
+        "LifecycleHookName": hook.name,
+        "AccountId": backend.account_id,
+        "RequestId": str(uuid.uuid4()),
+        "LifecycleTransition": hook.lifecycle_transition,
+        "AutoScalingGroupName": group.name,
+        "Service": "AWS Auto Scaling",
+        "Time": state.now_iso(),
+        "EC2InstanceId": instance_id,
+        "LifecycleActionToken": token,
+    }
+    if getattr(hook, "notification_metadata", None):
+        body["NotificationMetadata"] = hook.notification_metadata
+    return body
+
+
+def _begin_termination(backend, group, instance_state, hooks: list) -> None:
+    """Parks one instance in Terminating:Wait and notifies every TERMINATING hook's target."""
+    instance_state.lifecycle_state = "Terminating:Wait"
+    instance_id = instance_state.instance.id
+    state.log_event("lifecycle-transition", group=group.name, instance_id=instance_id, state="Terminating:Wait")
+    started = time.monotonic()
+    for hook in hooks:
+        token = str(uuid.uuid4())
+        global_timeout = min(MAX_GLOBAL_TIMEOUT, 100 * hook.heartbeat_timeout)
+        action = {
+            "token": token, "instance_id": instance_id, "group": group.name, "hook": hook.name,
+            "account": backend.account_id, "region": backend.region_name,
+            "default_result": hook.default_result, "heartbeat_timeout": hook.heartbeat_timeout,
+            "heartbeat_deadline": started + state.emulated_seconds_to_real(hook.heartbeat_timeout),
+            "global_deadline": started + state.emulated_seconds_to_real(global_timeout),
+        }
+        ACTIONS[token] = action
+        state.log_event("lifecycle-action-started", group=group.name, instance_id=instance_id, hook=hook.name,
+                        token=token)
+        target = getattr(hook, "notification_target_arn", None)
+        if target:
+            message = _message(backend, group, hook, instance_id, token)
+            subject = f"Auto Scaling:  Lifecycle action 'TERMINATING' for instance {instance_id} in progress."
+            try:
+                publish.publish(target, json.dumps(message), subject)
+                state.log_event("lifecycle-notification", target=target, instance_id=instance_id, hook=hook.name,
+                                token=token, message=message)
+            except Exception as error:  # AWS keeps the wait even when the target is gone
+                state.log_event("lifecycle-notification-failed", target=target, instance_id=instance_id,
+                                error=str(error))
+
+
+def _finish_instance(backend, group_name: str, instance_id: str, result: str) -> None:
+    """Every action of the instance is done: Terminating:Proceed, then out of the group and terminated."""
+    group = backend.autoscaling_groups.get(group_name)
+    if group is None:
+        return
+    for instance_state in list(group.instance_states):
+        if instance_state.instance.id == instance_id:
+            instance_state.lifecycle_state = "Terminating:Proceed"
+            state.log_event("lifecycle-transition", group=group_name, instance_id=instance_id,
+                            state="Terminating:Proceed", result=result)
+            group.instance_states.remove(instance_state)
+            backend.ec2_backend.terminate_instances([instance_id])
+            state.log_event("instance-terminated", group=group_name, instance_id=instance_id)
+
+
+def complete_action(backend, token: str, result: str, reason: str) -> None:
+    """Completes one action; ABANDON ends the instance's other actions too."""
+    with state.LOCK:
+        action = ACTIONS.pop(token, None)
+        if action is None:
+            return
+        state.log_event("lifecycle-action-completed", group=action["group"], instance_id=action["instance_id"],
+                        hook=action["hook"], token=token, result=result, reason=reason)
+        siblings = [t for t, a in ACTIONS.items() if a["instance_id"] == action["instance_id"]]
+        if result == "ABANDON":
+            for sibling in siblings:
+                ACTIONS.pop(sibling)
+                state.log_event("lifecycle-action-completed", instance_id=action["instance_id"], token=sibling,
+                                result="ABANDON", reason="another hook abandoned")
+            siblings = []
+        if not siblings:
+            _finish_instance(backend, action["group"], action["instance_id"], result)
+
+
+def expire_due_actions() -> None:
+    """Applies the default result to actions whose heartbeat or global timeout ran out (called by the ticker)."""
+    now = time.monotonic()
+    with state.LOCK:
+        due = [(t, a) for t, a in ACTIONS.items() if now >= min(a["heartbeat_deadline"], a["global_deadline"])]
+    for token, action in due:
+        reason = "global timeout" if now >= action["global_deadline"] else "heartbeat timeout"
+        backend = asg_models.autoscaling_backends[action["account"]][action["region"]]
+        complete_action(backend, token, action["default_result"], reason)
+
+
+def _find_action(group_name: str, hook_name: str, token: str | None, instance_id: str | None) -> dict:
+    for action in ACTIONS.values():
+        if action["group"] != group_name or action["hook"] != hook_name:
+            continue
+        if (token and action["token"] == token) or (not token and action["instance_id"] == instance_id):
+            return action
+    if token:
+        raise ValidationError(f"No active Lifecycle Action found with token {token}")
+    raise ValidationError(f"No active Lifecycle Action found with instance ID {instance_id}")
+
+
+# --- backend patches -------------------------------------------------------------------------------------------
+
+_original_set_desired_capacity = asg_models.FakeAutoScalingGroup.set_desired_capacity
+_original_terminate_instance = asg_models.AutoScalingBackend.terminate_instance
+_original_delete_group = asg_models.AutoScalingBackend.delete_auto_scaling_group
+
+
+def _set_desired_capacity(self, new_capacity):
+    backend = self.autoscaling_backend
+    hooks = [] if _bypass_hooks["on"] else _hooks_for(backend, self.name, TERMINATING)
+    if hooks and not self.mixed_instances_policy:
+        target = self.min_size if new_capacity is None else new_capacity
+        active = self.active_instances()
+        if len(active) > (target or 0):
+            with state.LOCK:
+                leaving = [s for s in active if not s.protected_from_scale_in][: len(active) - (target or 0)]
+                for instance_state in leaving:
+                    _begin_termination(backend, self, instance_state, hooks)
+    return _original_set_desired_capacity(self, new_capacity)
+
+
+def _terminate_instance(self, instance_id, should_decrement):
+    instance_state = next((s for g in self.autoscaling_groups.values() for s in g.instance_states
+                           if s.instance.id == instance_id), None)
+    if instance_state is None:
+        raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
+    group = instance_state.auto_scaling_group
+    hooks = _hooks_for(self, group.name, TERMINATING)
+    if not hooks:
+        return _original_terminate_instance(self, instance_id, should_decrement)
+    original_size = group.desired_capacity
+    with state.LOCK:
+        if instance_state.lifecycle_state == "InService":
+            _begin_termination(self, group, instance_state, hooks)
+        if should_decrement:
+            group.desired_capacity -= 1
+    # Without decrement the group launches a replacement for the instance that left service.
+    _original_set_desired_capacity(group, group.desired_capacity)
+    return asg_models.TerminateInstanceActivity(instance_state.instance, original_size)
+
+
+def _delete_group(self, group_name):
+    # Deleting a group (moto behaves like ForceDelete) bypasses lifecycle hooks, as AWS's ForceDelete does.
+    _bypass_hooks["on"] = True
+    try:
+        _original_delete_group(self, group_name)
+    finally:
+        _bypass_hooks["on"] = False
+    with state.LOCK:
+        for token in [t for t, a in ACTIONS.items() if a["group"] == group_name]:
+            ACTIONS.pop(token)
+        for key in [k for k, h in self.lifecycle_hooks.items() if h.auto_scaling_group_name == group_name]:
+            self.lifecycle_hooks.pop(key)
+
+
+# --- response patches ------------------------------------------------------------------------------------------
+
+def _put_lifecycle_hook(self):
+    backend = self.autoscaling_backend
+    group_name = self._get_param("AutoScalingGroupName")
+    name = self._get_param("LifecycleHookName")
+    if group_name not in backend.autoscaling_groups:
+        raise ValidationError(f"AutoScalingGroup name not found - AutoScalingGroup {group_name} not found")
+    existing = backend.lifecycle_hooks.get(f"{group_name}_{name}")
+    transition = self._get_param("LifecycleTransition") or (existing.lifecycle_transition if existing else None)
+    if transition not in (TERMINATING, LAUNCHING):
+        raise ValidationError(f"Invalid value for LifecycleTransition: {transition!r}; expected {LAUNCHING} or "
+                              f"{TERMINATING}")
+    timeout = self._get_int_param("HeartbeatTimeout")
+    if timeout is None:
+        timeout = existing.heartbeat_timeout if existing else 3600
+    if not 30 <= timeout <= 7200:
+        raise ValidationError(f"Heartbeat timeout must be between 30 and 7200 seconds, got {timeout}")
+    result = self._get_param("DefaultResult") or (existing.default_result if existing else "ABANDON")
+    if result not in ("CONTINUE", "ABANDON"):
+        raise ValidationError(f"Invalid value for DefaultResult: {result!r}; expected CONTINUE or ABANDON")
+    metadata = self._get_param("NotificationMetadata")
+    if metadata is None and existing:
+        metadata = getattr(existing, "notification_metadata", None)
+    if metadata is not None and len(metadata) > 1023:
+        raise ValidationError("NotificationMetadata must be at most 1023 characters")
+    target = self._get_param("NotificationTargetARN")
+    role = self._get_param("RoleARN")
+    if existing and target is None:
+        target = getattr(existing, "notification_target_arn", None)
+    if existing and role is None:
+        role = getattr(existing, "role_arn", None)
+    if target:
+        role_name = (role or "").rsplit("/", 1)[-1]
+        role_known = bool(role) and any(r.name == role_name for r in iam_backends[backend.account_id]["aws"]
+                                         .roles.values())
+        if not role_known or not publish.target_exists(target):
+            raise ValidationError(f"Unable to publish test message to notification target {target} using IAM role "
+                                  f"{role}. Please check your target and role configuration and try to put "
+                                  "lifecycle hook again.")
+    with state.LOCK:
+        hook = backend.create_lifecycle_hook(name=name, as_name=group_name, transition=transition, timeout=timeout,
+                                             result=result)
+        hook.notification_target_arn = target
+        hook.role_arn = role
+        hook.notification_metadata = metadata
+        hook.global_timeout = min(MAX_GLOBAL_TIMEOUT, 100 * timeout)
+    state.log_event("lifecycle-hook-put", group=group_name, hook=name, transition=transition, target=target)
+    if target:
+        group = backend.autoscaling_groups[group_name]
+        test = {
+            "AccountId": backend.account_id, "RequestId": str(uuid.uuid4()), "AutoScalingGroupARN": group.arn,
+            "AutoScalingGroupName": group_name, "Service": "AWS Auto Scaling", "Event": "autoscaling:TEST_NOTIFICATION",
+            "Time": state.now_iso(),
+        }
+        publish.publish(target, json.dumps(test), f'Auto Scaling: test notification for group "{group_name}"')
+        state.log_event("lifecycle-test-notification", group=group_name, hook=name, target=target)
+    return EmptyResult()
+
+
+def _complete_lifecycle_action(self):
+    backend = self.autoscaling_backend
+    result = self._get_param("LifecycleActionResult")
+    if result not in ("CONTINUE", "ABANDON"):
+        raise ValidationError(f"Invalid value for LifecycleActionResult: {result!r}; expected CONTINUE or ABANDON")
+    with state.LOCK:
+        action = _find_action(self._get_param("AutoScalingGroupName"), self._get_param("LifecycleHookName"),
+                              self._get_param("LifecycleActionToken"), self._get_param("InstanceId"))
+        complete_action(backend, action["token"], result, "CompleteLifecycleAction")
+    return EmptyResult()
+
+
+def _record_lifecycle_action_heartbeat(self):
+    with state.LOCK:
+        action = _find_action(self._get_param("AutoScalingGroupName"), self._get_param("LifecycleHookName"),
+                              self._get_param("LifecycleActionToken"), self._get_param("InstanceId"))
+        action["heartbeat_deadline"] = time.monotonic() + state.emulated_seconds_to_real(action["heartbeat_timeout"])
+    state.log_event("lifecycle-heartbeat", group=action["group"], instance_id=action["instance_id"],
+                    hook=action["hook"], token=action["token"])
+    return EmptyResult()
+
+
+def install() -> None:
+    asg_models.FakeAutoScalingGroup.set_desired_capacity = _set_desired_capacity
+    asg_models.AutoScalingBackend.terminate_instance = _terminate_instance
+    asg_models.AutoScalingBackend.delete_auto_scaling_group = _delete_group
+    asg_responses.AutoScalingResponse.put_lifecycle_hook = _put_lifecycle_hook
+    asg_responses.AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action
+    asg_responses.AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat

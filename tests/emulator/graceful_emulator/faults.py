@@ -1,0 +1,97 @@
+"""Fault knobs applied in front of moto: fail the next N calls of an API, throttle a fraction of calls."""
+
+import io
+import json
+import re
+import uuid
+from urllib.parse import parse_qs
+
+from . import state
+
+_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+
+
+# Lambda's REST API: (method, path pattern) → operation name, so faults name Lambda operations like any other.
+_LAMBDA_OPERATIONS = [
+    ("POST", re.compile(r"^/2015-03-31/functions/?$"), "CreateFunction"),
+    ("GET", re.compile(r"^/2015-03-31/functions/?$"), "ListFunctions"),
+    ("GET", re.compile(r"^/2015-03-31/functions/[^/]+/?$"), "GetFunction"),
+    ("DELETE", re.compile(r"^/2015-03-31/functions/[^/]+/?$"), "DeleteFunction"),
+    ("PUT", re.compile(r"^/2015-03-31/functions/[^/]+/code/?$"), "UpdateFunctionCode"),
+    ("PUT", re.compile(r"^/2015-03-31/functions/[^/]+/configuration/?$"), "UpdateFunctionConfiguration"),
+    ("GET", re.compile(r"^/2015-03-31/functions/[^/]+/configuration/?$"), "GetFunctionConfiguration"),
+    ("POST", re.compile(r"^/2015-03-31/functions/[^/]+/policy/?$"), "AddPermission"),
+    ("GET", re.compile(r"^/2015-03-31/functions/[^/]+/policy/?$"), "GetPolicy"),
+    ("DELETE", re.compile(r"^/2015-03-31/functions/[^/]+/policy/[^/]+/?$"), "RemovePermission"),
+    ("POST", re.compile(r"^/2015-03-31/functions/[^/]+/invocations/?$"), "Invoke"),
+]
+
+
+def _lambda_operation(method: str, path: str):
+    for op_method, pattern, name in _LAMBDA_OPERATIONS:
+        if method == op_method and pattern.match(path):
+            return name
+    return None
+
+
+def identify(environ: dict) -> tuple:
+    """(service, action) of an AWS request; buffers the body so moto can still read it."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = _SCOPE.search(auth)
+    service = match.group(1) if match else None
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    if body and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+        action = parse_qs(body.decode(errors="replace")).get("Action", [None])[0]
+        if action:
+            return service, action
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action", [None])[0]
+    if not action and service == "lambda":
+        action = _lambda_operation(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+    return service, action or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+
+
+def _matches(spec: dict, service, action) -> bool:
+    if spec.get("service") and spec["service"] != service:
+        return False
+    if spec.get("action") and spec["action"] != action and not (action or "").startswith(spec["action"]):
+        return False
+    return True
+
+
+def pick_fault(service, action):
+    """The error to answer instead of calling moto, or None."""
+    with state.LOCK:
+        for spec in state.FAULTS:
+            if spec["remaining"] > 0 and _matches(spec, service, action):
+                spec["remaining"] -= 1
+                return spec["code"], spec["message"], spec.get("status", 400)
+        throttle = state.THROTTLE
+        if throttle["fraction"] > 0 and _matches(throttle, service, action):
+            if throttle["rng"].random() < throttle["fraction"]:
+                json_style = service in ("ssm", "events", "logs", "lambda")
+                code = "ThrottlingException" if json_style else "Throttling"
+                return code, "Rate exceeded", 429 if service == "lambda" else 400
+    return None
+
+
+def error_response(environ, start_response, service, action, code, message, status):
+    state.log_event("fault-injected", service=service, action=action, code=code)
+    request_id = str(uuid.uuid4())
+    reason = {400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error",
+              503: "Service Unavailable"}.get(status, "Error")
+    if environ.get("HTTP_X_AMZ_TARGET") or service == "lambda":
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code),
+                   ("x-amzn-RequestId", request_id)]
+    else:
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+                f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>").encode()
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    headers.append(("Content-Length", str(len(body))))
+    start_response(f"{status} {reason}", headers)
+    return [body]

@@ -1,0 +1,75 @@
+"""Shared state of the extension: one lock, the event log, the clock, fault knobs and stand-in behaviour."""
+
+import datetime
+import itertools
+import random
+import threading
+import time
+
+# One re-entrant lock guards every structure of the extension (and the moto objects it mutates from timer threads).
+LOCK = threading.RLock()
+
+_EVENT_SEQ = itertools.count(1)
+EVENTS: list = []
+
+# Emulated seconds per real second for hook timeouts, schedules and Lambda retry delays.
+CLOCK = {"scale": 1.0}
+
+# Fault knobs, all set through the control API.
+FAULTS: list = []  # [{"service", "action", "remaining", "code", "message", "status"}]
+THROTTLE = {"fraction": 0.0, "service": None, "action": None, "rng": random.Random(0)}
+DELIVERY = {"drop_next": 0, "duplicate_next": 0, "kill_next": 0, "kill_after_seconds": 0.2,
+            "retry_delays": [1.0, 2.0]}
+AGENTS: dict = {}  # instance id -> {"ping_status": "Online"|"ConnectionLost"|"Inactive", "managed": bool}
+NOMAD_DEFAULT = {"drain_seconds": 0.0, "remaining_allocations": 0, "fail": False, "fail_message": "drain failed"}
+NOMAD = {"default": dict(NOMAD_DEFAULT), "instances": {}}
+
+# Bumped by every reset: background work started before a reset stops quietly instead of writing into the new run.
+GENERATION = {"value": 0}
+
+# Set at start-up: where the emulator listens, so the Lambda processes can call back.
+SERVER = {"host": "127.0.0.1", "port": 5000}
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def emulated_seconds_to_real(seconds: float) -> float:
+    """How long `seconds` of emulated time last in real time, at the current clock scale."""
+    return float(seconds) / CLOCK["scale"]
+
+
+def current_generation() -> int:
+    return GENERATION["value"]
+
+
+def log_event(kind: str, **fields) -> dict:
+    """Appends one entry to the event log (returned by GET /_graceful/events) and echoes it to stderr."""
+    entry = {"seq": next(_EVENT_SEQ), "time": now_iso(), "monotonic": time.monotonic(), "kind": kind, **fields}
+    with LOCK:
+        EVENTS.append(entry)
+    summary = " ".join(f"{k}={v}" for k, v in fields.items() if k not in ("message", "output", "event"))
+    print(f"[graceful] {entry['time']} {kind} {summary}", flush=True)
+    return entry
+
+
+def nomad_behaviour(instance_id: str) -> dict:
+    with LOCK:
+        merged = dict(NOMAD["default"])
+        merged.update(NOMAD["instances"].get(instance_id, {}))
+        return merged
+
+
+def reset_knobs() -> None:
+    with LOCK:
+        GENERATION["value"] += 1
+        EVENTS.clear()
+        CLOCK["scale"] = 1.0
+        FAULTS.clear()
+        THROTTLE.update({"fraction": 0.0, "service": None, "action": None, "rng": random.Random(0)})
+        DELIVERY.update({"drop_next": 0, "duplicate_next": 0, "kill_next": 0, "kill_after_seconds": 0.2,
+                         "retry_delays": [1.0, 2.0]})
+        AGENTS.clear()
+        NOMAD["default"] = dict(NOMAD_DEFAULT)
+        NOMAD["instances"] = {}

@@ -1,0 +1,160 @@
+"""Lambda: SNS and schedules deliver AWS-shaped events to a real process under the Runtime API; retries; faults."""
+
+import json
+import os
+import sys
+import time
+
+from conftest import make_role, zip_bytes
+
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime_client_fixture.py")
+
+
+def function(emulator, tmp_path, behaviour: str = "ok", name: str = "probe", extra_env: dict | None = None,
+             **config) -> tuple:
+    record = tmp_path / f"{name}.jsonl"
+    bootstrap = f"#!{sys.executable}\n" + open(FIXTURE).read()
+    arn = emulator.client("lambda").create_function(
+        FunctionName=name, Runtime="provided.al2023", Handler="bootstrap", Role=make_role(emulator, f"{name}-role"),
+        Code={"ZipFile": zip_bytes({"bootstrap": (bootstrap, 0o755)})}, Timeout=config.pop("Timeout", 10),
+        Environment={"Variables": {"RECORD_FILE": str(record), "BEHAVIOUR": behaviour, **(extra_env or {})}},
+        **config)["FunctionArn"]
+    return arn, record
+
+
+def records(path) -> list:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def subscribed_topic(emulator, function_arn: str) -> str:
+    sns = emulator.client("sns")
+    topic = sns.create_topic(Name=f"to-{function_arn.rsplit(':', 1)[-1]}")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn)
+    return topic
+
+
+def finished(emulator) -> list:
+    return emulator.events("lambda-invocation-finished")
+
+
+def test_sns_delivers_an_aws_shaped_event_to_the_bootstrap_process(emulator, tmp_path):
+    arn, record = function(emulator, tmp_path)
+    topic = subscribed_topic(emulator, arn)
+    emulator.client("sns").publish(TopicArn=topic, Message='{"hello":"world"}', Subject="greeting")
+    emulator.wait_for(lambda: finished(emulator), what="the invocation")
+    [seen] = records(record)
+    sns = seen["event"]["Records"][0]["Sns"]
+    assert seen["event"]["Records"][0]["EventSource"] == "aws:sns"
+    assert sns["TopicArn"] == topic and sns["Message"] == '{"hello":"world"}' and sns["Subject"] == "greeting"
+    assert sns["Type"] == "Notification" and sns["MessageId"]
+    assert seen["env"]["AWS_ENDPOINT_URL"] == emulator.endpoint
+    assert seen["env"]["AWS_LAMBDA_FUNCTION_NAME"] == "probe"
+    assert seen["env"]["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
+    assert seen["env"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
+    assert int(seen["deadline"]) > time.time() * 1000
+    assert [e["outcome"] for e in finished(emulator)] == ["response"]
+
+
+def test_error_response_is_redelivered_twice(emulator, tmp_path):
+    emulator.control("deliveries", {"retry_delays": [0.2, 0.2]})
+    arn, record = function(emulator, tmp_path, behaviour="error")
+    emulator.client("sns").publish(TopicArn=subscribed_topic(emulator, arn), Message="m")
+    emulator.wait_for(lambda: emulator.events("lambda-delivery-exhausted"), what="three attempts")
+    assert [e["outcome"] for e in finished(emulator)] == ["error", "error", "error"]
+    assert "told to fail" in finished(emulator)[0]["detail"]
+    assert len(records(record)) == 3
+
+
+def test_crash_then_success_and_kill_mid_invocation(emulator, tmp_path):
+    emulator.control("deliveries", {"retry_delays": [0.1, 0.1]})
+    arn, record = function(emulator, tmp_path, behaviour="fail-first")
+    topic = subscribed_topic(emulator, arn)
+    emulator.client("sns").publish(TopicArn=topic, Message="m")
+    emulator.wait_for(lambda: len(finished(emulator)) == 2, what="retry after error")
+    assert [e["outcome"] for e in finished(emulator)] == ["error", "response"]
+
+    slow_arn, slow_record = function(emulator, tmp_path, behaviour="slow", name="slow",
+                                     extra_env={"SLOW_SECONDS": "1"})
+    emulator.control("deliveries", {"kill_next": 1, "kill_after_seconds": 0.2})
+    emulator.client("sns").publish(TopicArn=subscribed_topic(emulator, slow_arn), Message="m")
+    emulator.wait_for(lambda: len([e for e in finished(emulator) if e["function"] == "slow"]) == 2,
+                      what="killed invocation and its retry")
+    outcomes = [e["outcome"] for e in finished(emulator) if e["function"] == "slow"]
+    assert outcomes == ["crash", "response"] and emulator.events("lambda-killed")
+
+
+def test_crash_is_retried_and_timeout_is_enforced(emulator, tmp_path):
+    emulator.control("deliveries", {"retry_delays": [0.1, 0.1]})
+    arn, _ = function(emulator, tmp_path, behaviour="crash")
+    emulator.client("sns").publish(TopicArn=subscribed_topic(emulator, arn), Message="m")
+    emulator.wait_for(lambda: emulator.events("lambda-delivery-exhausted"), what="three crashes")
+    assert [e["outcome"] for e in finished(emulator)] == ["crash"] * 3
+    slow_arn, _ = function(emulator, tmp_path, behaviour="slow", name="slow", Timeout=1,
+                           extra_env={"SLOW_SECONDS": "5"})
+    emulator.control("deliveries", {"retry_delays": [60, 60]})
+    emulator.client("sns").publish(TopicArn=subscribed_topic(emulator, slow_arn), Message="m")
+    emulator.wait_for(lambda: [e for e in finished(emulator) if e["function"] == "slow"], timeout=5,
+                      what="the timeout")
+    assert [e["outcome"] for e in finished(emulator) if e["function"] == "slow"] == ["timeout"]
+
+
+def test_dropped_and_duplicated_deliveries(emulator, tmp_path):
+    arn, record = function(emulator, tmp_path)
+    topic = subscribed_topic(emulator, arn)
+    emulator.control("deliveries", {"drop_next": 1, "duplicate_next": 1})
+    emulator.client("sns").publish(TopicArn=topic, Message="dropped")
+    emulator.client("sns").publish(TopicArn=topic, Message="twice")
+    emulator.wait_for(lambda: len(finished(emulator)) == 2, what="the duplicated delivery")
+    time.sleep(0.5)
+    assert [r["event"]["Records"][0]["Sns"]["Message"] for r in records(record)] == ["twice", "twice"]
+
+
+def test_logging_config_is_kept_and_reaches_the_process(emulator, tmp_path):
+    arn, record = function(emulator, tmp_path, LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "INFO",
+                                                              "LogGroup": "/graceful/probe"})
+    client = emulator.client("lambda")
+    config = client.get_function_configuration(FunctionName="probe")["LoggingConfig"]
+    assert config == {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "LogGroup": "/graceful/probe"}
+    client.update_function_configuration(FunctionName="probe", LoggingConfig={"LogFormat": "Text"})
+    assert client.get_function(FunctionName="probe")["Configuration"]["LoggingConfig"] == {
+        "LogFormat": "Text", "LogGroup": "/graceful/probe"}
+    client.update_function_configuration(FunctionName="probe", LoggingConfig={"LogFormat": "JSON"})
+    emulator.client("sns").publish(TopicArn=subscribed_topic(emulator, arn), Message="m")
+    emulator.wait_for(lambda: records(record), what="the invocation")
+    assert records(record)[0]["env"]["AWS_LAMBDA_LOG_FORMAT"] == "JSON"
+
+
+def test_schedule_rule_fires_on_the_sped_up_clock(emulator, tmp_path):
+    arn, record = function(emulator, tmp_path, name="ticker")
+    events = emulator.client("events")
+    emulator.control("clock", {"scale": 60})  # rate(1 minute) fires every second
+    rule_arn = events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")["RuleArn"]
+    events.put_targets(Rule="tick", Targets=[{"Id": "fn", "Arn": arn}])
+    started = time.monotonic()
+    emulator.wait_for(lambda: len(records(record)) >= 2, timeout=6, what="two schedule firings")
+    assert time.monotonic() - started >= 1.5
+    event = records(record)[0]["event"]
+    assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
+    assert event["resources"] == [rule_arn]
+    events.disable_rule(Name="tick")
+    time.sleep(0.3)
+    count = len(records(record))
+    time.sleep(1.5)
+    assert len(records(record)) == count
+
+
+def test_put_events_reaches_a_lambda_target_of_a_pattern_rule(emulator, tmp_path):
+    arn, record = function(emulator, tmp_path, name="listener")
+    events = emulator.client("events")
+    events.put_rule(Name="commands", EventPattern=json.dumps({"source": ["aws.ssm"]}))
+    events.put_targets(Rule="commands", Targets=[{"Id": "fn", "Arn": arn}])
+    events.put_rule(Name="tick", ScheduleExpression="rate(1 hour)")
+    events.put_targets(Rule="tick", Targets=[{"Id": "fn", "Arn": arn}])
+    answer = events.put_events(Entries=[{"Source": "aws.ssm", "DetailType": "EC2 Command Status-change Notification",
+                                         "Detail": json.dumps({"status": "Success"})},
+                                        {"Source": "other", "DetailType": "x", "Detail": "{}"}])
+    assert answer["FailedEntryCount"] == 0
+    emulator.wait_for(lambda: records(record), what="the rule's delivery")
+    time.sleep(0.5)
+    delivered = [r["event"] for r in records(record)]
+    assert len(delivered) == 1 and delivered[0]["detail"] == {"status": "Success"}

@@ -1,0 +1,180 @@
+"""SSM Run Command: real local processes, real exit codes, timeouts, cancel, stand-in nomad, notifications."""
+
+import json
+import os
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+from conftest import drain_queue, topic_with_queue
+
+
+def document(emulator, name: str, commands: list, timeout: int = 3600, parameters: dict | None = None) -> str:
+    content = {"schemaVersion": "2.2", "description": "test", "parameters": parameters or {},
+               "mainSteps": [{"action": "aws:runShellScript", "name": "run",
+                              "inputs": {"runCommand": commands, "timeoutSeconds": str(timeout)}}]}
+    emulator.client("ssm").create_document(Name=name, DocumentType="Command", DocumentFormat="JSON",
+                                           Content=json.dumps(content))
+    return name
+
+
+def instances(emulator, count: int = 1) -> list:
+    reservation = emulator.client("ec2").run_instances(ImageId="ami-12c6146b", MinCount=count, MaxCount=count)
+    return [i["InstanceId"] for i in reservation["Instances"]]
+
+
+def wait_status(emulator, command_id: str, instance_id: str, timeout: float = 15) -> dict:
+    ssm = emulator.client("ssm")
+
+    def done():
+        invocation = ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id)
+        return invocation if invocation["Status"] in ("Success", "Failed", "TimedOut", "Cancelled") else None
+    return emulator.wait_for(done, timeout=timeout, what=f"command {command_id} to finish")
+
+
+def test_command_runs_with_parameters_and_reports_real_exit_code(emulator):
+    [instance] = instances(emulator)
+    name = document(emulator, "exit-doc", ["echo hello {{ who }} from $AWS_SSM_INSTANCE_ID", "pwd",
+                                           "echo oops >&2", "exit {{code}}"],
+                    parameters={"who": {"type": "String", "default": "world"}, "code": {"type": "String"}})
+    ssm = emulator.client("ssm")
+    command = ssm.send_command(DocumentName=name, InstanceIds=[instance], Parameters={"code": ["3"]})["Command"]
+    assert command["Status"] == "Pending"
+    result = wait_status(emulator, command["CommandId"], instance)
+    assert result["Status"] == "Failed" and result["ResponseCode"] == 3
+    lines = result["StandardOutputContent"].splitlines()
+    assert lines[0] == f"hello world from {instance}"
+    assert command["CommandId"] in lines[1] and lines[1] != os.getcwd()  # its own temp dir
+    assert result["StandardErrorContent"].strip() == "oops"
+    listed = ssm.list_commands(CommandId=command["CommandId"])["Commands"][0]
+    assert listed["Status"] == "Failed" and listed["ErrorCount"] == 1 and listed["CompletedCount"] == 1
+    statuses = [e["status"] for e in emulator.events("command-status")]
+    assert statuses == ["InProgress", "Failed"]
+    ok = ssm.send_command(DocumentName=name, InstanceIds=[instance], Parameters={"code": ["0"]})["Command"]
+    assert wait_status(emulator, ok["CommandId"], instance)["Status"] == "Success"
+
+
+def test_command_times_out_at_the_documents_timeout(emulator):
+    [instance] = instances(emulator)
+    name = document(emulator, "slow-doc", ["sleep 30"], timeout=1)
+    started = time.monotonic()
+    command = emulator.client("ssm").send_command(DocumentName=name, InstanceIds=[instance])["Command"]
+    result = wait_status(emulator, command["CommandId"], instance)
+    assert result["Status"] == "TimedOut" and result["StatusDetails"] == "ExecutionTimedOut"
+    assert 0.9 <= time.monotonic() - started < 5
+
+
+def test_cancel_kills_the_process(emulator, tmp_path):
+    [instance] = instances(emulator)
+    pid_file = tmp_path / "pid"
+    name = document(emulator, "cancel-doc", [f"echo $$ > {pid_file}", "sleep 60 & wait"])
+    ssm = emulator.client("ssm")
+    command = ssm.send_command(DocumentName=name, InstanceIds=[instance])["Command"]
+    emulator.wait_for(lambda: pid_file.exists() and pid_file.read_text().strip(), what="script to start")
+    pid = int(pid_file.read_text())
+    assert ssm.get_command_invocation(CommandId=command["CommandId"], InstanceId=instance)["Status"] == "InProgress"
+    ssm.cancel_command(CommandId=command["CommandId"])
+    assert wait_status(emulator, command["CommandId"], instance)["Status"] == "Cancelled"
+
+    def gone():
+        try:
+            os.kill(pid, 0)
+            return False
+        except ProcessLookupError:
+            return True
+    emulator.wait_for(gone, timeout=3, what=f"process {pid} to be killed")
+
+
+def test_stand_in_nomad_follows_the_behaviour_a_test_sets(emulator):
+    first, second = instances(emulator, 2)
+    emulator.control("nomad", {"drain_seconds": 0.5, "remaining_allocations": 2})
+    emulator.control("nomad", {"instance_id": second, "fail": True, "fail_message": "no leader"})
+    name = document(emulator, "drain-doc", ["set -e", "nomad node eligibility -disable -self",
+                                            "nomad node drain -enable -self -yes -deadline 1m",
+                                            "nomad node status -self -json -allocs"])
+    ssm = emulator.client("ssm")
+    started = time.monotonic()
+    command = ssm.send_command(DocumentName=name, InstanceIds=[first, second])["Command"]
+    ok = wait_status(emulator, command["CommandId"], first)
+    assert time.monotonic() - started >= 0.5
+    assert ok["Status"] == "Success"
+    status = json.loads(ok["StandardOutputContent"].splitlines()[-1])
+    assert status["SchedulingEligibility"] == "ineligible" and len(status["Allocations"]) == 2
+    failed = wait_status(emulator, command["CommandId"], second)
+    assert failed["Status"] == "Failed" and failed["ResponseCode"] == 1
+    assert "no leader" in failed["StandardErrorContent"]
+    calls = [e["argv"][:2] for e in emulator.events("nomad-call") if e["instance_id"] == first]
+    assert calls == [["node", "eligibility"], ["node", "drain"], ["node", "status"]]
+    assert ssm.list_commands(CommandId=command["CommandId"])["Commands"][0]["Status"] == "Failed"
+
+
+def test_send_command_validates_document_parameters_and_instances(emulator):
+    [instance] = instances(emulator)
+    ssm = emulator.client("ssm")
+    name = document(emulator, "valid-doc", ["true"])
+    cases = [({"DocumentName": "missing", "InstanceIds": [instance]}, "InvalidDocument"),
+             ({"DocumentName": name, "InstanceIds": ["i-0000000000000dead"]}, "InvalidInstanceId"),
+             ({"DocumentName": name, "InstanceIds": [instance], "Parameters": {"x": ["1"]}}, "InvalidParameters")]
+    for params, code in cases:
+        with pytest.raises(ClientError) as error:
+            ssm.send_command(**params)
+        assert error.value.response["Error"]["Code"] == code, params
+
+
+def test_offline_or_unmanaged_agents(emulator):
+    online, offline, unmanaged = instances(emulator, 3)
+    emulator.control("agents", {"instance_id": offline, "ping_status": "ConnectionLost"})
+    emulator.control("agents", {"instance_id": unmanaged, "managed": False})
+    ssm = emulator.client("ssm")
+    info = {i["InstanceId"]: i["PingStatus"] for i in ssm.describe_instance_information()["InstanceInformationList"]}
+    assert info == {online: "Online", offline: "ConnectionLost"}
+    only = ssm.describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": [offline]}])
+    assert [i["InstanceId"] for i in only["InstanceInformationList"]] == [offline]
+    name = document(emulator, "agent-doc", ["true"])
+    for instance in (offline, unmanaged):
+        with pytest.raises(ClientError) as error:
+            ssm.send_command(DocumentName=name, InstanceIds=[instance])
+        assert error.value.response["Error"]["Code"] == "InvalidInstanceId"
+    ssm.send_command(DocumentName=name, InstanceIds=[online])
+
+
+def test_status_notifications_and_list_filters(emulator):
+    [instance] = instances(emulator)
+    topic, queue = topic_with_queue(emulator, "command-status")
+    ssm = emulator.client("ssm")
+    name = document(emulator, "notify-doc", ["exit 0"])
+    other = document(emulator, "other-doc", ["sleep 5"])
+    command = ssm.send_command(DocumentName=name, InstanceIds=[instance], ServiceRoleArn="arn:aws:iam::123456789012:"
+                               "role/ssm-notify", NotificationConfig={"NotificationArn": topic,
+                                                                     "NotificationEvents": ["All"],
+                                                                     "NotificationType": "Invocation"})["Command"]
+    wait_status(emulator, command["CommandId"], instance)
+    running = ssm.send_command(DocumentName=other, InstanceIds=[instance])["Command"]
+    emulator.wait_for(lambda: ssm.get_command_invocation(CommandId=running["CommandId"], InstanceId=instance)[
+        "Status"] == "InProgress", what="second command to start")
+    notes = [m["Message"] for m in drain_queue(emulator, queue)]
+    assert [n["status"] for n in notes] == ["InProgress", "Success"]
+    assert all(n["commandId"] == command["CommandId"] and n["instanceId"] == instance for n in notes)
+    by_status = ssm.list_commands(Filters=[{"key": "Status", "value": "Success"}])["Commands"]
+    assert [c["CommandId"] for c in by_status] == [command["CommandId"]]
+    by_doc = ssm.list_commands(Filters=[{"key": "DocumentName", "value": other}])["Commands"]
+    assert [c["CommandId"] for c in by_doc] == [running["CommandId"]]
+    executing = ssm.list_commands(Filters=[{"key": "ExecutionStage", "value": "Executing"}])["Commands"]
+    assert [c["CommandId"] for c in executing] == [running["CommandId"]]
+    invocations = ssm.list_command_invocations(CommandId=command["CommandId"], Details=True)["CommandInvocations"]
+    assert invocations[0]["Status"] == "Success" and invocations[0]["CommandPlugins"][0]["ResponseCode"] == 0
+    ssm.cancel_command(CommandId=running["CommandId"])
+
+
+def test_cloudwatch_output_config_writes_the_output_to_logs(emulator):
+    [instance] = instances(emulator)
+    name = document(emulator, "logged-doc", ["echo drained", "echo warn >&2"])
+    command = emulator.client("ssm").send_command(
+        DocumentName=name, InstanceIds=[instance],
+        CloudWatchOutputConfig={"CloudWatchOutputEnabled": True, "CloudWatchLogGroupName": "/graceful/drain"})["Command"]
+    assert command["CloudWatchOutputConfig"]["CloudWatchLogGroupName"] == "/graceful/drain"
+    wait_status(emulator, command["CommandId"], instance)
+    logs = emulator.client("logs")
+    stream = f"{command['CommandId']}/{instance}/aws-runShellScript/stdout"
+    events = logs.get_log_events(logGroupName="/graceful/drain", logStreamName=stream)["events"]
+    assert [e["message"] for e in events] == ["drained"]

@@ -1,0 +1,251 @@
+//! `graceful_shutdown_asg` through its whole life with the real Terraform CLI against the emulated AWS: create, an
+//! empty second plan, in-place updates, import into a fresh state, drift, a failed step, destroy leaving nothing.
+
+mod support;
+
+use acceptance::emulator::{Emulator, Fault};
+use acceptance::terraform::{actions, resource_change, Workspace, PROVIDER_SOURCE};
+use serde_json::{json, Value as Json};
+use support::aws::Aws;
+
+const ADDRESS: &str = "graceful_shutdown_asg.ci";
+
+fn config(name: &str, groups: &[&str], timeout: &str) -> String {
+    let groups: Vec<String> = groups.iter().map(|g| format!("\"{g}\"")).collect();
+    format!(
+        r#"terraform {{
+  required_providers {{
+    graceful = {{ source = "{PROVIDER_SOURCE}" }}
+  }}
+}}
+
+provider "graceful" {{
+  region = "us-east-1"
+}}
+
+resource "graceful_shutdown_asg" "ci" {{
+  name                    = "{name}"
+  autoscaling_group_names = [{}]
+  architecture            = "x86_64"
+  drain {{
+    timeout = "{timeout}"
+  }}
+  tags = {{ team = "ci" }}
+}}
+"#,
+        groups.join(", ")
+    )
+}
+
+fn workspace(emulator: &Emulator, config: &str) -> Workspace {
+    let mut ws = Workspace::new(config);
+    for (key, value) in emulator.aws_env() {
+        ws.env(key, &value);
+    }
+    ws.init();
+    ws
+}
+
+fn state_attributes(ws: &Workspace) -> Json {
+    let state = ws.state_json();
+    state["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["address"] == ADDRESS))
+        .map(|r| r["values"].clone())
+        .unwrap_or(Json::Null)
+}
+
+fn assert_no_changes(ws: &Workspace) {
+    let plan = ws.plan_json();
+    assert_eq!(actions(&plan, ADDRESS), ["no-op"], "expected an empty plan: {:#}", resource_change(&plan, ADDRESS));
+}
+
+#[test]
+fn create_update_import_destroy_leaves_nothing() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    for group in ["life-a", "life-b", "life-c"] {
+        aws.create_group(group, 0);
+    }
+
+    let ws = workspace(&emulator, &config("life", &["life-a", "life-b"], "1h"));
+    ws.apply().ok("apply (create)");
+    let created = state_attributes(&ws);
+    for arn in ["sns_topic_arn", "lambda_function_arn", "publisher_role_arn", "handler_role_arn"] {
+        assert!(created[arn].as_str().is_some_and(|a| a.starts_with("arn:aws:")), "{arn}: {created:#}");
+    }
+    let hooks = aws.hooks("life-a");
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].lifecycle_hook_name(), Some("life-drain"));
+    assert_eq!(hooks[0].notification_target_arn(), created["sns_topic_arn"].as_str());
+    assert_eq!(hooks[0].role_arn(), created["publisher_role_arn"].as_str());
+    assert_eq!(hooks[0].heartbeat_timeout(), Some(3600 + 180));
+    assert_eq!(hooks[0].default_result(), Some("CONTINUE"));
+    assert!(hooks[0].notification_metadata().is_some_and(|m| m.contains("life")));
+    assert_no_changes(&ws);
+
+    // In place: one group swapped, a longer budget.
+    ws.write("main.tf", &config("life", &["life-a", "life-c"], "3h"));
+    let update = ws.plan_json();
+    assert_eq!(actions(&update, ADDRESS), ["update"]);
+    ws.apply().ok("apply (update)");
+    assert!(aws.hooks("life-b").is_empty(), "the hook of a removed group must go");
+    assert_eq!(aws.hooks("life-c")[0].heartbeat_timeout(), Some(7200));
+    let updated = state_attributes(&ws);
+    assert_eq!(updated["sns_topic_arn"], created["sns_topic_arn"], "in place: same topic");
+    assert_eq!(updated["drain"]["timeout_seconds"], 3 * 3600);
+    assert_no_changes(&ws);
+
+    // Import into a fresh state: same attributes, nothing to change.
+    let imported_ws = workspace(&emulator, &config("life", &["life-a", "life-c"], "3h"));
+    imported_ws.run(&["import", "-no-color", "-input=false", ADDRESS, "life"]).ok("import");
+    let imported = state_attributes(&imported_ws);
+    for attribute in [
+        "id", "name", "sns_topic_arn", "lambda_function_arn", "lambda_function_name", "publisher_role_arn",
+        "handler_role_arn", "ssm_document_name", "log_group_name", "lifecycle_hook_names", "heartbeat_timeout",
+        "on_failure", "architecture", "log_retention_days", "iam_path", "tags", "handler_code_sha256",
+        "autoscaling_group_names",
+    ] {
+        assert_eq!(imported[attribute], updated[attribute], "imported {attribute} differs");
+    }
+    assert_eq!(imported["drain"]["timeout_seconds"], updated["drain"]["timeout_seconds"]);
+    assert_eq!(imported["drain"]["preset"], "nomad");
+    assert_no_changes(&imported_ws);
+
+    ws.destroy().ok("destroy");
+    let left = aws.leftovers("life", &["life-a", "life-b", "life-c"]);
+    assert!(left.is_empty(), "destroy left resources behind: {left:#?}");
+}
+
+#[test]
+fn pieces_deleted_out_of_band_are_planned_and_recreated() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    aws.create_group("drift-a", 0);
+    let ws = workspace(&emulator, &config("drift", &["drift-a"], "1h"));
+    ws.apply().ok("apply");
+    let before = state_attributes(&ws);
+
+    aws.runtime.block_on(async {
+        aws.sns.delete_topic().topic_arn(before["sns_topic_arn"].as_str().unwrap()).send().await.expect("deleting topic");
+        aws.lambda.delete_function().function_name("drift-drain-handler").send().await.expect("deleting function");
+    });
+    let plan = ws.plan_json();
+    assert_eq!(actions(&plan, ADDRESS), ["update"]);
+    let change = resource_change(&plan, ADDRESS);
+    assert_eq!(change["after_unknown"]["sns_topic_arn"], true, "{change:#}");
+    assert_eq!(change["after_unknown"]["lambda_function_arn"], true, "{change:#}");
+
+    ws.apply().ok("apply (converge)");
+    assert_no_changes(&ws);
+    let after = state_attributes(&ws);
+    assert_eq!(aws.hooks("drift-a")[0].notification_target_arn(), after["sns_topic_arn"].as_str(), "hook follows the new topic");
+    ws.destroy().ok("destroy");
+    assert!(aws.leftovers("drift", &["drift-a"]).is_empty());
+}
+
+#[test]
+fn a_failed_step_is_named_and_nothing_is_orphaned() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    aws.create_group("fail-a", 0);
+    // More failures than the SDK's retries, so the step really fails.
+    emulator
+        .set_fault(&Fault {
+            service: Some("lambda".into()),
+            action: Some("CreateFunction".into()),
+            count: 20,
+            code: "ServiceException".into(),
+            message: "injected by the test".into(),
+            status: 500,
+        })
+        .expect("setting the fault");
+    let ws = workspace(&emulator, &config("fail", &["fail-a"], "1h"));
+    let failed = ws.apply();
+    assert!(!failed.success, "apply should fail while CreateFunction fails");
+    assert!(
+        failed.stderr.contains("creating Lambda function") && failed.stderr.contains("fail-drain-handler"),
+        "the error must name the step and the function: {}",
+        failed.stderr
+    );
+    // What was created before the failure is in the state (tainted), not orphaned.
+    let partial = state_attributes(&ws);
+    assert!(partial["sns_topic_arn"].is_string(), "the topic created before the failure is kept: {partial:#}");
+
+    emulator.control("faults/clear", &json!({})).expect("clearing faults");
+    ws.apply().ok("apply after the fault is gone");
+    assert_no_changes(&ws);
+    ws.destroy().ok("destroy");
+    let left = aws.leftovers("fail", &["fail-a"]);
+    assert!(left.is_empty(), "left behind: {left:#?}");
+}
+
+#[test]
+fn iam_policies_are_least_privilege() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    aws.create_group("iam-a", 0);
+    let ws = workspace(&emulator, &config("iam", &["iam-a"], "1h"));
+    ws.apply().ok("apply");
+
+    let (publisher_trust, publisher_inline) = aws.role_policies("iam-publisher");
+    assert_eq!(principals(&publisher_trust), ["autoscaling.amazonaws.com", "ssm.amazonaws.com"]);
+    let statements = all_statements(&publisher_inline);
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert_eq!(list(&statements[0]["Action"]), ["sns:Publish"]);
+    assert_eq!(list(&statements[0]["Resource"]), [state_attributes(&ws)["sns_topic_arn"].as_str().unwrap()]);
+
+    let (handler_trust, handler_inline) = aws.role_policies("iam-handler");
+    assert_eq!(principals(&handler_trust), ["lambda.amazonaws.com"]);
+    let statements = all_statements(&handler_inline);
+    // Actions AWS lets us scope must be scoped. "*" is allowed only for the actions the IAM service authorization
+    // reference lists with no resource type (Auto Scaling describes; SSM command observation and CancelCommand).
+    const UNSCOPABLE: &[&str] = &[
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:DescribeLifecycleHooks",
+        "ssm:CancelCommand",
+        "ssm:DescribeInstanceInformation",
+        "ssm:GetCommandInvocation",
+        "ssm:ListCommandInvocations",
+        "ssm:ListCommands",
+    ];
+    for statement in &statements {
+        if list(&statement["Resource"]).iter().any(|r| r == "*") {
+            for action in list(&statement["Action"]) {
+                assert!(
+                    UNSCOPABLE.contains(&action.as_str()),
+                    "{action} is granted on \"*\" but supports resource scoping: {statement:#}"
+                );
+            }
+        }
+    }
+    let scoped = |action: &str| -> Vec<String> {
+        statements.iter().filter(|s| list(&s["Action"]).iter().any(|a| a == action)).flat_map(|s| list(&s["Resource"])).collect()
+    };
+    assert!(scoped("autoscaling:CompleteLifecycleAction").iter().all(|r| r.contains("autoScalingGroupName/iam-a")));
+    assert!(scoped("iam:PassRole").iter().all(|r| r.ends_with("role/iam-publisher")));
+    assert!(scoped("ssm:SendCommand").iter().any(|r| r.ends_with("document/iam-drain")));
+    ws.destroy().ok("destroy");
+}
+
+fn list(value: &Json) -> Vec<String> {
+    match value {
+        Json::String(s) => vec![s.clone()],
+        Json::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        _ => vec![],
+    }
+}
+
+fn all_statements(policies: &[Json]) -> Vec<Json> {
+    policies.iter().flat_map(|p| p["Statement"].as_array().cloned().unwrap_or_default()).collect()
+}
+
+fn principals(trust: &Json) -> Vec<String> {
+    let mut found: Vec<String> = all_statements(std::slice::from_ref(trust))
+        .iter()
+        .flat_map(|s| list(&s["Principal"]["Service"]))
+        .collect();
+    found.sort();
+    found
+}

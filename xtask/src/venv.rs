@@ -1,0 +1,84 @@
+//! The emulator's Python venv (moto + our extension, pinned in `tests/emulator/requirements.txt`), the system
+//! packages the emulator needs, and its pytest suite.
+
+use crate::Result;
+use crate::cmd;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Same variable the launcher in `tests/src/emulator.rs` reads.
+const VENV_ENV_VAR: &str = "GRACEFUL_EMULATOR_VENV";
+const STAMP: &str = "graceful-requirements.stamp";
+
+fn emulator_dir() -> PathBuf {
+    cmd::workspace_root().join("tests").join("emulator")
+}
+
+fn venv_dir() -> PathBuf {
+    std::env::var_os(VENV_ENV_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cmd::workspace_root().join("target").join("emulator-venv"))
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+/// Creates the venv and installs the pinned requirements; does nothing when the stamp matches the requirements.
+pub fn ensure_emulator_venv() -> Result<PathBuf> {
+    let venv = venv_dir();
+    let requirements_path = emulator_dir().join("requirements.txt");
+    let requirements = std::fs::read_to_string(&requirements_path)
+        .map_err(|e| format!("reading {}: {e}", requirements_path.display()))?;
+    let python = venv.join("bin").join("python");
+    let stamp = venv.join(STAMP);
+    if python.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == requirements) {
+        println!("emulator venv up to date: {}", venv.display());
+        return Ok(venv);
+    }
+    if !python.is_file() {
+        println!("creating the emulator venv at {}", venv.display());
+        cmd::run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    cmd::run(
+        Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--disable-pip-version-check", "--quiet", "-r"])
+            .arg(&requirements_path),
+    )?;
+    std::fs::write(&stamp, requirements).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
+    println!("emulator venv ready: {}", venv.display());
+    Ok(venv)
+}
+
+/// Installs the Debian packages the emulator needs when missing: `qemu-user-static` (runs arm64 handler binaries on
+/// an x86_64 host) and `python3-venv` (the venv itself).
+pub fn ensure_emulator_packages() -> Result {
+    let mut missing = Vec::new();
+    if !on_path("qemu-aarch64-static") && std::env::consts::ARCH == "x86_64" {
+        missing.push("qemu-user-static");
+    }
+    let has_ensurepip =
+        Command::new("python3").args(["-c", "import ensurepip, venv"]).output().is_ok_and(|out| out.status.success());
+    if !has_ensurepip {
+        missing.push("python3-venv");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("installing {}", missing.join(" "));
+    cmd::run(Command::new("apt-get").args(["update", "-qq"]))
+        .map_err(|e| format!("{e} (installing {} needs root and apt-get)", missing.join(" ")))?;
+    cmd::run(Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing))?;
+    Ok(())
+}
+
+/// Runs the emulator's own pytest suite (its summary line is printed by pytest).
+pub fn run_pytest(venv: &Path) -> Result {
+    cmd::run(
+        Command::new(venv.join("bin").join("python"))
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+            .current_dir(emulator_dir()),
+    )
+}
