@@ -23,6 +23,11 @@ variable "region" {
 variable "autoscaling_group_names" {
   description = "Auto Scaling groups whose instances are drained before they terminate."
   type        = list(string)
+
+  validation {
+    condition     = length(var.autoscaling_group_names) > 0
+    error_message = "At least one Auto Scaling group name is required."
+  }
 }
 
 variable "drain_timeout" {

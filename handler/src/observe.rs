@@ -8,6 +8,9 @@ use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey, InstanceInformationStr
 use aws_smithy_types::date_time::Format;
 use drain_contract::HandlerConfig;
 
+/// `DescribeAutoScalingGroups` accepts at most this many names per call.
+const MAX_GROUP_NAMES_PER_CALL: usize = 50;
+
 /// The AWS clients, built once per cold start.
 #[derive(Clone, Debug)]
 pub struct Aws {
@@ -143,10 +146,23 @@ async fn wait_started(aws: &Aws, group: &str, instance_id: &str) -> Result<Optio
 /// Every instance of the managed groups parked in `Terminating:Wait`, as reconcile triggers.
 pub async fn waiting_instances(aws: &Aws, config: &HandlerConfig) -> Result<Vec<Trigger>, HandlerError> {
     let mut triggers = Vec::new();
+    // No names would mean "every group in the account"; and one call takes at most 50 names.
+    for names in config.autoscaling_group_names.chunks(MAX_GROUP_NAMES_PER_CALL) {
+        walk_groups(aws, config, names, &mut triggers).await?;
+    }
+    Ok(triggers)
+}
+
+async fn walk_groups(
+    aws: &Aws,
+    config: &HandlerConfig,
+    names: &[String],
+    triggers: &mut Vec<Trigger>,
+) -> Result<(), HandlerError> {
     let mut pages = aws
         .autoscaling
         .describe_auto_scaling_groups()
-        .set_auto_scaling_group_names(Some(config.autoscaling_group_names.clone()))
+        .set_auto_scaling_group_names(Some(names.to_vec()))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -162,7 +178,7 @@ pub async fn waiting_instances(aws: &Aws, config: &HandlerConfig) -> Result<Vec<
             }
         }
     }
-    Ok(triggers)
+    Ok(())
 }
 
 /// Epoch seconds of an RFC 3339 timestamp (the lifecycle notification's `Time`).

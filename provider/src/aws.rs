@@ -6,7 +6,8 @@ use aws_config::retry::RetryConfig;
 use graceful_provision::Clients;
 
 pub async fn clients(settings: &ProviderSettings) -> Clients {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive().with_max_attempts(5));
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive().with_max_attempts(5));
     if let Some(region) = &settings.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }

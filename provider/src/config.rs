@@ -55,8 +55,11 @@ pub fn validate(config: &Value) -> Diagnostics {
         let ok = !region.is_empty() && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok {
             diags.push(
-                Diagnostic::error("Invalid region", format!("region is {region:?}, expected an AWS region name such as \"us-east-1\""))
-                    .at(AttributePath::root("region")),
+                Diagnostic::error(
+                    "Invalid region",
+                    format!("region is {region:?}, expected an AWS region name such as \"us-east-1\""),
+                )
+                .at(AttributePath::root("region")),
             );
         }
     }

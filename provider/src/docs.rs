@@ -56,7 +56,9 @@ fn schema_sections(out: &mut String, schema: &Schema) {
 pub fn resource_doc() -> String {
     let schema = schema::schema();
     let mut out = String::new();
-    out.push_str("---\npage_title: \"graceful_shutdown_asg Resource - graceful\"\nsubcategory: \"\"\ndescription: |-\n  ");
+    out.push_str(
+        "---\npage_title: \"graceful_shutdown_asg Resource - graceful\"\nsubcategory: \"\"\ndescription: |-\n  ",
+    );
     out.push_str(&schema.block.description);
     out.push_str("\n---\n\n# graceful_shutdown_asg (Resource)\n\n");
     out.push_str(&schema.block.description);

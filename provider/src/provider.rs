@@ -96,7 +96,8 @@ state written by a newer provider?)",
         match tfplugin::value_from_json(raw_state_json, &ty) {
             Ok(state) => UpgradeResponse { upgraded_state: state, ..Default::default() },
             Err(error) => UpgradeResponse {
-                diagnostics: Diagnostic::error("Unreadable state", format!("decoding the stored state: {error}")).into(),
+                diagnostics: Diagnostic::error("Unreadable state", format!("decoding the stored state: {error}"))
+                    .into(),
                 ..Default::default()
             },
         }

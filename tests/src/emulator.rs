@@ -204,6 +204,18 @@ impl Emulator {
         log["events"].as_array().cloned().ok_or_else(|| format!("event log without an events array: {log}"))
     }
 
+    /// The events logged after sequence number `seq` (cheaper than the whole log when it is long).
+    pub fn events_since(&self, seq: u64) -> Result<Vec<Value>, String> {
+        let log = self.control_get(&format!("events?since={seq}"))?;
+        log["events"].as_array().cloned().ok_or_else(|| format!("event log without an events array: {log}"))
+    }
+
+    /// AWS API calls received since the last reset: (total, per `service:Action`).
+    pub fn api_calls(&self) -> Result<(u64, Value), String> {
+        let calls = self.control_get("calls")?;
+        Ok((calls["total"].as_u64().unwrap_or(0), calls["calls"].clone()))
+    }
+
     /// The events of one kind (for example `lifecycle-action-completed`).
     pub fn events_of_kind(&self, kind: &str) -> Result<Vec<Value>, String> {
         Ok(self.events()?.into_iter().filter(|e| e["kind"] == kind).collect())

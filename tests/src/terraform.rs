@@ -43,7 +43,8 @@ pub fn provider_binary() -> &'static Path {
             .status()
             .expect("running cargo to build the provider");
         assert!(status.success(), "building the provider failed (see above)");
-        let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
         let path = target.join("debug").join("terraform-provider-graceful");
         assert!(path.is_file(), "the provider build left no binary at {}", path.display());
         path

@@ -4,8 +4,8 @@
 mod support;
 
 use acceptance::emulator::{Emulator, Fault};
-use acceptance::terraform::{actions, resource_change, Workspace, PROVIDER_SOURCE};
-use serde_json::{json, Value as Json};
+use acceptance::terraform::{PROVIDER_SOURCE, Workspace, actions, resource_change};
+use serde_json::{Value as Json, json};
 use support::aws::Aws;
 
 const ADDRESS: &str = "graceful_shutdown_asg.ci";
@@ -101,9 +101,23 @@ fn create_update_import_destroy_leaves_nothing() {
     imported_ws.run(&["import", "-no-color", "-input=false", ADDRESS, "life"]).ok("import");
     let imported = state_attributes(&imported_ws);
     for attribute in [
-        "id", "name", "sns_topic_arn", "lambda_function_arn", "lambda_function_name", "publisher_role_arn",
-        "handler_role_arn", "ssm_document_name", "log_group_name", "lifecycle_hook_names", "heartbeat_timeout",
-        "on_failure", "architecture", "log_retention_days", "iam_path", "tags", "handler_code_sha256",
+        "id",
+        "name",
+        "sns_topic_arn",
+        "lambda_function_arn",
+        "lambda_function_name",
+        "publisher_role_arn",
+        "handler_role_arn",
+        "ssm_document_name",
+        "log_group_name",
+        "lifecycle_hook_names",
+        "heartbeat_timeout",
+        "on_failure",
+        "architecture",
+        "log_retention_days",
+        "iam_path",
+        "tags",
+        "handler_code_sha256",
         "autoscaling_group_names",
     ] {
         assert_eq!(imported[attribute], updated[attribute], "imported {attribute} differs");
@@ -127,7 +141,12 @@ fn pieces_deleted_out_of_band_are_planned_and_recreated() {
     let before = state_attributes(&ws);
 
     aws.runtime.block_on(async {
-        aws.sns.delete_topic().topic_arn(before["sns_topic_arn"].as_str().unwrap()).send().await.expect("deleting topic");
+        aws.sns
+            .delete_topic()
+            .topic_arn(before["sns_topic_arn"].as_str().unwrap())
+            .send()
+            .await
+            .expect("deleting topic");
         aws.lambda.delete_function().function_name("drift-drain-handler").send().await.expect("deleting function");
     });
     let plan = ws.plan_json();
@@ -139,7 +158,11 @@ fn pieces_deleted_out_of_band_are_planned_and_recreated() {
     ws.apply().ok("apply (converge)");
     assert_no_changes(&ws);
     let after = state_attributes(&ws);
-    assert_eq!(aws.hooks("drift-a")[0].notification_target_arn(), after["sns_topic_arn"].as_str(), "hook follows the new topic");
+    assert_eq!(
+        aws.hooks("drift-a")[0].notification_target_arn(),
+        after["sns_topic_arn"].as_str(),
+        "hook follows the new topic"
+    );
     ws.destroy().ok("destroy");
     assert!(aws.leftovers("drift", &["drift-a"]).is_empty());
 }
@@ -221,7 +244,11 @@ fn iam_policies_are_least_privilege() {
         }
     }
     let scoped = |action: &str| -> Vec<String> {
-        statements.iter().filter(|s| list(&s["Action"]).iter().any(|a| a == action)).flat_map(|s| list(&s["Resource"])).collect()
+        statements
+            .iter()
+            .filter(|s| list(&s["Action"]).iter().any(|a| a == action))
+            .flat_map(|s| list(&s["Resource"]))
+            .collect()
     };
     assert!(scoped("autoscaling:CompleteLifecycleAction").iter().all(|r| r.contains("autoScalingGroupName/iam-a")));
     assert!(scoped("iam:PassRole").iter().all(|r| r.ends_with("role/iam-publisher")));
@@ -242,10 +269,29 @@ fn all_statements(policies: &[Json]) -> Vec<Json> {
 }
 
 fn principals(trust: &Json) -> Vec<String> {
-    let mut found: Vec<String> = all_statements(std::slice::from_ref(trust))
-        .iter()
-        .flat_map(|s| list(&s["Principal"]["Service"]))
-        .collect();
+    let mut found: Vec<String> =
+        all_statements(std::slice::from_ref(trust)).iter().flat_map(|s| list(&s["Principal"]["Service"])).collect();
     found.sort();
     found
+}
+
+#[test]
+fn quickstart_example_applies_plans_empty_and_destroys_clean() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    aws.create_group("nomad-clients", 0);
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart/main.tf");
+    let mut ws = Workspace::new(&std::fs::read_to_string(example).expect("examples/quickstart/main.tf"));
+    for (key, value) in emulator.aws_env() {
+        ws.env(key, &value);
+    }
+    ws.env("TF_VAR_autoscaling_group_names", "[\"nomad-clients\"]");
+    ws.init();
+    ws.apply().ok("apply examples/quickstart");
+    let plan = ws.plan_json();
+    assert_eq!(actions(&plan, "graceful_shutdown_asg.nomad_clients"), ["no-op"]);
+    assert_eq!(aws.hooks("nomad-clients").len(), 1);
+    ws.destroy().ok("destroy");
+    let left = aws.leftovers("nomad-clients", &["nomad-clients"]);
+    assert!(left.is_empty(), "left behind: {left:#?}");
 }

@@ -2,8 +2,8 @@
 //! validation errors (message and the line they point at), create plans with derived values, unknown inputs, and
 //! in-place versus replacing updates planned against a stored state (`-refresh=false`).
 
-use acceptance::terraform::{actions, resource_change, Workspace, PROVIDER_SOURCE};
-use serde_json::{json, Value as Json};
+use acceptance::terraform::{PROVIDER_SOURCE, Workspace, actions, resource_change};
+use serde_json::{Value as Json, json};
 
 fn config(resource_body: &str) -> String {
     format!(
@@ -32,14 +32,31 @@ const MINIMAL: &str = r#"  name                    = "nomad-clients"
 fn schema_lists_every_attribute_with_a_description() {
     let ws = Workspace::new(&config(MINIMAL));
     ws.init();
-    let schema: Json = serde_json::from_str(&ws.run(&["providers", "schema", "-json"]).ok("providers schema").stdout).unwrap();
+    let schema: Json =
+        serde_json::from_str(&ws.run(&["providers", "schema", "-json"]).ok("providers schema").stdout).unwrap();
     let resource = &schema["provider_schemas"][PROVIDER_SOURCE]["resource_schemas"]["graceful_shutdown_asg"]["block"];
     let attributes = resource["attributes"].as_object().expect("attributes");
     for name in [
-        "id", "name", "autoscaling_group_names", "on_failure", "heartbeat_timeout", "architecture", "log_retention_days",
-        "iam_path", "permissions_boundary", "kms_key_id", "tags", "sns_topic_arn", "lambda_function_name",
-        "lambda_function_arn", "ssm_document_name", "log_group_name", "publisher_role_arn", "handler_role_arn",
-        "lifecycle_hook_names", "handler_code_sha256",
+        "id",
+        "name",
+        "autoscaling_group_names",
+        "on_failure",
+        "heartbeat_timeout",
+        "architecture",
+        "log_retention_days",
+        "iam_path",
+        "permissions_boundary",
+        "kms_key_id",
+        "tags",
+        "sns_topic_arn",
+        "lambda_function_name",
+        "lambda_function_arn",
+        "ssm_document_name",
+        "log_group_name",
+        "publisher_role_arn",
+        "handler_role_arn",
+        "lifecycle_hook_names",
+        "handler_code_sha256",
     ] {
         let attribute = attributes.get(name).unwrap_or_else(|| panic!("attribute {name} missing"));
         assert!(attribute["description"].as_str().is_some_and(|d| d.len() > 10), "{name} has no description");
@@ -89,7 +106,10 @@ fn create_plan_shows_derived_values_without_contacting_aws() {
     assert_eq!(after["lambda_function_name"], "nomad-clients-drain-handler");
     assert_eq!(after["ssm_document_name"], "nomad-clients-drain");
     assert_eq!(after["log_group_name"], "/aws/lambda/nomad-clients-drain-handler");
-    assert_eq!(after["lifecycle_hook_names"], json!({"nomad-a": "nomad-clients-drain", "nomad-b": "nomad-clients-drain"}));
+    assert_eq!(
+        after["lifecycle_hook_names"],
+        json!({"nomad-a": "nomad-clients-drain", "nomad-b": "nomad-clients-drain"})
+    );
     let sha = after["handler_code_sha256"].as_str().expect("handler sha known at plan time");
     assert_eq!(sha.len(), 44, "base64 of a SHA-256: {sha}");
     for arn in ["sns_topic_arn", "lambda_function_arn", "publisher_role_arn", "handler_role_arn"] {
@@ -100,15 +120,39 @@ fn create_plan_shows_derived_values_without_contacting_aws() {
 /// (attribute line to put in the resource, drain block body, expected summary, text in detail, attribute the error points at)
 const INVALID: &[(&str, &str, &str, &str, &str)] = &[
     (r#"name = "nomad clients""#, "", "Invalid name", "expected only letters, digits", "name"),
-    (r#"name = "this-name-is-far-too-long-for-a-lambda-function-name-x""#, "", "Invalid name", "expected 1 to 50", "name"),
-    (r#"autoscaling_group_names = []"#, "", "No Auto Scaling group", "expected at least one", "autoscaling_group_names"),
+    (
+        r#"name = "this-name-is-far-too-long-for-a-lambda-function-name-x""#,
+        "",
+        "Invalid name",
+        "expected 1 to 50",
+        "name",
+    ),
+    (
+        r#"autoscaling_group_names = []"#,
+        "",
+        "No Auto Scaling group",
+        "expected at least one",
+        "autoscaling_group_names",
+    ),
     (r#"on_failure = "retry""#, "", "Invalid on_failure", r#"expected one of "continue", "abandon""#, "on_failure"),
     (r#"architecture = "i386""#, "", "Invalid architecture", r#""arm64", "x86_64""#, "architecture"),
     (r#"heartbeat_timeout = 20"#, "", "Invalid heartbeat_timeout", "expected 30 to 7200", "heartbeat_timeout"),
-    (r#"heartbeat_timeout = 300"#, r#"timeout = "9h""#, "Invalid heartbeat_timeout", "100 x heartbeat timeout", "heartbeat_timeout"),
+    (
+        r#"heartbeat_timeout = 300"#,
+        r#"timeout = "9h""#,
+        "Invalid heartbeat_timeout",
+        "100 x heartbeat timeout",
+        "heartbeat_timeout",
+    ),
     (r#"log_retention_days = 10"#, "", "Invalid log_retention_days", "expected one of 1, 3, 5", "log_retention_days"),
     (r#"iam_path = "graceful""#, "", "Invalid iam_path", "begins and ends with '/'", "iam_path"),
-    (r#"permissions_boundary = "Boundary""#, "", "Invalid permissions_boundary", "ARN of an IAM policy", "permissions_boundary"),
+    (
+        r#"permissions_boundary = "Boundary""#,
+        "",
+        "Invalid permissions_boundary",
+        "ARN of an IAM policy",
+        "permissions_boundary",
+    ),
     (r#"tags = { "aws:owner" = "ci" }"#, "", "Invalid tag key", "reserves", "tags"),
     ("", r#"timeout = "1 hour""#, "Invalid drain timeout", "expected a duration like", "timeout"),
     ("", r#"timeout = "30s""#, "Drain budget AWS cannot honour", "expected at least 1m", "timeout"),
@@ -125,10 +169,8 @@ fn every_validation_error_names_its_attribute_and_what_was_expected() {
     let ws = Workspace::new(&config(MINIMAL));
     ws.init();
     for (attribute_line, drain_body, summary, detail_part, points_at) in INVALID {
-        let mut lines = vec![
-            r#"  name = "nomad-clients""#.to_string(),
-            r#"  autoscaling_group_names = ["nomad-a"]"#.to_string(),
-        ];
+        let mut lines =
+            vec![r#"  name = "nomad-clients""#.to_string(), r#"  autoscaling_group_names = ["nomad-a"]"#.to_string()];
         if !attribute_line.is_empty() {
             let key = attribute_line.split('=').next().unwrap().trim();
             lines.retain(|l| l.split('=').next().unwrap().trim() != key);
@@ -139,9 +181,10 @@ fn every_validation_error_names_its_attribute_and_what_was_expected() {
         let run = ws.validate();
         assert!(!run.success, "validate accepted {attribute_line} {drain_body}");
         let diagnostics = run.diagnostics();
-        let found = diagnostics.iter().find(|d| d.summary == *summary).unwrap_or_else(|| {
-            panic!("no {summary:?} for `{attribute_line}` `{drain_body}`: {diagnostics:#?}")
-        });
+        let found = diagnostics
+            .iter()
+            .find(|d| d.summary == *summary)
+            .unwrap_or_else(|| panic!("no {summary:?} for `{attribute_line}` `{drain_body}`: {diagnostics:#?}"));
         assert!(found.detail.contains(detail_part), "{summary}: {:?} lacks {detail_part:?}", found.detail);
         assert!(
             found.code.contains(points_at),
@@ -167,7 +210,9 @@ fn unknown_inputs_plan_as_unknown_outputs() {
     ws.init();
     let plan = ws.plan_json();
     let change = resource_change(&plan, "graceful_shutdown_asg.ci");
-    for attribute in ["id", "name", "lambda_function_name", "ssm_document_name", "lifecycle_hook_names", "heartbeat_timeout"] {
+    for attribute in
+        ["id", "name", "lambda_function_name", "ssm_document_name", "lifecycle_hook_names", "heartbeat_timeout"]
+    {
         assert_eq!(change["after_unknown"][attribute], true, "{attribute} should be unknown: {change:#}");
     }
     assert_eq!(change["after_unknown"]["drain"]["timeout_seconds"], true);
@@ -243,8 +288,15 @@ fn quickstart_example_plans_the_full_resource() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart/main.tf");
     let ws = Workspace::new(&std::fs::read_to_string(&example).expect("examples/quickstart/main.tf"));
     ws.init();
-    ws.run(&["plan", "-input=false", "-no-color", "-out=tfplan", "-var", "autoscaling_group_names=[\"nomad-clients\"]"])
-        .ok("plan");
+    ws.run(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-out=tfplan",
+        "-var",
+        "autoscaling_group_names=[\"nomad-clients\"]",
+    ])
+    .ok("plan");
     let plan: Json = serde_json::from_str(&ws.run(&["show", "-json", "tfplan"]).ok("show").stdout).unwrap();
     let change = resource_change(&plan, "graceful_shutdown_asg.nomad_clients");
     assert_eq!(actions(&plan, "graceful_shutdown_asg.nomad_clients"), ["create"]);

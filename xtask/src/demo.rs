@@ -3,12 +3,12 @@
 //! scales the group to 1, shows each instance's timeline live, then a summary, destroys and stops.
 //! Fails loudly if an instance left before its drain finished, or was left waiting after it.
 
-use crate::{cmd, lambda, setup, venv, Result};
+use crate::seed::seed;
+use crate::{Result, cmd, lambda, setup};
 use acceptance::emulator::{Emulator, NomadBehaviour};
 use acceptance::terraform::Workspace;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const GROUP: &str = "nomad-clients";
@@ -30,17 +30,29 @@ struct Timeline {
 pub fn run(_args: &[String]) -> Result {
     setup::ensure_all()?;
     lambda::run(&[])?;
-    cmd::run(cmd::cargo().args(["build", "-p", "terraform-provider-graceful", "--bin", "terraform-provider-graceful"]))?;
+    cmd::run(cmd::cargo().args([
+        "build",
+        "-p",
+        "terraform-provider-graceful",
+        "--bin",
+        "terraform-provider-graceful",
+    ]))?;
     // SAFETY: single-threaded here; the Terraform harness reads this when it builds a workspace.
-    unsafe { std::env::set_var("GRACEFUL_PROVIDER_BIN", cmd::target_dir().join("debug").join("terraform-provider-graceful")) };
+    unsafe {
+        std::env::set_var("GRACEFUL_PROVIDER_BIN", cmd::target_dir().join("debug").join("terraform-provider-graceful"))
+    };
 
     println!("\n== starting the emulated AWS");
     let emulator = Emulator::start()?;
     println!("   {} (log: {})", emulator.endpoint(), emulator.log_path().display());
     emulator.set_nomad(&NomadBehaviour { drain_seconds: DRAIN_SECONDS, ..Default::default() })?;
     let group = seed(&emulator, &["create-group", GROUP, "--instances", "3"])?;
-    let instances: Vec<String> =
-        group["instances"].as_array().into_iter().flatten().filter_map(|i| i["id"].as_str().map(str::to_string)).collect();
+    let instances: Vec<String> = group["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["id"].as_str().map(str::to_string))
+        .collect();
     println!("   group {GROUP}: {} instances InService: {}", instances.len(), instances.join(", "));
 
     println!("\n== terraform init + apply examples/quickstart");
@@ -64,7 +76,10 @@ pub fn run(_args: &[String]) -> Result {
     let timelines = watch(&emulator, since, scale_started)?;
 
     println!("\n== summary");
-    println!("   {:<22} {:>10} {:>12} {:>14} {:>10}  result", "instance", "drain s", "complete s", "after drain ms", "heartbeats");
+    println!(
+        "   {:<22} {:>10} {:>12} {:>14} {:>10}  result",
+        "instance", "drain s", "complete s", "after drain ms", "heartbeats"
+    );
     let mut problems = Vec::new();
     for (instance, t) in &timelines {
         let drain = match (t.command_sent, &t.drain_finished) {
@@ -81,6 +96,11 @@ pub fn run(_args: &[String]) -> Result {
             t.completed.as_ref().map(|(c, _)| format!("{c:.1}")).unwrap_or("-".into()),
             t.heartbeats
         );
+        if let Some((_, status)) = &t.drain_finished {
+            if status != "Success" {
+                problems.push(format!("{instance}: the drain ended {status}, expected Success (see the emulator log)"));
+            }
+        }
         match (&t.drain_finished, t.terminated) {
             (None, Some(_)) => problems.push(format!("{instance} terminated before its drain finished")),
             (Some((done, _)), Some(gone)) if gone < *done => {
@@ -120,43 +140,22 @@ fn watch(emulator: &Emulator, mut since: u64, started: Instant) -> Result<BTreeM
                 continue;
             }
             since = seq;
-            let Some(instance) = event["instance_id"].as_str() else { continue };
-            let at = started.elapsed().as_secs_f64();
-            let t = timelines.entry(instance.to_string()).or_default();
-            let line = match event["kind"].as_str().unwrap_or_default() {
-                "lifecycle-transition" if event["state"] == "Terminating:Wait" => {
-                    t.waiting = Some(at);
-                    "Terminating:Wait (lifecycle hook holds it)".to_string()
-                }
-                "command-sent" => {
-                    t.command_sent = Some(at);
-                    "drain command sent (SSM Run Command)".to_string()
-                }
-                "nomad-call" => format!("drain output: nomad {}", nomad_args(&event)),
-                "command-status" if matches!(event["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")) => {
-                    let status = event["status"].as_str().unwrap_or_default().to_string();
-                    t.drain_finished = Some((at, status.clone()));
-                    format!("drain finished: {status}")
-                }
-                "lifecycle-heartbeat" => {
-                    t.heartbeats += 1;
-                    "heartbeat".to_string()
-                }
-                "lifecycle-action-completed" => {
-                    let result = event["result"].as_str().unwrap_or_default().to_string();
-                    let reason = event["reason"].as_str().unwrap_or_default();
-                    t.completed = Some((at, result.clone()));
-                    format!("lifecycle action completed: {result} ({reason})")
-                }
-                "instance-terminated" => {
-                    t.terminated = Some(at);
-                    "terminated".to_string()
-                }
-                _ => continue,
+            // Most events name one instance; a command names every instance it was sent to.
+            let instances: Vec<&str> = match (event["instance_id"].as_str(), event["instance_ids"].as_array()) {
+                (Some(instance), _) => vec![instance],
+                (None, Some(ids)) => ids.iter().filter_map(Json::as_str).collect(),
+                (None, None) => continue,
             };
-            println!("   {at:6.2}s  {instance}  {line}");
+            let at = started.elapsed().as_secs_f64();
+            for instance in instances {
+                let t = timelines.entry(instance.to_string()).or_default();
+                if let Some(line) = record(t, &event, at) {
+                    println!("   {at:6.2}s  {instance}  {line}");
+                }
+            }
         }
-        let waiting: Vec<&String> = timelines.iter().filter(|(_, t)| t.waiting.is_some() && t.terminated.is_none()).map(|(i, _)| i).collect();
+        let waiting: Vec<&String> =
+            timelines.iter().filter(|(_, t)| t.waiting.is_some() && t.terminated.is_none()).map(|(i, _)| i).collect();
         let all_done = timelines.values().filter(|t| t.waiting.is_some()).count() >= 2 && waiting.is_empty();
         if all_done {
             return Ok(timelines);
@@ -165,11 +164,53 @@ fn watch(emulator: &Emulator, mut since: u64, started: Instant) -> Result<BTreeM
             return Err(format!("instances still waiting after {}s: {waiting:?}", DEMO_DEADLINE.as_secs()).into());
         }
         if last_progress.elapsed() >= Duration::from_secs(3) && !waiting.is_empty() {
-            println!("   ...    {} draining: {}", waiting.len(), waiting.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
+            println!(
+                "   ...    {} draining: {}",
+                waiting.len(),
+                waiting.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            );
             last_progress = Instant::now();
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Records `event` in `t` and says what happened, or `None` for events the timeline does not show.
+fn record(t: &mut Timeline, event: &Json, at: f64) -> Option<String> {
+    let line = match event["kind"].as_str().unwrap_or_default() {
+        "lifecycle-transition" if event["state"] == "Terminating:Wait" => {
+            t.waiting = Some(at);
+            "Terminating:Wait (the lifecycle hook holds it)".to_string()
+        }
+        "command-sent" => {
+            t.command_sent = Some(at);
+            "drain command sent (SSM Run Command)".to_string()
+        }
+        "nomad-call" => format!("drain: nomad {}", nomad_args(event)),
+        "command-status"
+            if matches!(event["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")) =>
+        {
+            let status = event["status"].as_str().unwrap_or_default().to_string();
+            t.drain_finished = Some((at, status.clone()));
+            format!("drain finished: {status}")
+        }
+        "lifecycle-heartbeat" => {
+            t.heartbeats += 1;
+            "heartbeat".to_string()
+        }
+        "lifecycle-action-completed" => {
+            let result = event["result"].as_str().unwrap_or_default().to_string();
+            let reason = event["reason"].as_str().unwrap_or_default();
+            t.completed = Some((at, result.clone()));
+            format!("lifecycle action completed: {result} ({reason})")
+        }
+        "instance-terminated" => {
+            t.terminated = Some(at);
+            "terminated".to_string()
+        }
+        _ => return None,
+    };
+    Some(line)
 }
 
 fn nomad_args(event: &Json) -> String {
@@ -177,18 +218,6 @@ fn nomad_args(event: &Json) -> String {
         Json::Array(args) => args.iter().filter_map(|a| a.as_str()).collect::<Vec<_>>().join(" "),
         other => other.to_string(),
     }
-}
-
-/// Runs the emulator's seeding helper (boto3 from the emulator's venv) and parses its JSON answer.
-fn seed(emulator: &Emulator, args: &[&str]) -> Result<Json> {
-    let python = venv::ensure_emulator_venv()?.join("bin").join("python");
-    let out = cmd::output(
-        Command::new(python)
-            .args(["-m", "graceful_emulator.seed", "--endpoint", emulator.endpoint()])
-            .args(args)
-            .current_dir(cmd::workspace_root().join("tests").join("emulator")),
-    )?;
-    Ok(serde_json::from_str(out.trim())?)
 }
 
 fn print_tail(text: &str, lines: usize) {

@@ -1,6 +1,6 @@
 //! `cargo xtask docs`: regenerates `docs/` from the provider's schema (the docs test, in update mode).
 
-use crate::{cmd, Result};
+use crate::{Result, cmd};
 
 pub fn run(_args: &[String]) -> Result {
     cmd::run(

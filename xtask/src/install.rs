@@ -1,7 +1,7 @@
 //! `cargo xtask install`: builds the provider (release) and puts it in Terraform's implied local mirror
 //! (`~/.terraform.d/plugins/...`), so `terraform init` finds it offline with no CLI configuration.
 
-use crate::{cmd, Result};
+use crate::{Result, cmd};
 use std::path::PathBuf;
 
 pub fn run(args: &[String]) -> Result {
@@ -22,6 +22,8 @@ pub fn run(args: &[String]) -> Result {
         acceptance::terraform::PROVIDER_SOURCE,
         acceptance::terraform::PROVIDER_VERSION
     );
-    println!("(a rebuilt binary of the same version needs `rm .terraform.lock.hcl && terraform init` in your configuration)");
+    println!(
+        "(a rebuilt binary of the same version needs `rm .terraform.lock.hcl && terraform init` in your configuration)"
+    );
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `cargo xtask setup`: everything a fresh machine needs before building and testing, from the package registries
 //! only (rustup targets, Debian packages, the emulator's PyPI venv). Idempotent and quick when all is there.
 
-use crate::{cmd, lambda, venv, Result};
+use crate::{Result, cmd, lambda, venv};
 use std::process::Command;
 
 pub fn run(_args: &[String]) -> Result {

@@ -2,13 +2,19 @@
 //! the provider once, lints, then runs every suite: Rust unit and acceptance tests, the emulator's pytest suite, and
 //! `terraform test` on the examples. Each suite prints its runner's own summary.
 
-use crate::{cmd, lambda, setup, venv, Result};
+use crate::{Result, cmd, lambda, setup, venv};
 
 pub fn run(args: &[String]) -> Result {
     let skip_lint = args.iter().any(|a| a == "--no-lint");
     setup::ensure_all()?;
     lambda::run(&[])?;
-    cmd::run(cmd::cargo().args(["build", "-p", "terraform-provider-graceful", "--bin", "terraform-provider-graceful"]))?;
+    cmd::run(cmd::cargo().args([
+        "build",
+        "-p",
+        "terraform-provider-graceful",
+        "--bin",
+        "terraform-provider-graceful",
+    ]))?;
     let provider = cmd::target_dir().join("debug").join("terraform-provider-graceful");
     if !skip_lint {
         cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;

@@ -46,7 +46,9 @@ pub fn handler_config(desired: &DesiredResource, topic_arn: &str, publisher_role
         document_parameters: drain_contract::document::default_parameters(&desired.budget),
         notification_topic_arn: topic_arn.to_owned(),
         notification_role_arn: publisher_role_arn.to_owned(),
-        command_log_group_name: None,
+        // The drain script's output goes to the resource's own log group (the instance profile needs
+        // logs:CreateLogStream/PutLogEvents on it; without them SSM still runs the drain, only the output is lost).
+        command_log_group_name: Some(names.log_group.clone()),
         drain_timeout_seconds: desired.budget.drain_timeout_seconds,
         heartbeat_timeout_seconds: desired.budget.heartbeat_timeout_seconds,
         on_failure: desired.on_failure,

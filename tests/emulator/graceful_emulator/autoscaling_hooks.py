@@ -148,6 +148,7 @@ def _find_action(group_name: str, hook_name: str, token: str | None, instance_id
 _original_set_desired_capacity = asg_models.FakeAutoScalingGroup.set_desired_capacity
 _original_terminate_instance = asg_models.AutoScalingBackend.terminate_instance
 _original_delete_group = asg_models.AutoScalingBackend.delete_auto_scaling_group
+_original_delete_hook = asg_models.AutoScalingBackend.delete_lifecycle_hook
 
 
 def _set_desired_capacity(self, new_capacity):
@@ -199,6 +200,16 @@ def _delete_group(self, group_name):
 
 
 # --- response patches ------------------------------------------------------------------------------------------
+
+def _delete_lifecycle_hook(self, as_name, name):
+    # AWS (API_DeleteLifecycleHook): "If there are any outstanding lifecycle actions, they are completed first
+    # (ABANDON for launching instances, CONTINUE for terminating instances)." Only terminating hooks hold instances here.
+    with state.LOCK:
+        outstanding = [t for t, a in ACTIONS.items() if a["group"] == as_name and a["hook"] == name]
+    for token in outstanding:
+        complete_action(self, token, "CONTINUE", "lifecycle hook deleted")
+    _original_delete_hook(self, as_name, name)
+
 
 def _put_lifecycle_hook(self):
     backend = self.autoscaling_backend
@@ -284,6 +295,7 @@ def install() -> None:
     asg_models.FakeAutoScalingGroup.set_desired_capacity = _set_desired_capacity
     asg_models.AutoScalingBackend.terminate_instance = _terminate_instance
     asg_models.AutoScalingBackend.delete_auto_scaling_group = _delete_group
+    asg_models.AutoScalingBackend.delete_lifecycle_hook = _delete_lifecycle_hook
     asg_responses.AutoScalingResponse.put_lifecycle_hook = _put_lifecycle_hook
     asg_responses.AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action
     asg_responses.AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat

@@ -41,6 +41,10 @@ def _route(request: Request) -> Response:
         with state.LOCK:
             events = [e for e in state.EVENTS if e["seq"] > since]
         return _json({"events": events})
+    if path == "calls" and request.method == "GET":
+        with state.LOCK:
+            calls = dict(state.CALLS)
+        return _json({"calls": calls, "total": sum(calls.values())})
     if request.method != "POST":
         return _json({"error": f"{request.method} {request.path}: unknown control endpoint"}, 404)
     if path == "reset":

@@ -2,7 +2,7 @@
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from . import control, faults
+from . import control, faults, state
 
 _original_call = DomainDispatcherApplication.__call__
 
@@ -13,6 +13,7 @@ def _call(self, environ, start_response):
         return control.app(environ, start_response)
     if not path.startswith("/moto-api"):
         service, action = faults.identify(environ)
+        state.count_call(service, action)
         fault = faults.pick_fault(service, action)
         if fault:
             return faults.error_response(environ, start_response, service, action, *fault)

@@ -56,7 +56,9 @@ def identify(environ: dict) -> tuple:
 
 
 def _matches(spec: dict, service, action) -> bool:
-    if spec.get("service") and spec["service"] != service:
+    wanted = spec.get("service")
+    # One service name, or a list of them (e.g. throttle Auto Scaling and SSM together).
+    if wanted and (service not in wanted if isinstance(wanted, list) else wanted != service):
         return False
     if spec.get("action") and spec["action"] != action and not (action or "").startswith(spec["action"]):
         return False

@@ -6,6 +6,7 @@ a command this stand-in lacks is noticed.
 """
 
 import json
+import re
 import os
 import sys
 import time
@@ -76,6 +77,11 @@ def run(argv):
         return 0
     if words[:2] == ["node", "status"]:
         allocations = _allocations(behaviour, node)
+        if "-t" in argv and argv.index("-t") + 1 < len(argv):
+            # Go template output, as real Nomad: only `{{ .Field }}` of the node's top-level fields.
+            template = argv[argv.index("-t") + 1]
+            print(re.sub(r"\{\{\s*\.(\w+)\s*\}\}", lambda m: str(node.get(m.group(1), "<no value>")), template))
+            return 0
         if "-json" in flags:
             print(json.dumps({**node, "Allocations": allocations} if "-allocs" in flags else node))
         else:

@@ -3,6 +3,7 @@
     python -m graceful_emulator.seed --endpoint URL create-group NAME --instances 3
     python -m graceful_emulator.seed --endpoint URL set-capacity NAME 1
     python -m graceful_emulator.seed --endpoint URL describe-group NAME
+    python -m graceful_emulator.seed --endpoint URL time-calls 40
 
 Prints one JSON document per call (instance ids and lifecycle states), so callers parse instead of scraping.
 """
@@ -10,6 +11,7 @@ Prints one JSON document per call (instance ids and lifecycle states), so caller
 import argparse
 import json
 import sys
+import time
 
 import boto3
 
@@ -50,9 +52,19 @@ def main(argv=None) -> int:
     capacity.add_argument("desired", type=int)
     describe = commands.add_parser("describe-group")
     describe.add_argument("name")
+    timing = commands.add_parser("time-calls", help="time N sequential DescribeAutoScalingGroups calls")
+    timing.add_argument("count", type=int)
     args = parser.parse_args(argv)
 
     client = _client(args.endpoint)
+    if args.command == "time-calls":
+        client.describe_auto_scaling_groups()  # the first call loads the backend; not measured
+        started = time.perf_counter()
+        for _ in range(args.count):
+            client.describe_auto_scaling_groups()
+        json.dump({"calls": args.count, "seconds": time.perf_counter() - started}, sys.stdout)
+        sys.stdout.write("\n")
+        return 0
     if args.command == "create-group":
         config = f"{args.name}-lc"
         client.create_launch_configuration(

@@ -17,6 +17,8 @@ CLOCK = {"scale": 1.0}
 
 # Fault knobs, all set through the control API.
 FAULTS: list = []  # [{"service", "action", "remaining", "code", "message", "status"}]
+# AWS API calls received, per "service:Action" (benchmarks compare a workload's calls with the emulator's round trip).
+CALLS: dict = {}
 THROTTLE = {"fraction": 0.0, "service": None, "action": None, "rng": random.Random(0)}
 DELIVERY = {"drop_next": 0, "duplicate_next": 0, "kill_next": 0, "kill_after_seconds": 0.2,
             "retry_delays": [1.0, 2.0]}
@@ -61,12 +63,19 @@ def nomad_behaviour(instance_id: str) -> dict:
         return merged
 
 
+def count_call(service, action) -> None:
+    with LOCK:
+        key = f"{service}:{action}"
+        CALLS[key] = CALLS.get(key, 0) + 1
+
+
 def reset_knobs() -> None:
     with LOCK:
         GENERATION["value"] += 1
         EVENTS.clear()
         CLOCK["scale"] = 1.0
         FAULTS.clear()
+        CALLS.clear()
         THROTTLE.update({"fraction": 0.0, "service": None, "action": None, "rng": random.Random(0)})
         DELIVERY.update({"drop_next": 0, "duplicate_next": 0, "kill_next": 0, "kill_after_seconds": 0.2,
                          "retry_delays": [1.0, 2.0]})

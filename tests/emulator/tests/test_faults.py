@@ -50,6 +50,23 @@ def test_json_protocol_fault_and_throttling(emulator):
     assert all(ssm.list_commands() for _ in range(5))
 
 
+def test_throttle_a_list_of_services_spares_the_others(emulator):
+    make_group(emulator)
+    def client(service):
+        return boto3.client(service, endpoint_url=emulator.endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test",
+                            config=Config(retries={"total_max_attempts": 1}))
+
+    ssm, asg, sns = client("ssm"), client("autoscaling"), client("sns")
+    emulator.control("throttle", {"fraction": 1, "service": ["autoscaling", "ssm"]})
+    for call in (ssm.list_commands, asg.describe_auto_scaling_groups):
+        with pytest.raises(ClientError) as throttled:
+            call()
+        assert throttled.value.response["Error"]["Code"] in ("Throttling", "ThrottlingException")
+    assert "Topics" in sns.list_topics()
+    emulator.control("throttle", {"fraction": 0})
+
+
 def test_control_api_names_the_bad_field(emulator):
     for path, body, wording in [("faults", {"action": "X", "code": "E"}, "'count'"),
                                 ("throttle", {"fraction": 2}, "'fraction'"),

@@ -189,3 +189,20 @@ def test_several_hooks_all_notified_and_abandon_ends_the_rest(emulator):
     asg.complete_lifecycle_action(AutoScalingGroupName="workers", LifecycleHookName="second", InstanceId=instance,
                                   LifecycleActionResult="ABANDON")
     assert instance not in states(emulator)
+
+
+def test_deleting_a_hook_completes_its_outstanding_actions_with_continue(emulator):
+    # AWS: "If there are any outstanding lifecycle actions, they are completed first (... CONTINUE for terminating
+    # instances)". Terraform destroy deletes hooks while instances may wait; none must stay stuck.
+    make_group(emulator, size=2)
+    put_hook(emulator, timeout=7200, default="ABANDON")
+    asg = emulator.client("autoscaling")
+    asg.set_desired_capacity(AutoScalingGroupName="workers", DesiredCapacity=1)
+    waiting = [i for i, s in states(emulator).items() if s == "Terminating:Wait"]
+    assert len(waiting) == 1
+    asg.delete_lifecycle_hook(AutoScalingGroupName="workers", LifecycleHookName=HOOK)
+    assert waiting[0] not in states(emulator)
+    completed = emulator.events("lifecycle-action-completed")
+    assert [(c["instance_id"], c["result"], c["reason"]) for c in completed] == [
+        (waiting[0], "CONTINUE", "lifecycle hook deleted")]
+    assert asg.describe_lifecycle_hooks(AutoScalingGroupName="workers")["LifecycleHooks"] == []

@@ -178,3 +178,14 @@ def test_cloudwatch_output_config_writes_the_output_to_logs(emulator):
     stream = f"{command['CommandId']}/{instance}/aws-runShellScript/stdout"
     events = logs.get_log_events(logGroupName="/graceful/drain", logStreamName=stream)["events"]
     assert [e["message"] for e in events] == ["drained"]
+
+
+def test_stand_in_nomad_answers_go_templates_like_nomad(emulator):
+    (instance,) = instances(emulator, 1)
+    # The drain document splits the braces so SSM does not read them as a parameter; the shell joins them again.
+    name = document(emulator, "template-doc", ["open='{''{'", 'nomad node status -self -t "${open} .ID }}"'])
+    ssm = emulator.client("ssm")
+    command = ssm.send_command(DocumentName=name, InstanceIds=[instance])["Command"]
+    done = wait_status(emulator, command["CommandId"], instance)
+    assert done["Status"] == "Success", done
+    assert done["StandardOutputContent"].strip() == f"node-{instance}"

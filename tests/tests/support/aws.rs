@@ -89,7 +89,9 @@ impl Aws {
             }
             let subscriptions = self.sns.list_subscriptions().send().await.expect("listing subscriptions");
             for sub in subscriptions.subscriptions() {
-                if sub.topic_arn().is_some_and(|a| a.contains(prefix)) || sub.endpoint().is_some_and(|e| e.contains(prefix)) {
+                if sub.topic_arn().is_some_and(|a| a.contains(prefix))
+                    || sub.endpoint().is_some_and(|e| e.contains(prefix))
+                {
                     found.push(format!("sns subscription {:?}", sub.subscription_arn()));
                 }
             }

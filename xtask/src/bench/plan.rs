@@ -1,7 +1,7 @@
 //! `cargo xtask bench plan`: median `terraform plan` wall time of one `graceful_shutdown_asg` against the same
 //! configuration with a builtin `terraform_data`, interleaved in one run so machine noise hits both alike.
 
-use crate::{cmd, stats, Result};
+use crate::{Result, cmd, stats};
 use acceptance::terraform::{PROVIDER_SOURCE, Workspace};
 use std::time::Instant;
 

@@ -58,7 +58,9 @@ pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyR
         }
     };
     match outcome {
-        Ok(observed) => ApplyResponse { new_state: state::from_apply(&request.planned_state, &observed), ..Default::default() },
+        Ok(observed) => {
+            ApplyResponse { new_state: state::from_apply(&request.planned_state, &observed), ..Default::default() }
+        }
         Err(error) => partial(
             &request.prior_state,
             &request.planned_state,
@@ -71,7 +73,13 @@ pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyR
 
 /// The state of what exists after a failure. When the failure left nothing observed (e.g. the very first read
 /// failed), the prior state stands: dropping a resource that exists would orphan it.
-fn partial(prior: &Value, planned: &Value, observed: &ObservedResource, summary: &str, detail: String) -> ApplyResponse {
+fn partial(
+    prior: &Value,
+    planned: &Value,
+    observed: &ObservedResource,
+    summary: &str,
+    detail: String,
+) -> ApplyResponse {
     let new_state = if observed.is_absent() { prior.clone() } else { state::from_apply(planned, observed) };
     ApplyResponse { new_state, diagnostics: Diagnostic::error(summary, detail).into(), ..Default::default() }
 }

@@ -4,10 +4,10 @@
 
 use super::model::Settings;
 use super::state;
-use crate::provider::{handler_sha256, GracefulProvider};
+use crate::provider::{GracefulProvider, handler_sha256};
+use drain_contract::HandlerConfig;
 use drain_contract::budget;
 use drain_contract::document::DrainPreset;
-use drain_contract::HandlerConfig;
 use graceful_provision::ObservedResource;
 use tfplugin::{Diagnostic, ImportResponse, ImportedResource};
 
@@ -53,12 +53,19 @@ the resource's name)",
             names.function
         )
     })?;
-    let config: HandlerConfig = function
-        .config
-        .clone()
-        .and_then(|c| serde_json::from_value(c).ok())
-        .ok_or_else(|| format!("the Lambda function {:?} has no readable GRACEFUL_CONFIG: was it created by this provider?", names.function))?;
-    let heartbeat = observed.hooks.values().find_map(|h| h.heartbeat_timeout_seconds).map(|s| s as u64).unwrap_or(config.heartbeat_timeout_seconds);
+    let config: HandlerConfig =
+        function.config.clone().and_then(|c| serde_json::from_value(c).ok()).ok_or_else(|| {
+            format!(
+                "the Lambda function {:?} has no readable GRACEFUL_CONFIG: was it created by this provider?",
+                names.function
+            )
+        })?;
+    let heartbeat = observed
+        .hooks
+        .values()
+        .find_map(|h| h.heartbeat_timeout_seconds)
+        .map(|s| s as u64)
+        .unwrap_or(config.heartbeat_timeout_seconds);
     let drain_budget = budget::derive(config.drain_timeout_seconds, Some(heartbeat)).map_err(|e| e.to_string())?;
     Ok(Settings {
         name: name.to_string(),

@@ -4,9 +4,9 @@ use super::schema::{
     DEFAULT_ARCHITECTURE, DEFAULT_IAM_PATH, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_ON_FAILURE, DEFAULT_PRESET,
     DEFAULT_TIMEOUT,
 };
+use drain_contract::LifecycleResult;
 use drain_contract::budget::{self, DrainBudget};
 use drain_contract::document::DrainPreset;
-use drain_contract::LifecycleResult;
 use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::Value;
 

@@ -70,7 +70,8 @@ pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Opti
     planned.insert("lambda_function_name".into(), derived(|n| &n.function));
     planned.insert("ssm_document_name".into(), derived(|n| &n.document));
     planned.insert("log_group_name".into(), derived(|n| &n.log_group));
-    planned.insert("lifecycle_hook_names".into(), plan_hook_names(names.as_ref(), config.get("autoscaling_group_names")));
+    planned
+        .insert("lifecycle_hook_names".into(), plan_hook_names(names.as_ref(), config.get("autoscaling_group_names")));
     planned.insert(
         "handler_code_sha256".into(),
         match planned["architecture"].as_str().and_then(handler_sha256) {
@@ -130,10 +131,13 @@ fn plan_drain(drain: &Value, heartbeat: &Value) -> (Value, Option<budget::DrainB
         ("preset", preset),
         ("command", drain.get("command").clone()),
         ("timeout", timeout),
-        ("timeout_seconds", match timeout_seconds {
-            Some(seconds) => Value::Number(seconds as f64),
-            None => Value::Unknown,
-        }),
+        (
+            "timeout_seconds",
+            match timeout_seconds {
+                Some(seconds) => Value::Number(seconds as f64),
+                None => Value::Unknown,
+            },
+        ),
         ("nomad_deadline_seconds", seconds_value(|b| b.nomad_deadline_seconds)),
     ]);
     (block, derived)

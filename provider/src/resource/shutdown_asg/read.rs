@@ -10,7 +10,9 @@ pub async fn read(provider: &GracefulProvider, request: ReadRequest) -> ReadResp
     };
     let clients = match provider.clients().await {
         Ok(clients) => clients,
-        Err(diags) => return ReadResponse { new_state: request.current_state, diagnostics: diags, ..Default::default() },
+        Err(diags) => {
+            return ReadResponse { new_state: request.current_state, diagnostics: diags, ..Default::default() };
+        }
     };
     let groups = super::model::group_names(&request.current_state);
     match graceful_provision::read_with_groups(clients, &name, &groups).await {

@@ -28,10 +28,11 @@ pub fn schema() -> Schema {
     Schema {
         version: SCHEMA_VERSION,
         block: Block {
-            description: "Drains the instances of one or more Auto Scaling groups before they terminate. One declaration \
+            description:
+                "Drains the instances of one or more Auto Scaling groups before they terminate. One declaration \
 creates the lifecycle hook on every group, the SNS topic, the IAM roles, the SSM drain document, the CloudWatch log \
 group, the reconcile schedule, and deploys the bundled drain handler as a Lambda function."
-                .into(),
+                    .into(),
             attributes: vec![
                 Attribute::computed("id", Type::String, "The resource's identifier: its `name`."),
                 Attribute::required(
@@ -98,12 +99,20 @@ another path, so a change replaces the resource.",
                     "Tags set on every taggable AWS resource created (topic, roles, document, log group, function, \
 schedule rule).",
                 ),
-                Attribute::computed("sns_topic_arn", Type::String, "ARN of the SNS topic the lifecycle hooks and \
-drain commands notify."),
+                Attribute::computed(
+                    "sns_topic_arn",
+                    Type::String,
+                    "ARN of the SNS topic the lifecycle hooks and \
+drain commands notify.",
+                ),
                 Attribute::computed("lambda_function_name", Type::String, "Name of the drain handler Lambda function."),
                 Attribute::computed("lambda_function_arn", Type::String, "ARN of the drain handler Lambda function."),
-                Attribute::computed("ssm_document_name", Type::String, "Name of the SSM Command document that drains \
-one instance."),
+                Attribute::computed(
+                    "ssm_document_name",
+                    Type::String,
+                    "Name of the SSM Command document that drains \
+one instance.",
+                ),
                 Attribute::computed("log_group_name", Type::String, "CloudWatch log group of the drain handler."),
                 Attribute::computed(
                     "publisher_role_arn",

@@ -1,10 +1,10 @@
 //! Terraform state from what AWS holds: the user's settings as planned, and every computed attribute as observed.
 //! A piece that is missing in AWS leaves its attribute null, so the next plan shows it being re-created.
 
-use super::model::{on_failure_text, Settings};
+use super::model::{Settings, on_failure_text};
+use drain_contract::LifecycleResult;
 use drain_contract::budget::{format_duration, parse_duration};
 use drain_contract::names::DerivedNames;
-use drain_contract::LifecycleResult;
 use graceful_provision::ObservedResource;
 use std::collections::BTreeMap;
 use tfplugin::Value;
@@ -38,7 +38,9 @@ fn set_computed(attrs: &mut BTreeMap<String, Value>, observed: &ObservedResource
     attrs.insert("lambda_function_name".into(), opt_string(function.map(|f| f.name.as_str())));
     attrs.insert(
         "lifecycle_hook_names".into(),
-        Value::Map(observed.hooks.iter().map(|(group, hook)| (group.clone(), Value::string(hook.name.clone()))).collect()),
+        Value::Map(
+            observed.hooks.iter().map(|(group, hook)| (group.clone(), Value::string(hook.name.clone()))).collect(),
+        ),
     );
 }
 
@@ -52,7 +54,11 @@ pub fn from_read(prior: &Value, observed: &ObservedResource) -> Value {
         if let Some(architecture) = function.architecture {
             attrs.insert("architecture".into(), Value::string(architecture.as_aws_str()));
         }
-        if let Some(config) = function.config.as_ref().and_then(|c| serde_json::from_value::<drain_contract::HandlerConfig>(c.clone()).ok()) {
+        if let Some(config) = function
+            .config
+            .as_ref()
+            .and_then(|c| serde_json::from_value::<drain_contract::HandlerConfig>(c.clone()).ok())
+        {
             read_drain_timeout(&mut attrs, config.drain_timeout_seconds);
         }
     }
@@ -81,8 +87,12 @@ pub fn from_read(prior: &Value, observed: &ObservedResource) -> Value {
             attrs.insert("heartbeat_timeout".into(), Value::Number(seconds as f64));
         }
         match hook.default_result.as_deref() {
-            Some("CONTINUE") => attrs.insert("on_failure".into(), Value::string(on_failure_text(LifecycleResult::Continue))),
-            Some("ABANDON") => attrs.insert("on_failure".into(), Value::string(on_failure_text(LifecycleResult::Abandon))),
+            Some("CONTINUE") => {
+                attrs.insert("on_failure".into(), Value::string(on_failure_text(LifecycleResult::Continue)))
+            }
+            Some("ABANDON") => {
+                attrs.insert("on_failure".into(), Value::string(on_failure_text(LifecycleResult::Abandon)))
+            }
             _ => None,
         };
     }
@@ -115,7 +125,10 @@ pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha
     let budget = settings.budget;
     let planned = Value::object([
         ("name", Value::string(settings.name.clone())),
-        ("autoscaling_group_names", Value::Set(settings.autoscaling_group_names.iter().map(|g| Value::string(g.clone())).collect())),
+        (
+            "autoscaling_group_names",
+            Value::Set(settings.autoscaling_group_names.iter().map(|g| Value::string(g.clone())).collect()),
+        ),
         ("on_failure", Value::string(on_failure_text(settings.on_failure))),
         ("heartbeat_timeout", Value::Number(budget.heartbeat_timeout_seconds as f64)),
         ("architecture", Value::string(settings.architecture.clone())),

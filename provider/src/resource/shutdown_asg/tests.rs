@@ -2,10 +2,16 @@
 
 use super::plan::plan;
 use super::validate::validate;
-use tfplugin::{Value, Severity};
+use tfplugin::{Severity, Value};
 
 fn config(overrides: &[(&str, Value)], drain: &[(&str, Value)]) -> Value {
-    let mut drain_block = Value::object([("preset", Value::Null), ("command", Value::Null), ("timeout", Value::Null), ("timeout_seconds", Value::Null), ("nomad_deadline_seconds", Value::Null)]);
+    let mut drain_block = Value::object([
+        ("preset", Value::Null),
+        ("command", Value::Null),
+        ("timeout", Value::Null),
+        ("timeout_seconds", Value::Null),
+        ("nomad_deadline_seconds", Value::Null),
+    ]);
     if let Value::Object(attrs) = &mut drain_block {
         for (k, v) in drain {
             attrs.insert(k.to_string(), v.clone());
@@ -49,21 +55,46 @@ fn each_invalid_input_points_at_its_attribute() {
         (config(&[("name", Value::string("ci builds"))], &[]), "name", "expected only letters"),
         (config(&[("name", Value::string("aws-ci"))], &[]), "name", "reserves"),
         (config(&[("autoscaling_group_names", Value::Set(vec![]))], &[]), "autoscaling_group_names", "at least one"),
-        (config(&[("on_failure", Value::string("retry"))], &[]), "on_failure", "expected one of \"continue\", \"abandon\""),
+        (
+            config(&[("on_failure", Value::string("retry"))], &[]),
+            "on_failure",
+            "expected one of \"continue\", \"abandon\"",
+        ),
         (config(&[("architecture", Value::string("i386"))], &[]), "architecture", "\"arm64\", \"x86_64\""),
         (config(&[("log_retention_days", Value::Number(10.0))], &[]), "log_retention_days", "expected one of 1, 3"),
         (config(&[("iam_path", Value::string("ci"))], &[]), "iam_path", "begins and ends with '/'"),
-        (config(&[("permissions_boundary", Value::string("boundary"))], &[]), "permissions_boundary", "ARN of an IAM policy"),
+        (
+            config(&[("permissions_boundary", Value::string("boundary"))], &[]),
+            "permissions_boundary",
+            "ARN of an IAM policy",
+        ),
         (config(&[("heartbeat_timeout", Value::Number(10.0))], &[]), "heartbeat_timeout", "30 to 7200"),
         (config(&[("heartbeat_timeout", Value::Number(60.0))], &[]), "heartbeat_timeout", "heartbeats are needed"),
-        (config(&[("heartbeat_timeout", Value::Number(300.0))], &[("timeout", Value::string("9h"))]), "heartbeat_timeout", "100 x heartbeat timeout"),
+        (
+            config(&[("heartbeat_timeout", Value::Number(300.0))], &[("timeout", Value::string("9h"))]),
+            "heartbeat_timeout",
+            "100 x heartbeat timeout",
+        ),
         (config(&[], &[("timeout", Value::string("90 minutes"))]), "drain.timeout", "expected a duration like"),
         (config(&[], &[("timeout", Value::string("30s"))]), "drain.timeout", "expected at least 1m"),
         (config(&[], &[("timeout", Value::string("48h"))]), "drain.timeout", "at most 48h"),
         (config(&[], &[("preset", Value::string("consul"))]), "drain.preset", "expected \"nomad\" or \"command\""),
         (config(&[], &[("preset", Value::string("command"))]), "drain.command", "drain.command is required"),
-        (config(&[], &[("preset", Value::string("command")), ("command", Value::string("  "))]), "drain.command", "is empty"),
-        (config(&[], &[("command", Value::string("true"))]), "drain.command", "only used with drain.preset = \"command\""),
+        (
+            config(&[], &[("preset", Value::string("command")), ("command", Value::string("  "))]),
+            "drain.command",
+            "is empty",
+        ),
+        (
+            config(&[], &[("command", Value::string("true"))]),
+            "drain.command",
+            "only used with drain.preset = \"command\"",
+        ),
+        (
+            config(&[], &[("preset", Value::string("command")), ("command", Value::string("echo {{ x }}"))]),
+            "drain.command",
+            "SSM reads as a document parameter",
+        ),
         (
             config(&[("tags", Value::Map([("aws:owner".to_string(), Value::string("x"))].into()))], &[]),
             "tags[\"aws:owner\"]",
@@ -130,7 +161,10 @@ fn in_place_changes_keep_arns_and_name_change_replaces() {
             attrs.insert(arn.into(), Value::string(format!("arn:{arn}")));
         }
     }
-    let grown = config(&[("autoscaling_group_names", Value::Set(vec![Value::string("nomad-a"), Value::string("nomad-b")]))], &[("timeout", Value::string("2h"))]);
+    let grown = config(
+        &[("autoscaling_group_names", Value::Set(vec![Value::string("nomad-a"), Value::string("nomad-b")]))],
+        &[("timeout", Value::string("2h"))],
+    );
     let update = plan(&prior, &grown, &sha);
     assert!(update.requires_replace.is_empty());
     assert_eq!(update.planned_state.get("sns_topic_arn"), &Value::string("arn:sns_topic_arn"));

@@ -1,7 +1,7 @@
 //! Plan-time validation of a `graceful_shutdown_asg` configuration. Unknown values are skipped, never errors;
 //! every error names the attribute it is about and what was expected.
 
-use super::model::{number_field, string_field, Field};
+use super::model::{Field, number_field, string_field};
 use super::schema::{DEFAULT_TIMEOUT, TYPE_NAME};
 use drain_contract::budget::{self, BudgetError};
 use drain_contract::names;
@@ -165,19 +165,35 @@ fn validate_tags(value: &Value, diags: &mut Diagnostics) {
     let Value::Map(tags) = value else { return };
     let path = AttributePath::root("tags");
     if tags.len() > 50 {
-        diags.push(invalid(path.clone(), "Too many tags", format!("tags has {} entries, expected at most 50", tags.len())));
+        diags.push(invalid(
+            path.clone(),
+            "Too many tags",
+            format!("tags has {} entries, expected at most 50", tags.len()),
+        ));
     }
     for (key, tag_value) in tags {
         let key_path = path.clone().key(key);
         if key.is_empty() || key.len() > 128 {
-            diags.push(invalid(key_path.clone(), "Invalid tag key", format!("tag key {key:?} has {} characters, expected 1 to 128", key.len())));
+            diags.push(invalid(
+                key_path.clone(),
+                "Invalid tag key",
+                format!("tag key {key:?} has {} characters, expected 1 to 128", key.len()),
+            ));
         }
         if key.to_ascii_lowercase().starts_with("aws:") {
-            diags.push(invalid(key_path.clone(), "Invalid tag key", format!("tag key {key:?} starts with \"aws:\", which AWS reserves")));
+            diags.push(invalid(
+                key_path.clone(),
+                "Invalid tag key",
+                format!("tag key {key:?} starts with \"aws:\", which AWS reserves"),
+            ));
         }
         if let Value::String(text) = tag_value {
             if text.len() > 256 {
-                diags.push(invalid(key_path, "Invalid tag value", format!("tag {key:?} has a value of {} characters, expected at most 256", text.len())));
+                diags.push(invalid(
+                    key_path,
+                    "Invalid tag value",
+                    format!("tag {key:?} has a value of {} characters, expected at most 256", text.len()),
+                ));
             }
         }
     }
@@ -204,6 +220,11 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
         let problem = match &command {
             Field::Null => Some(("Missing drain command", "drain.preset is \"command\", so drain.command is required")),
             Field::Known(c) if c.trim().is_empty() => Some(("Empty drain command", "drain.command is empty")),
+            // SSM would read `{{ name }}` as a document parameter and refuse or rewrite the script.
+            Field::Known(c) if c.contains("{{") => Some((
+                "Invalid drain command",
+                "drain.command contains \"{{\", which SSM reads as a document parameter; write it another way (e.g. \"{ {\")",
+            )),
             _ => None,
         };
         if let Some((summary, what)) = problem {
@@ -227,7 +248,11 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
         Field::Known(text) => match budget::parse_duration(&text) {
             Ok(seconds) => seconds,
             Err(error) => {
-                diags.push(invalid(drain_path.attr("timeout"), "Invalid drain timeout", format!("drain.timeout: {error}")));
+                diags.push(invalid(
+                    drain_path.attr("timeout"),
+                    "Invalid drain timeout",
+                    format!("drain.timeout: {error}"),
+                ));
                 return;
             }
         },
@@ -251,10 +276,16 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
                 AttributePath::root("heartbeat_timeout")
             }
             BudgetError::DrainTooShort { .. } => drain_path.attr("timeout"),
-            BudgetError::ExceedsWaitCeiling { .. } if heartbeat_override.is_some() => AttributePath::root("heartbeat_timeout"),
+            BudgetError::ExceedsWaitCeiling { .. } if heartbeat_override.is_some() => {
+                AttributePath::root("heartbeat_timeout")
+            }
             BudgetError::ExceedsWaitCeiling { .. } => drain_path.attr("timeout"),
         };
-        let summary = if path.to_string() == "heartbeat_timeout" { "Invalid heartbeat_timeout" } else { "Drain budget AWS cannot honour" };
+        let summary = if path.to_string() == "heartbeat_timeout" {
+            "Invalid heartbeat_timeout"
+        } else {
+            "Drain budget AWS cannot honour"
+        };
         diags.push(invalid(path, summary, format!("{TYPE_NAME}: {error}")));
     }
 }
