@@ -3,13 +3,14 @@
 
 use crate::aws_error::{HandlerError, failure, is_no_active_lifecycle_action};
 use crate::decide::{Action, Outcome, Triage, Trigger, decide, triage};
+use crate::duplicates::{SendOrder, yields_to};
 use crate::emf::{self, Metric};
 use crate::event::{Event, parse};
-use crate::observe::{Aws, observe, token_of, waiting_instances};
-use aws_sdk_ssm::error::SdkError;
-use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationError;
+use crate::observe::{Aws, observe, send_order, token_of, waiting_instances};
 use aws_sdk_ssm::operation::send_command::SendCommandError;
-use aws_sdk_ssm::types::{CloudWatchOutputConfig, NotificationConfig, NotificationEvent, NotificationType};
+use aws_sdk_ssm::types::{
+    CloudWatchOutputConfig, CommandFilter, CommandFilterKey, NotificationConfig, NotificationEvent, NotificationType,
+};
 use drain_contract::HandlerConfig;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,9 +18,6 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 /// `SendCommand.TimeoutSeconds` (delivery timeout) is at least 30 seconds.
 const MIN_DELIVERY_TIMEOUT_SECONDS: u64 = 30;
-/// `GetCommandInvocation` attempts after `SendCommand` while SSM still answers `InvocationDoesNotExist`.
-const INVOCATION_LOOKUP_ATTEMPTS: u32 = 5;
-const INVOCATION_LOOKUP_PAUSE: Duration = Duration::from_millis(300);
 
 /// Handles one Lambda payload within `bound`. Returns a summary of what was done (the function's response).
 pub async fn handle(
@@ -244,8 +242,12 @@ async fn send_drain(
         .cloud_watch_output_config(output_config)
         .send()
         .await;
-    let command_id = match sent {
-        Ok(output) => output.command().and_then(|c| c.command_id()).unwrap_or_default().to_string(),
+    let ours = match sent {
+        Ok(output) => {
+            let command = output.command();
+            let id = command.and_then(|c| c.command_id()).unwrap_or_default();
+            send_order(command.and_then(|c| c.requested_date_time()), id)
+        }
         Err(error) if error.as_service_error().is_some_and(SendCommandError::is_invalid_instance_id) => {
             let error = failure("sending drain command", instance_id, error);
             // Ambiguous by design of the API; the bounded agent wait on the next tick decides.
@@ -255,30 +257,50 @@ async fn send_drain(
         }
         Err(error) => return Err(failure("sending drain command", instance_id, error)),
     };
+    let command_id = ours.command_id.clone();
     info!(command_id = %command_id, comment, "drain command sent");
-    let status = invocation_status(aws, &command_id, instance_id).await?;
-    info!(command_id = %command_id, status = %status, "drain command invocation registered");
-    Ok(format!("sent {command_id} ({status})"))
+    // A concurrent delivery of the same notification may have sent the same drain: the earliest stands.
+    let same_comment = commands_with_comment(aws, config, instance_id, comment).await?;
+    if let Some(earlier) = yields_to(&ours, &same_comment) {
+        aws.ssm
+            .cancel_command()
+            .command_id(&command_id)
+            .instance_ids(instance_id)
+            .send()
+            .await
+            .map_err(|e| failure("cancelling duplicate drain command", &command_id, e))?;
+        warn!(command_id = %command_id, standing = %earlier.command_id, "duplicate drain command cancelled");
+        return Ok(format!("sent {command_id}, a duplicate of {}: cancelled", earlier.command_id));
+    }
+    Ok(format!("sent {command_id}"))
 }
 
-/// The invocation's status right after `SendCommand`, retrying the short `InvocationDoesNotExist` window.
-async fn invocation_status(aws: &Aws, command_id: &str, instance_id: &str) -> Result<String, HandlerError> {
-    for attempt in 1..=INVOCATION_LOOKUP_ATTEMPTS {
-        let answer = aws.ssm.get_command_invocation().command_id(command_id).instance_id(instance_id).send().await;
-        let missing = |error: &SdkError<GetCommandInvocationError, _>| {
-            error.as_service_error().is_some_and(GetCommandInvocationError::is_invocation_does_not_exist)
-        };
-        match answer {
-            Ok(invocation) => return Ok(invocation.status().map(|s| s.as_str().to_string()).unwrap_or_default()),
-            Err(error) if missing(&error) && attempt < INVOCATION_LOOKUP_ATTEMPTS => {
-                tokio::time::sleep(INVOCATION_LOOKUP_PAUSE).await;
-            }
-            // Not registered yet after the retries: the status notification or the next tick will tell.
-            Err(error) if missing(&error) => return Ok("not registered yet".into()),
-            Err(error) => return Err(failure("getting drain command invocation", command_id, error)),
-        }
-    }
-    unreachable!("the loop returns on its last attempt")
+/// The drain commands of the instance that carry `comment` (its lifecycle token), as send orders.
+async fn commands_with_comment(
+    aws: &Aws,
+    config: &HandlerConfig,
+    instance_id: &str,
+    comment: &str,
+) -> Result<Vec<SendOrder>, HandlerError> {
+    let filter = CommandFilter::builder()
+        .key(CommandFilterKey::DocumentName)
+        .value(&config.document_name)
+        .build()
+        .expect("key and value are set");
+    let output = aws
+        .ssm
+        .list_commands()
+        .instance_id(instance_id)
+        .filters(filter)
+        .send()
+        .await
+        .map_err(|e| failure("listing drain commands", instance_id, e))?;
+    Ok(output
+        .commands()
+        .iter()
+        .filter(|command| command.comment() == Some(comment))
+        .filter_map(|command| Some(send_order(command.requested_date_time(), command.command_id()?)))
+        .collect())
 }
 
 fn epoch_seconds() -> u64 {

@@ -3,6 +3,7 @@
 
 pub mod aws_error;
 pub mod decide;
+pub mod duplicates;
 pub mod emf;
 pub mod event;
 pub mod execute;

@@ -3,6 +3,7 @@
 
 use crate::aws_error::{HandlerError, failure};
 use crate::decide::{Agent, COMMENT_PREFIX, CommandSeen, Observed, TERMINATING_WAIT, Trigger, drain_comment};
+use crate::duplicates::{SendOrder, without_duplicates};
 use aws_sdk_autoscaling::types::LifecycleState;
 use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey, InstanceInformationStringFilter, PingStatus};
 use aws_smithy_types::date_time::Format;
@@ -77,18 +78,21 @@ async fn drain_command(
         .send()
         .await
         .map_err(|e| failure("listing drain commands", instance_id, e))?;
-    let mut commands: Vec<CommandSeen> = output
+    let listed: Vec<(SendOrder, CommandSeen)> = output
         .commands()
         .iter()
         .filter_map(|command| {
-            Some(CommandSeen {
+            let seen = CommandSeen {
                 command_id: command.command_id()?.to_string(),
                 comment: command.comment().unwrap_or_default().to_string(),
                 status: command.status()?.as_str().to_string(),
                 requested_at: command.requested_date_time().map(|t| t.secs().max(0) as u64).unwrap_or(0),
-            })
+            };
+            Some((send_order(command.requested_date_time(), &seen.command_id), seen))
         })
         .collect();
+    // A duplicate sent by a concurrent delivery of the same notification is not the drain (its sender cancels it).
+    let mut commands = without_duplicates(listed);
     commands.sort_by_key(|command| std::cmp::Reverse(command.requested_at));
     if let Trigger::Lifecycle { token, .. } = trigger {
         let key = drain_comment(token);
@@ -97,6 +101,14 @@ async fn drain_command(
         }
     }
     Ok(commands.into_iter().next())
+}
+
+/// How a command ranks among duplicates of its comment.
+pub fn send_order(requested: Option<&aws_smithy_types::DateTime>, command_id: &str) -> SendOrder {
+    SendOrder {
+        requested: requested.map(|t| (t.secs(), t.subsec_nanos())).unwrap_or((i64::MAX, 0)),
+        command_id: command_id.to_string(),
+    }
 }
 
 /// The lifecycle token a command was keyed on, when it carries one.

@@ -8,13 +8,10 @@ use aws_sdk_autoscaling::operation::describe_auto_scaling_groups::DescribeAutoSc
 use aws_sdk_autoscaling::operation::describe_auto_scaling_instances::DescribeAutoScalingInstancesOutput;
 use aws_sdk_autoscaling::types::{AutoScalingGroup, AutoScalingInstanceDetails, Instance, LifecycleState};
 use aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput;
-use aws_sdk_ssm::operation::get_command_invocation::{GetCommandInvocationError, GetCommandInvocationOutput};
 use aws_sdk_ssm::operation::list_commands::ListCommandsOutput;
 use aws_sdk_ssm::operation::send_command::SendCommandOutput;
-use aws_sdk_ssm::types::error::InvocationDoesNotExist;
 use aws_sdk_ssm::types::{
-    Command, CommandFilterKey, CommandInvocationStatus, CommandStatus, InstanceInformation, NotificationEvent,
-    NotificationType, PingStatus,
+    Command, CommandFilterKey, CommandStatus, InstanceInformation, NotificationEvent, NotificationType, PingStatus,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
@@ -137,7 +134,7 @@ fn summary_text(summary: &Value) -> String {
 }
 
 #[tokio::test]
-async fn lifecycle_event_sends_one_keyed_drain_command_with_notifications_and_retries_the_invocation_lookup() {
+async fn lifecycle_event_sends_one_keyed_drain_command_with_notifications() {
     let send = mock!(aws_sdk_ssm::Client::send_command)
         .match_requests(|request| {
             let notification = request.notification_config().expect("NotificationConfig is set");
@@ -156,21 +153,50 @@ async fn lifecycle_event_sends_one_keyed_drain_command_with_notifications_and_re
                 && request.timeout_seconds() == Some(300)
         })
         .then_output(|| SendCommandOutput::builder().command(Command::builder().command_id("c-new").build()).build());
-    let invocation = mock!(aws_sdk_ssm::Client::get_command_invocation)
-        .match_requests(|request| request.command_id() == Some("c-new") && request.instance_id() == Some(INSTANCE))
-        .sequence()
-        .error(|| GetCommandInvocationError::InvocationDoesNotExist(InvocationDoesNotExist::builder().build()))
-        .output(|| GetCommandInvocationOutput::builder().status(CommandInvocationStatus::InProgress).build())
-        .build();
     let (instance, listed, agent) = (waiting_instance(), commands(vec![]), agent_online());
-    let aws = clients(&[&instance], &[&listed, &agent, &send, &invocation]);
+    let aws = clients(&[&instance], &[&listed, &agent, &send]);
 
     let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
         .await
         .expect("handled");
-    assert!(summary_text(&summary).contains("sent c-new (InProgress)"), "{summary}");
+    assert!(summary_text(&summary).contains("sent c-new\""), "{summary}");
     assert_eq!(send.num_calls(), 1);
-    assert_eq!(invocation.num_calls(), 2, "InvocationDoesNotExist right after SendCommand is retried");
+    assert_eq!(listed.num_calls(), 2, "one look before sending, one for a concurrent duplicate after");
+}
+
+/// Two deliveries of one notification handled at once both send: the later command yields and is cancelled.
+#[tokio::test]
+async fn a_concurrent_duplicate_drain_command_yields_to_the_earlier_one() {
+    let key = format!("graceful-drain {TOKEN}");
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let command = |id: &str, at: i64| {
+        Command::builder()
+            .command_id(id)
+            .comment(&key)
+            .status(CommandStatus::Pending)
+            .requested_date_time(aws_smithy_types::DateTime::from_secs(at))
+            .build()
+    };
+    let (early, late) = (command("c-early", now - 1), command("c-late", now));
+    let listed = mock!(aws_sdk_ssm::Client::list_commands)
+        .sequence()
+        .output(|| ListCommandsOutput::builder().build())
+        .output(move || ListCommandsOutput::builder().commands(early.clone()).commands(late.clone()).build())
+        .build();
+    let sent = command("c-late", now);
+    let send = mock!(aws_sdk_ssm::Client::send_command)
+        .then_output(move || SendCommandOutput::builder().command(sent.clone()).build());
+    let cancel = mock!(aws_sdk_ssm::Client::cancel_command)
+        .match_requests(|request| request.command_id() == Some("c-late") && request.instance_ids() == [INSTANCE])
+        .then_output(|| aws_sdk_ssm::operation::cancel_command::CancelCommandOutput::builder().build());
+    let (instance, agent) = (waiting_instance(), agent_online());
+    let aws = clients(&[&instance], &[&listed, &agent, &send, &cancel]);
+
+    let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
+        .await
+        .expect("handled");
+    assert!(summary_text(&summary).contains("a duplicate of c-early: cancelled"), "{summary}");
+    assert_eq!(cancel.num_calls(), 1);
 }
 
 #[tokio::test]

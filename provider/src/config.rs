@@ -40,16 +40,18 @@ credentials files, SSO, container and instance roles) unless set here."
 
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if let Some(endpoint) = config.get("endpoint").as_str() {
-        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || endpoint.len() < 8 {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid endpoint",
-                    format!("endpoint is {endpoint:?}, expected an http:// or https:// URL such as \"http://127.0.0.1:5000\""),
-                )
-                .at(AttributePath::root("endpoint")),
-            );
-        }
+    if let Some(endpoint) = config.get("endpoint").as_str()
+        && (!(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || endpoint.len() < 8)
+    {
+        diags.push(
+            Diagnostic::error(
+                "Invalid endpoint",
+                format!(
+                    "endpoint is {endpoint:?}, expected an http:// or https:// URL such as \"http://127.0.0.1:5000\""
+                ),
+            )
+            .at(AttributePath::root("endpoint")),
+        );
     }
     if let Some(region) = config.get("region").as_str() {
         let ok = !region.is_empty() && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');

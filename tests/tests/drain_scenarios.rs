@@ -69,9 +69,14 @@ fn drain_over_budget_times_out_and_completes_with_the_failure_policy() {
     let draining = world.scale_in("ob-g", 1);
     let ledger = world.wait_terminated(&draining, 2 * MINUTE);
     let instance = &draining[0];
-    ledger.assert_drained(instance, "TimedOut", "ABANDON");
-    let ran = seconds_between(ledger.commands(instance)[0], ledger.drain_end(instance).unwrap());
-    assert!((55.0..90.0).contains(&ran), "the drain was stopped after {ran:.1} s, expected its 60 s budget");
+    // The script gives `nomad node drain` the derived deadline (45 s) and fails when it overruns; the SSM execution
+    // timeout (60 s) would stop it otherwise. Either way it ends unsuccessfully within the budget.
+    let end = ledger.drain_end(instance).expect("the drain ended");
+    let status = end["status"].as_str().unwrap_or_default().to_string();
+    assert!(matches!(status.as_str(), "Failed" | "TimedOut"), "{}", ledger.summary());
+    ledger.assert_drained(instance, &status, "ABANDON");
+    let ran = seconds_between(ledger.commands(instance)[0], end);
+    assert!((44.0..=62.0).contains(&ran), "the drain was stopped after {ran:.1} s, expected within its 60 s budget");
 }
 
 #[test]

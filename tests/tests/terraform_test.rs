@@ -6,6 +6,7 @@ use acceptance::examples::{
     DOC_SNIPPET_DIRS, dirs_with_tests, examples_root, run_blocks, test_summary, workspace_from,
 };
 use acceptance::terraform::terraform_binary;
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -68,9 +69,12 @@ fn terraform_test_passes_in_every_example() {
             .env("AWS_EC2_METADATA_DISABLED", "true");
         ws.init();
         let run = ws.run(&["test", "-no-color"]);
-        println!("== terraform test in {name}\n{}{}", run.stdout, run.stderr);
+        // Straight to stderr, not `println!`: the test harness captures the macros, and CI logs should show
+        // Terraform's own report of every run even when all pass.
+        let report = format!("== terraform test in {name}\n{}{}", run.stdout, run.stderr);
+        std::io::stderr().write_all(report.as_bytes()).expect("writing to stderr");
         match test_summary(&run.stdout) {
-            _ if !run.success => failures.push(format!("{name}: terraform test failed")),
+            summary if !run.success => failures.push(format!("{name}: terraform test failed ({summary:?})")),
             None => failures.push(format!("{name}: no summary line in the output of terraform test")),
             Some(summary) if summary.passed == 0 => failures.push(format!("{name}: no test ran ({summary:?})")),
             Some(summary) if summary.passed != declared || summary.failed > 0 || summary.skipped > 0 => failures

@@ -96,10 +96,10 @@ pub fn run(_args: &[String]) -> Result {
             t.completed.as_ref().map(|(c, _)| format!("{c:.1}")).unwrap_or("-".into()),
             t.heartbeats
         );
-        if let Some((_, status)) = &t.drain_finished {
-            if status != "Success" {
-                problems.push(format!("{instance}: the drain ended {status}, expected Success (see the emulator log)"));
-            }
+        if let Some((_, status)) = &t.drain_finished
+            && status != "Success"
+        {
+            problems.push(format!("{instance}: the drain ended {status}, expected Success (see the emulator log)"));
         }
         match (&t.drain_finished, t.terminated) {
             (None, Some(_)) => problems.push(format!("{instance} terminated before its drain finished")),

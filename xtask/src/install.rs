@@ -1,15 +1,17 @@
-//! `cargo xtask install`: builds the provider (release) and puts it in Terraform's implied local mirror
-//! (`~/.terraform.d/plugins/...`), so `terraform init` finds it offline with no CLI configuration.
+//! `cargo xtask install`: builds the handler zips and the provider (profile `provider-release`; `--debug` for a dev
+//! build) and puts it in Terraform's implied local mirror (`~/.terraform.d/plugins/...`), so `terraform init` finds it
+//! offline with no CLI configuration.
 
-use crate::{Result, cmd};
+use crate::{Result, cmd, lambda};
 use std::path::PathBuf;
 
 pub fn run(args: &[String]) -> Result {
-    let profile = if args.iter().any(|a| a == "--debug") { "debug" } else { "release" };
+    lambda::run(&[])?;
+    let profile = if args.iter().any(|a| a == "--debug") { "debug" } else { "provider-release" };
     let mut build = cmd::cargo();
     build.args(["build", "-p", "terraform-provider-graceful", "--bin", "terraform-provider-graceful"]);
-    if profile == "release" {
-        build.arg("--release");
+    if profile != "debug" {
+        build.args(["--profile", profile]);
     }
     cmd::run(&mut build)?;
     let binary = cmd::target_dir().join(profile).join("terraform-provider-graceful");

@@ -1,14 +1,15 @@
 //! Seeding the emulated AWS for the demo and benchmarks (Auto Scaling groups, capacity changes), through the
 //! emulator's boto3 helper so xtask itself needs no AWS SDK.
 
-use crate::{Result, cmd, venv};
+use crate::{Result, cmd};
 use acceptance::emulator::Emulator;
 use serde_json::Value as Json;
 use std::process::Command;
 
 /// Runs `python -m graceful_emulator.seed --endpoint URL <args>` and parses its JSON answer.
 pub fn seed(emulator: &Emulator, args: &[&str]) -> Result<Json> {
-    let python = venv::ensure_emulator_venv()?.join("bin").join("python");
+    // The emulator runs from this venv, so it exists by now.
+    let python = acceptance::emulator::venv_dir().join("bin").join("python");
     let out = cmd::output(
         Command::new(python)
             .args(["-m", "graceful_emulator.seed", "--endpoint", emulator.endpoint()])

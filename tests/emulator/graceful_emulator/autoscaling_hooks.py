@@ -5,6 +5,7 @@ when every action is complete, and an ABANDON (explicit or by timeout) ends the 
 LAUNCHING hooks are stored and validated but do not hold launches.
 """
 
+import datetime
 import json
 import time
 import uuid
@@ -12,7 +13,7 @@ import uuid
 from moto.autoscaling import models as asg_models
 from moto.autoscaling import responses as asg_responses
 from moto.autoscaling.exceptions import ValidationError
-from moto.autoscaling.responses import EmptyResult
+from moto.autoscaling.responses import ActionResult, EmptyResult
 from moto.iam.models import iam_backends
 
 from . import publish, state
@@ -23,12 +24,15 @@ MAX_GLOBAL_TIMEOUT = 172800
 
 # token -> action dict; an action is one hook waiting on one instance.
 ACTIONS: dict = {}
+# Scaling activities of hook-held terminations, newest last (plain moto answers DescribeScalingActivities with none).
+ACTIVITIES: list = []
 _bypass_hooks = {"on": False}
 
 
 def reset() -> None:
     with state.LOCK:
         ACTIONS.clear()
+        ACTIVITIES.clear()
 
 
 def _hooks_for(backend, group_name: str, transition: str) -> list:
@@ -61,6 +65,13 @@ def _begin_termination(backend, group, instance_state, hooks: list) -> None:
     instance_id = instance_state.instance.id
     state.log_event("lifecycle-transition", group=group.name, instance_id=instance_id, state="Terminating:Wait")
     started = time.monotonic()
+    ACTIVITIES.append({
+        "ActivityId": str(uuid.uuid4()), "AutoScalingGroupName": group.name,
+        "Description": f"Terminating EC2 instance: {instance_id}",
+        "Cause": f"At {state.now_iso()} an instance was taken out of service in response to a difference between "
+                 "desired and actual capacity, shrinking the capacity.",
+        "StartTime": datetime.datetime.now(datetime.timezone.utc), "StatusCode": "MidLifecycleAction",
+        "Progress": 50, "Details": "{}", "instance_id": instance_id})
     for hook in hooks:
         token = str(uuid.uuid4())
         global_timeout = min(MAX_GLOBAL_TIMEOUT, 100 * hook.heartbeat_timeout)
@@ -98,6 +109,10 @@ def _finish_instance(backend, group_name: str, instance_id: str, result: str) ->
             state.log_event("lifecycle-transition", group=group_name, instance_id=instance_id,
                             state="Terminating:Proceed", result=result)
             group.instance_states.remove(instance_state)
+            for activity in ACTIVITIES:
+                if activity["instance_id"] == instance_id and activity["StatusCode"] == "MidLifecycleAction":
+                    activity.update(StatusCode="Successful", Progress=100,
+                                    EndTime=datetime.datetime.now(datetime.timezone.utc))
             backend.ec2_backend.terminate_instances([instance_id])
             state.log_event("instance-terminated", group=group_name, instance_id=instance_id)
 
@@ -211,6 +226,18 @@ def _delete_lifecycle_hook(self, as_name, name):
     _original_delete_hook(self, as_name, name)
 
 
+def _describe_scaling_activities(self):
+    """The activities of hook-held terminations, newest first, as AWS lists them."""
+    group_name = self._get_param("AutoScalingGroupName")
+    wanted_ids = self._get_param("ActivityIds", []) or []
+    limit = int(self._get_param("MaxRecords") or 100)
+    with state.LOCK:
+        found = [{k: v for k, v in a.items() if k != "instance_id"} for a in reversed(ACTIVITIES)
+                 if (not group_name or a["AutoScalingGroupName"] == group_name)
+                 and (not wanted_ids or a["ActivityId"] in wanted_ids)]
+    return ActionResult({"Activities": found[:limit]})
+
+
 def _put_lifecycle_hook(self):
     backend = self.autoscaling_backend
     group_name = self._get_param("AutoScalingGroupName")
@@ -297,5 +324,6 @@ def install() -> None:
     asg_models.AutoScalingBackend.delete_auto_scaling_group = _delete_group
     asg_models.AutoScalingBackend.delete_lifecycle_hook = _delete_lifecycle_hook
     asg_responses.AutoScalingResponse.put_lifecycle_hook = _put_lifecycle_hook
+    asg_responses.AutoScalingResponse.describe_scaling_activities = _describe_scaling_activities
     asg_responses.AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action
     asg_responses.AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat

@@ -40,8 +40,15 @@ def run(argv):
     instance = os.environ.get("AWS_SSM_INSTANCE_ID", "i-unknown")
     node = _load(state_path, {"ID": f"node-{instance}", "Name": instance, "Status": "ready",
                               "SchedulingEligibility": "eligible", "Drain": False})
-    words = [a for a in argv if not a.startswith("-")]
-    flags = [a for a in argv if a.startswith("-")]
+    # Flags that take a value: the value is not a positional word (`operator api -filter EXPR PATH`).
+    filter_expression = None
+    rest = list(argv)
+    if "-filter" in rest and rest.index("-filter") + 1 < len(rest):
+        at = rest.index("-filter")
+        filter_expression = rest[at + 1]
+        del rest[at:at + 2]
+    words = [a for a in rest if not a.startswith("-")]
+    flags = [a for a in rest if a.startswith("-")]
 
     def save():
         with open(state_path, "w") as handle:
@@ -95,7 +102,12 @@ def run(argv):
                     print(f"{alloc['ID']}  {node['ID']}  web  0  run  running  1m ago  1m ago")
         return 0
     if words[:2] == ["operator", "api"] and len(words) >= 3 and words[2].endswith("/allocations"):
-        print(json.dumps(_allocations(behaviour, node)))
+        allocations = _allocations(behaviour, node)
+        # Every stand-in allocation is a running service job on this node; a filter naming another node matches none.
+        named = re.search(r'NodeID\s*==\s*"([^"]*)"', filter_expression or "")
+        if named and named.group(1) != node["ID"]:
+            allocations = []
+        print(json.dumps(allocations))
         return 0
     print(f"nomad stand-in: unsupported command: nomad {' '.join(argv)}", file=sys.stderr)
     return 127

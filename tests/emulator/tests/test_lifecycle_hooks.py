@@ -206,3 +206,20 @@ def test_deleting_a_hook_completes_its_outstanding_actions_with_continue(emulato
     assert [(c["instance_id"], c["result"], c["reason"]) for c in completed] == [
         (waiting[0], "CONTINUE", "lifecycle hook deleted")]
     assert asg.describe_lifecycle_hooks(AutoScalingGroupName="workers")["LifecycleHooks"] == []
+
+
+def test_scale_in_records_a_scaling_activity_per_held_instance(emulator):
+    # The handler reads when an instance's wait began from these (bounded wait for an unreachable SSM agent).
+    make_group(emulator, size=2)
+    put_hook(emulator, timeout=7200)
+    asg = emulator.client("autoscaling")
+    asg.set_desired_capacity(AutoScalingGroupName="workers", DesiredCapacity=1)
+    waiting = [i for i, s in states(emulator).items() if s == "Terminating:Wait"][0]
+    activities = asg.describe_scaling_activities(AutoScalingGroupName="workers")["Activities"]
+    assert [a["Description"] for a in activities] == [f"Terminating EC2 instance: {waiting}"]
+    assert activities[0]["StatusCode"] == "MidLifecycleAction" and activities[0]["StartTime"]
+    asg.complete_lifecycle_action(AutoScalingGroupName="workers", LifecycleHookName=HOOK, InstanceId=waiting,
+                                  LifecycleActionResult="CONTINUE")
+    done = asg.describe_scaling_activities(AutoScalingGroupName="workers")["Activities"][0]
+    assert done["StatusCode"] == "Successful" and done["EndTime"] >= done["StartTime"]
+    assert asg.describe_scaling_activities(AutoScalingGroupName="other")["Activities"] == []

@@ -189,3 +189,17 @@ def test_stand_in_nomad_answers_go_templates_like_nomad(emulator):
     done = wait_status(emulator, command["CommandId"], instance)
     assert done["Status"] == "Success", done
     assert done["StandardOutputContent"].strip() == f"node-{instance}"
+
+
+@pytest.mark.parametrize("remaining, expected", [(0, "[]"), (2, "alloc-0001")])
+def test_stand_in_nomad_operator_api_with_a_filter_lists_this_nodes_allocations(emulator, remaining, expected):
+    # The drain document's verification: `-filter EXPR` takes a value, which is not the API path.
+    (instance,) = instances(emulator, 1)
+    emulator.control("nomad", {"drain_seconds": 0, "remaining_allocations": remaining})
+    name = document(emulator, f"filter-doc-{remaining}", [
+        "id=$(nomad node status -self -t '{''{ .ID }}')",
+        'nomad operator api -filter "NodeID == \\"$id\\" and JobType != \\"system\\"" /v1/allocations'])
+    command = emulator.client("ssm").send_command(DocumentName=name, InstanceIds=[instance])["Command"]
+    done = wait_status(emulator, command["CommandId"], instance)
+    assert done["Status"] == "Success", done
+    assert expected in done["StandardOutputContent"]

@@ -85,7 +85,14 @@ impl Scenario {
         }
         ws.init();
         ws.apply().ok("apply");
-        Scenario { ws, aws, emulator }
+        let world = Scenario { ws, aws, emulator };
+        // Each hook's test notification reaches the handler asynchronously; let those invocations finish so
+        // delivery knobs a scenario arms next apply to the scenario's own events.
+        world.wait_until(Duration::from_secs(30), "the test notifications handled", |ledger| {
+            let tests = ledger.of_kind("lifecycle-test-notification").count();
+            tests > 0 && ledger.of_kind("lambda-invocation-finished").count() >= tests
+        });
+        world
     }
 
     /// Scales `group` to `desired` and returns the instances that went to `Terminating:Wait`.
@@ -151,13 +158,13 @@ impl Ledger {
         self.events.iter().filter(move |e| e["kind"] == kind)
     }
 
-    fn about<'a>(&'a self, kind: &'a str, instance: &'a str) -> impl Iterator<Item = &'a Json> + 'a {
-        self.of_kind(kind).filter(move |e| e["instance_id"] == instance)
+    fn about(&self, kind: &str, instance: &str) -> Vec<&Json> {
+        self.events.iter().filter(|e| e["kind"] == kind && e["instance_id"] == instance).collect()
     }
 
     /// `lifecycle-action-completed` events of the instance (every reason).
     pub fn completions(&self, instance: &str) -> Vec<&Json> {
-        self.about("lifecycle-action-completed", instance).collect()
+        self.about("lifecycle-action-completed", instance)
     }
 
     /// Drain commands sent for the instance.
@@ -170,20 +177,20 @@ impl Ledger {
     /// The final (terminal) command status of the instance, if its drain ended.
     pub fn drain_end(&self, instance: &str) -> Option<&Json> {
         self.about("command-status", instance)
-            .filter(|e| matches!(e["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")))
-            .last()
+            .into_iter()
+            .rfind(|e| matches!(e["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")))
     }
 
     pub fn terminated(&self, instance: &str) -> Option<&Json> {
-        self.about("instance-terminated", instance).next()
+        self.about("instance-terminated", instance).first().copied()
     }
 
     pub fn heartbeats(&self, instance: &str) -> usize {
-        self.about("lifecycle-heartbeat", instance).count()
+        self.about("lifecycle-heartbeat", instance).len()
     }
 
     pub fn started_waiting(&self, instance: &str) -> Option<&Json> {
-        self.about("lifecycle-action-started", instance).next()
+        self.about("lifecycle-action-started", instance).first().copied()
     }
 
     /// The drain outcome every scenario checks: exactly one completion, made by `CompleteLifecycleAction` with

@@ -14,12 +14,12 @@ pub fn run(args: &[String]) -> Result {
     let rounds: usize = args.first().map(|n| n.parse()).transpose()?.unwrap_or(5);
     setup::ensure_all()?;
     lambda::run(&[])?;
-    cmd::run(cmd::cargo().args(["build", "--release", "-p", "terraform-provider-graceful"]))?;
+    cmd::run(cmd::cargo().args(["build", "--profile", "provider-release", "-p", "terraform-provider-graceful"]))?;
     // SAFETY: single-threaded here; the Terraform harness reads it when it builds the workspace.
     unsafe {
         std::env::set_var(
             "GRACEFUL_PROVIDER_BIN",
-            cmd::target_dir().join("release").join("terraform-provider-graceful"),
+            cmd::target_dir().join("provider-release").join("terraform-provider-graceful"),
         )
     };
 

@@ -30,12 +30,12 @@ resource "terraform_data" "bench" {
 pub fn run(args: &[String]) -> Result {
     let rounds: usize = args.first().map(|n| n.parse()).transpose()?.unwrap_or(15);
     // The release build is what users run.
-    cmd::run(cmd::cargo().args(["build", "--release", "-p", "terraform-provider-graceful"]))?;
+    cmd::run(cmd::cargo().args(["build", "--profile", "provider-release", "-p", "terraform-provider-graceful"]))?;
     // SAFETY of the env change: single-threaded at this point; the harness reads it when it builds workspaces.
     unsafe {
         std::env::set_var(
             "GRACEFUL_PROVIDER_BIN",
-            cmd::target_dir().join("release").join("terraform-provider-graceful"),
+            cmd::target_dir().join("provider-release").join("terraform-provider-graceful"),
         )
     };
     let header = format!(

@@ -14,7 +14,7 @@ pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyR
         Err(diagnostics) => return ApplyResponse { new_state: request.prior_state, diagnostics, ..Default::default() },
     };
     if request.planned_state.is_null() {
-        return delete(&clients, request.prior_state).await;
+        return delete(clients, request.prior_state).await;
     }
     let Some(settings) = Settings::from_value(&request.planned_state) else {
         return ApplyResponse {

@@ -16,7 +16,7 @@ pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
         Ok(clients) => clients,
         Err(diagnostics) => return ImportResponse { diagnostics, ..Default::default() },
     };
-    let observed = match graceful_provision::read(&clients, id).await {
+    let observed = match graceful_provision::read(clients, id).await {
         Ok(observed) => observed,
         Err(error) => {
             return ImportResponse {

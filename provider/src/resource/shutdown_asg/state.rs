@@ -62,10 +62,10 @@ pub fn from_read(prior: &Value, observed: &ObservedResource) -> Value {
             read_drain_timeout(&mut attrs, config.drain_timeout_seconds);
         }
     }
-    if let Some(group) = &observed.log_group {
-        if let Some(days) = group.retention_days {
-            attrs.insert("log_retention_days".into(), Value::Number(days as f64));
-        }
+    if let Some(group) = &observed.log_group
+        && let Some(days) = group.retention_days
+    {
+        attrs.insert("log_retention_days".into(), Value::Number(days as f64));
     }
     if let Some(role) = &observed.handler_role {
         attrs.insert("iam_path".into(), Value::string(role.path.clone()));

@@ -74,17 +74,14 @@ fn validate_group_names(value: &Value, diags: &mut Diagnostics) {
                 ));
             }
             for item in items {
-                if let Value::String(group) = item {
-                    if group.is_empty() || group.len() > 255 {
-                        diags.push(invalid(
-                            path.clone(),
-                            "Invalid Auto Scaling group name",
-                            format!(
-                                "autoscaling_group_names has a name of {} characters, expected 1 to 255",
-                                group.len()
-                            ),
-                        ));
-                    }
+                if let Value::String(group) = item
+                    && (group.is_empty() || group.len() > 255)
+                {
+                    diags.push(invalid(
+                        path.clone(),
+                        "Invalid Auto Scaling group name",
+                        format!("autoscaling_group_names has a name of {} characters, expected 1 to 255", group.len()),
+                    ));
                 }
             }
         }
@@ -93,28 +90,28 @@ fn validate_group_names(value: &Value, diags: &mut Diagnostics) {
 }
 
 fn validate_enum(value: &Value, attribute: &str, allowed: &[&str], diags: &mut Diagnostics) {
-    if let Field::Known(text) = string_field(value) {
-        if !allowed.contains(&text.as_str()) {
-            let expected: Vec<String> = allowed.iter().map(|a| format!("{a:?}")).collect();
-            diags.push(invalid(
-                AttributePath::root(attribute),
-                &format!("Invalid {attribute}"),
-                format!("{attribute} is {text:?}, expected one of {}", expected.join(", ")),
-            ));
-        }
+    if let Field::Known(text) = string_field(value)
+        && !allowed.contains(&text.as_str())
+    {
+        let expected: Vec<String> = allowed.iter().map(|a| format!("{a:?}")).collect();
+        diags.push(invalid(
+            AttributePath::root(attribute),
+            &format!("Invalid {attribute}"),
+            format!("{attribute} is {text:?}, expected one of {}", expected.join(", ")),
+        ));
     }
 }
 
 fn validate_log_retention(value: &Value, diags: &mut Diagnostics) {
-    if let Field::Known(days) = number_field(value) {
-        if days.fract() != 0.0 || !LOG_RETENTION_DAYS.contains(&(days as i64)) {
-            let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(|d| d.to_string()).collect();
-            diags.push(invalid(
-                AttributePath::root("log_retention_days"),
-                "Invalid log_retention_days",
-                format!("log_retention_days is {days}, expected one of {}", allowed.join(", ")),
-            ));
-        }
+    if let Field::Known(days) = number_field(value)
+        && (days.fract() != 0.0 || !LOG_RETENTION_DAYS.contains(&(days as i64)))
+    {
+        let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(|d| d.to_string()).collect();
+        diags.push(invalid(
+            AttributePath::root("log_retention_days"),
+            "Invalid log_retention_days",
+            format!("log_retention_days is {days}, expected one of {}", allowed.join(", ")),
+        ));
     }
 }
 
@@ -150,14 +147,14 @@ fn validate_policy_arn(value: &Value, diags: &mut Diagnostics) {
 }
 
 fn validate_non_empty(value: &Value, attribute: &str, expected: &str, diags: &mut Diagnostics) {
-    if let Field::Known(text) = string_field(value) {
-        if text.trim().is_empty() {
-            diags.push(invalid(
-                AttributePath::root(attribute),
-                &format!("Invalid {attribute}"),
-                format!("{attribute} is empty, expected {expected}"),
-            ));
-        }
+    if let Field::Known(text) = string_field(value)
+        && text.trim().is_empty()
+    {
+        diags.push(invalid(
+            AttributePath::root(attribute),
+            &format!("Invalid {attribute}"),
+            format!("{attribute} is empty, expected {expected}"),
+        ));
     }
 }
 
@@ -187,14 +184,14 @@ fn validate_tags(value: &Value, diags: &mut Diagnostics) {
                 format!("tag key {key:?} starts with \"aws:\", which AWS reserves"),
             ));
         }
-        if let Value::String(text) = tag_value {
-            if text.len() > 256 {
-                diags.push(invalid(
-                    key_path,
-                    "Invalid tag value",
-                    format!("tag {key:?} has a value of {} characters, expected at most 256", text.len()),
-                ));
-            }
+        if let Value::String(text) = tag_value
+            && text.len() > 256
+        {
+            diags.push(invalid(
+                key_path,
+                "Invalid tag value",
+                format!("tag {key:?} has a value of {} characters, expected at most 256", text.len()),
+            ));
         }
     }
 }
@@ -206,14 +203,15 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
     }
     let preset = string_field(drain.get("preset"));
     let command = string_field(drain.get("command"));
-    if let Field::Known(p) = &preset {
-        if p != "nomad" && p != "command" {
-            diags.push(invalid(
-                drain_path.clone().attr("preset"),
-                "Invalid drain preset",
-                format!("drain.preset is {p:?}, expected \"nomad\" or \"command\""),
-            ));
-        }
+    if let Field::Known(p) = &preset
+        && p != "nomad"
+        && p != "command"
+    {
+        diags.push(invalid(
+            drain_path.clone().attr("preset"),
+            "Invalid drain preset",
+            format!("drain.preset is {p:?}, expected \"nomad\" or \"command\""),
+        ));
     }
     let command_preset = matches!(&preset, Field::Known(p) if p == "command");
     if command_preset {
