@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 pub const VENV_ENV_VAR: &str = "GRACEFUL_EMULATOR_VENV";
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_GRACE: Duration = Duration::from_secs(3);
+const START_ATTEMPTS: u32 = 5;
 
 /// A running emulator. Dropping it stops the emulator and every process it started (handlers, drain scripts).
 pub struct Emulator {
@@ -78,13 +79,24 @@ impl Emulator {
                 python.display()
             ));
         }
-        let port = free_port()?;
+        // The port is free when probed but another process can take it before the emulator binds it (tests run in
+        // parallel): that start-up failure, and only that one, is retried on a new port.
+        let mut attempt = 1;
+        loop {
+            match Self::start_on(&python, free_port()?) {
+                Err(error) if error.contains("Address already in use") && attempt < START_ATTEMPTS => attempt += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    fn start_on(python: &Path, port: u16) -> Result<Emulator, String> {
         let log_dir = workspace_root().join("target").join("emulator-logs");
         std::fs::create_dir_all(&log_dir).map_err(|e| format!("creating {}: {e}", log_dir.display()))?;
         let log_path = log_dir.join(format!("emulator-{port}.log"));
         let log = File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
         let stderr = log.try_clone().map_err(|e| format!("cloning the log handle: {e}"))?;
-        let child = Command::new(&python)
+        let child = Command::new(python)
             .args(["-m", "graceful_emulator", "-H", "127.0.0.1", "-p", &port.to_string()])
             .current_dir(workspace_root().join("tests").join("emulator"))
             .env("PYTHONUNBUFFERED", "1")

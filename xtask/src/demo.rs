@@ -3,8 +3,9 @@
 //! scales the group to 1, shows each instance's timeline live, then a summary, destroys and stops.
 //! Fails loudly if an instance left before its drain finished, or was left waiting after it.
 
+use crate::prepare::{self, Build};
 use crate::seed::seed;
-use crate::{Result, cmd, lambda, setup};
+use crate::{Result, cmd};
 use acceptance::emulator::{Emulator, NomadBehaviour};
 use acceptance::terraform::Workspace;
 use serde_json::Value as Json;
@@ -28,19 +29,7 @@ struct Timeline {
 }
 
 pub fn run(_args: &[String]) -> Result {
-    setup::ensure_all()?;
-    lambda::run(&[])?;
-    cmd::run(cmd::cargo().args([
-        "build",
-        "-p",
-        "terraform-provider-graceful",
-        "--bin",
-        "terraform-provider-graceful",
-    ]))?;
-    // SAFETY: single-threaded here; the Terraform harness reads this when it builds a workspace.
-    unsafe {
-        std::env::set_var("GRACEFUL_PROVIDER_BIN", cmd::target_dir().join("debug").join("terraform-provider-graceful"))
-    };
+    prepare::provider(Build::Dev)?;
 
     println!("\n== starting the emulated AWS");
     let emulator = Emulator::start()?;

@@ -6,6 +6,7 @@ mod demo;
 mod docs;
 mod install;
 mod lambda;
+mod prepare;
 mod seed;
 mod setup;
 mod stats;

@@ -2,20 +2,12 @@
 //! the provider once, lints, then runs every suite: Rust unit and acceptance tests, the emulator's pytest suite, and
 //! `terraform test` on the examples. Each suite prints its runner's own summary.
 
-use crate::{Result, cmd, lambda, setup, venv};
+use crate::prepare::{self, Build};
+use crate::{Result, cmd, venv};
 
 pub fn run(args: &[String]) -> Result {
     let skip_lint = args.iter().any(|a| a == "--no-lint");
-    setup::ensure_all()?;
-    lambda::run(&[])?;
-    cmd::run(cmd::cargo().args([
-        "build",
-        "-p",
-        "terraform-provider-graceful",
-        "--bin",
-        "terraform-provider-graceful",
-    ]))?;
-    let provider = cmd::target_dir().join("debug").join("terraform-provider-graceful");
+    let provider = prepare::provider(Build::Dev)?;
     if !skip_lint {
         cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
         cmd::run(cmd::cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;

@@ -174,11 +174,21 @@ impl Ledger {
             .collect()
     }
 
-    /// The final (terminal) command status of the instance, if its drain ended.
+    /// Drain commands of the instance that were not cancelled: the drains that really ran.
+    pub fn standing_commands(&self, instance: &str) -> Vec<&Json> {
+        let cancelled: Vec<&Json> =
+            self.about("command-cancelled", instance).iter().map(|e| &e["command_id"]).collect();
+        self.commands(instance).into_iter().filter(|c| !cancelled.contains(&&c["command_id"])).collect()
+    }
+
+    /// The final (terminal) status of the instance's standing drain command, if its drain ended.
     pub fn drain_end(&self, instance: &str) -> Option<&Json> {
+        let standing: Vec<&Json> = self.standing_commands(instance).iter().map(|c| &c["command_id"]).collect();
         self.about("command-status", instance)
             .into_iter()
-            .rfind(|e| matches!(e["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")))
+            .filter(|e| standing.is_empty() || standing.contains(&&e["command_id"]))
+            .filter(|e| matches!(e["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")))
+            .last()
     }
 
     pub fn terminated(&self, instance: &str) -> Option<&Json> {
@@ -194,14 +204,15 @@ impl Ledger {
     }
 
     /// The drain outcome every scenario checks: exactly one completion, made by `CompleteLifecycleAction` with
-    /// `result`; one drain command whose final status is `drain_status`; terminated only after that status.
+    /// `result`; one drain command (not counting duplicates the handler cancelled at once) whose final status is
+    /// `drain_status`; terminated only after that status.
     pub fn assert_drained(&self, instance: &str, drain_status: &str, result: &str) {
         let context = || format!("instance {instance}; events:\n{}", self.summary());
         let completions = self.completions(instance);
         assert_eq!(completions.len(), 1, "expected exactly one completion, {}", context());
         assert_eq!(completions[0]["reason"], "CompleteLifecycleAction", "{}", context());
         assert_eq!(completions[0]["result"], result, "{}", context());
-        assert_eq!(self.commands(instance).len(), 1, "expected exactly one drain command, {}", context());
+        assert_eq!(self.standing_commands(instance).len(), 1, "expected exactly one drain command, {}", context());
         let end = self.drain_end(instance).unwrap_or_else(|| panic!("the drain never ended, {}", context()));
         assert_eq!(end["status"], drain_status, "{}", context());
         let gone = self.terminated(instance).unwrap_or_else(|| panic!("not terminated, {}", context()));

@@ -2,8 +2,9 @@
 //! `graceful_shutdown_asg` managing 3 groups against the emulator, beside the emulator's own round-trip time for the
 //! same number of AWS API calls (sequential boto3 calls), measured in the same run.
 
+use crate::prepare::{self, Build};
 use crate::seed::seed;
-use crate::{Result, cmd, lambda, setup, stats};
+use crate::{Result, stats};
 use acceptance::emulator::Emulator;
 use acceptance::terraform::{PROVIDER_SOURCE, Workspace};
 use std::time::Instant;
@@ -12,16 +13,8 @@ const GROUPS: [&str; 3] = ["bench-a", "bench-b", "bench-c"];
 
 pub fn run(args: &[String]) -> Result {
     let rounds: usize = args.first().map(|n| n.parse()).transpose()?.unwrap_or(5);
-    setup::ensure_all()?;
-    lambda::run(&[])?;
-    cmd::run(cmd::cargo().args(["build", "--profile", "provider-release", "-p", "terraform-provider-graceful"]))?;
-    // SAFETY: single-threaded here; the Terraform harness reads it when it builds the workspace.
-    unsafe {
-        std::env::set_var(
-            "GRACEFUL_PROVIDER_BIN",
-            cmd::target_dir().join("provider-release").join("terraform-provider-graceful"),
-        )
-    };
+    // The optimised build is what users run.
+    prepare::provider(Build::Release)?;
 
     let emulator = Emulator::start()?;
     for group in GROUPS {

@@ -1,7 +1,9 @@
 //! `cargo xtask bench plan`: median `terraform plan` wall time of one `graceful_shutdown_asg` against the same
 //! configuration with a builtin `terraform_data`, interleaved in one run so machine noise hits both alike.
 
-use crate::{Result, cmd, stats};
+use crate::Result;
+use crate::prepare::{self, Build};
+use crate::stats;
 use acceptance::terraform::{PROVIDER_SOURCE, Workspace};
 use std::time::Instant;
 
@@ -29,15 +31,8 @@ resource "terraform_data" "bench" {
 
 pub fn run(args: &[String]) -> Result {
     let rounds: usize = args.first().map(|n| n.parse()).transpose()?.unwrap_or(15);
-    // The release build is what users run.
-    cmd::run(cmd::cargo().args(["build", "--profile", "provider-release", "-p", "terraform-provider-graceful"]))?;
-    // SAFETY of the env change: single-threaded at this point; the harness reads it when it builds workspaces.
-    unsafe {
-        std::env::set_var(
-            "GRACEFUL_PROVIDER_BIN",
-            cmd::target_dir().join("provider-release").join("terraform-provider-graceful"),
-        )
-    };
+    // The optimised build is what users run.
+    prepare::provider(Build::Release)?;
     let header = format!(
         "terraform {{\n  required_providers {{\n    graceful = {{ source = \"{PROVIDER_SOURCE}\" }}\n  }}\n}}\nprovider \"graceful\" {{\n  region = \"us-east-1\"\n}}\n"
     );

@@ -1,0 +1,32 @@
+//! What every task that drives Terraform needs first: the machine set up, the handler zips built, the provider built
+//! once, and the Terraform harness pointed at that binary.
+
+use crate::{Result, cmd, lambda, setup};
+use std::path::PathBuf;
+
+#[derive(Clone, Copy)]
+pub enum Build {
+    /// The dev profile tests share with `cargo test`.
+    Dev,
+    /// The optimised `provider-release` profile users install and benchmarks measure.
+    Release,
+}
+
+pub fn provider(build: Build) -> Result<PathBuf> {
+    setup::ensure_all()?;
+    lambda::run(&[])?;
+    let mut command = cmd::cargo();
+    command.args(["build", "-p", "terraform-provider-graceful", "--bin", "terraform-provider-graceful"]);
+    let profile_dir = match build {
+        Build::Dev => "debug",
+        Build::Release => {
+            command.args(["--profile", "provider-release"]);
+            "provider-release"
+        }
+    };
+    cmd::run(&mut command)?;
+    let binary = cmd::target_dir().join(profile_dir).join("terraform-provider-graceful");
+    // SAFETY: xtask is single-threaded when it prepares; the harness reads this when it builds a workspace.
+    unsafe { std::env::set_var("GRACEFUL_PROVIDER_BIN", &binary) };
+    Ok(binary)
+}
