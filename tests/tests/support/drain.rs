@@ -187,8 +187,7 @@ impl Ledger {
         self.about("command-status", instance)
             .into_iter()
             .filter(|e| standing.is_empty() || standing.contains(&&e["command_id"]))
-            .filter(|e| matches!(e["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")))
-            .last()
+            .rfind(|e| matches!(e["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")))
     }
 
     pub fn terminated(&self, instance: &str) -> Option<&Json> {

@@ -6,8 +6,9 @@
 //! Times come from the emulator's event log (monotonic stamps): `command-status` (script ended), then
 //! `lifecycle-action-completed`, then `instance-terminated`.
 
+use crate::prepare::{self, Build};
 use crate::seed::seed;
-use crate::{Result, cmd, lambda, setup, stats};
+use crate::{Result, stats};
 use acceptance::emulator::{Emulator, NomadBehaviour};
 use acceptance::terraform::{PROVIDER_SOURCE, Workspace};
 use serde_json::Value as Json;
@@ -27,19 +28,8 @@ const OWN_OPERATIONS: [&str; 2] = ["autoscaling:SetDesiredCapacity", "autoscalin
 pub fn run(args: &[String]) -> Result {
     let drain_seconds: f64 = args.first().map(|n| n.parse()).transpose()?.unwrap_or(20.0);
     let wave_size: usize = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(WAVE_SIZE);
-    setup::ensure_all()?;
-    lambda::run(&[])?;
-    cmd::run(cmd::cargo().args([
-        "build",
-        "-p",
-        "terraform-provider-graceful",
-        "--bin",
-        "terraform-provider-graceful",
-    ]))?;
-    // SAFETY: single-threaded here; the Terraform harness reads it when it builds the workspace.
-    unsafe {
-        std::env::set_var("GRACEFUL_PROVIDER_BIN", cmd::target_dir().join("debug").join("terraform-provider-graceful"))
-    };
+    // The provider only provisions here; the drain path is the release handler from the zips.
+    prepare::provider(Build::Dev)?;
 
     let emulator = Emulator::start()?;
     println!("emulator {} (log {})", emulator.endpoint(), emulator.log_path().display());
@@ -85,7 +75,15 @@ resource \"graceful_shutdown_asg\" \"bench\" {{\n  name = \"bench\"\n  autoscali
         wave_wall / single_wall.max(f64::EPSILON)
     );
     let completed = wave.drains.iter().filter(|d| d.result.as_deref() == Some("CONTINUE")).count();
-    println!("  completed CONTINUE by the handler: {completed}/{wave_size}; errors: {}", wave.errors.join("; "));
+    println!("  completed CONTINUE by the handler: {completed}/{wave_size}; errors: {}", wave.errors.len());
+    // Grouped by their text up to the instance id, so a saturated run prints a summary rather than every line.
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for error in &wave.errors {
+        *kinds.entry(error.split(" (i-").next().unwrap_or(error).chars().take(160).collect()).or_default() += 1;
+    }
+    for (kind, count) in kinds {
+        println!("    {count:>4} x {kind}");
+    }
     if wave.errors.is_empty() && completed == wave_size {
         println!("  no errors");
     }
