@@ -6,11 +6,9 @@ use crate::decide::{Action, Outcome, Triage, Trigger, decide, triage};
 use crate::duplicates::{SendOrder, yields_to};
 use crate::emf::{self, Metric};
 use crate::event::{Event, parse};
-use crate::observe::{Aws, observe, send_order, token_of, waiting_instances};
+use crate::observe::{Aws, list_drain_commands, observe, send_order, token_of, waiting_instances};
 use aws_sdk_ssm::operation::send_command::SendCommandError;
-use aws_sdk_ssm::types::{
-    CloudWatchOutputConfig, CommandFilter, CommandFilterKey, NotificationConfig, NotificationEvent, NotificationType,
-};
+use aws_sdk_ssm::types::{CloudWatchOutputConfig, NotificationConfig, NotificationEvent, NotificationType};
 use drain_contract::HandlerConfig;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -282,21 +280,8 @@ async fn commands_with_comment(
     instance_id: &str,
     comment: &str,
 ) -> Result<Vec<SendOrder>, HandlerError> {
-    let filter = CommandFilter::builder()
-        .key(CommandFilterKey::DocumentName)
-        .value(&config.document_name)
-        .build()
-        .expect("key and value are set");
-    let output = aws
-        .ssm
-        .list_commands()
-        .instance_id(instance_id)
-        .filters(filter)
-        .send()
-        .await
-        .map_err(|e| failure("listing drain commands", instance_id, e))?;
-    Ok(output
-        .commands()
+    Ok(list_drain_commands(aws, config, instance_id)
+        .await?
         .iter()
         .filter(|command| command.comment() == Some(comment))
         .filter_map(|command| Some(send_order(command.requested_date_time(), command.command_id()?)))

@@ -59,12 +59,12 @@ async fn membership(aws: &Aws, instance_id: &str) -> Result<Option<(String, Stri
 
 /// The drain command of this lifecycle action: the one keyed on the trigger's token if there is one, else the newest
 /// command of our document for the instance.
-async fn drain_command(
+/// Every command of this resource's drain document sent to the instance (SSM keeps 30 days of history).
+pub(crate) async fn list_drain_commands(
     aws: &Aws,
     config: &HandlerConfig,
-    trigger: &Trigger,
-) -> Result<Option<CommandSeen>, HandlerError> {
-    let instance_id = trigger.instance_id();
+    instance_id: &str,
+) -> Result<Vec<aws_sdk_ssm::types::Command>, HandlerError> {
     let filter = CommandFilter::builder()
         .key(CommandFilterKey::DocumentName)
         .value(&config.document_name)
@@ -78,8 +78,16 @@ async fn drain_command(
         .send()
         .await
         .map_err(|e| failure("listing drain commands", instance_id, e))?;
-    let listed: Vec<(SendOrder, CommandSeen)> = output
-        .commands()
+    Ok(output.commands.unwrap_or_default())
+}
+
+async fn drain_command(
+    aws: &Aws,
+    config: &HandlerConfig,
+    trigger: &Trigger,
+) -> Result<Option<CommandSeen>, HandlerError> {
+    let listed: Vec<(SendOrder, CommandSeen)> = list_drain_commands(aws, config, trigger.instance_id())
+        .await?
         .iter()
         .filter_map(|command| {
             let seen = CommandSeen {
