@@ -126,6 +126,16 @@ fn create_update_import_destroy_leaves_nothing() {
     assert_eq!(imported["drain"]["preset"], "nomad");
     assert_no_changes(&imported_ws);
 
+    // The same through an `import {}` block: the plan imports it and changes nothing.
+    let block_ws = workspace(
+        &emulator,
+        &format!("{}\nimport {{\n  to = {ADDRESS}\n  id = \"life\"\n}}\n", config("life", &["life-a", "life-c"], "3h")),
+    );
+    let import_plan = block_ws.plan_json();
+    let change = resource_change(&import_plan, ADDRESS);
+    assert_eq!(change["importing"]["id"], "life", "{change:#}");
+    assert_eq!(actions(&import_plan, ADDRESS), ["no-op"], "{change:#}");
+
     ws.destroy().ok("destroy");
     let left = aws.leftovers("life", &["life-a", "life-b", "life-c"]);
     assert!(left.is_empty(), "destroy left resources behind: {left:#?}");
