@@ -10,6 +10,15 @@ use std::sync::OnceLock;
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/graceful-shutdown/graceful";
 pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The `terraform { required_providers }` and `provider "graceful"` blocks every test and benchmark configuration
+/// starts with (region us-east-1, where the emulator lives).
+pub fn provider_header() -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n    graceful = {{ source = \"{PROVIDER_SOURCE}\" }}\n  }}\n}}\n\n\
+provider \"graceful\" {{\n  region = \"us-east-1\"\n}}\n\n"
+    )
+}
+
 /// The `terraform` executable: `TERRAFORM` if set, else the one on PATH. Panics (fails the test) when missing.
 pub fn terraform_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("TERRAFORM") {

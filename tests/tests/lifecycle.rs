@@ -4,7 +4,7 @@
 mod support;
 
 use acceptance::emulator::{Emulator, Fault};
-use acceptance::terraform::{PROVIDER_SOURCE, Workspace, actions, resource_change};
+use acceptance::terraform::{Workspace, actions, provider_header, resource_change};
 use serde_json::{Value as Json, json};
 use support::aws::Aws;
 
@@ -12,18 +12,9 @@ const ADDRESS: &str = "graceful_shutdown_asg.ci";
 
 fn config(name: &str, groups: &[&str], timeout: &str) -> String {
     let groups: Vec<String> = groups.iter().map(|g| format!("\"{g}\"")).collect();
+    let header = provider_header();
     format!(
-        r#"terraform {{
-  required_providers {{
-    graceful = {{ source = "{PROVIDER_SOURCE}" }}
-  }}
-}}
-
-provider "graceful" {{
-  region = "us-east-1"
-}}
-
-resource "graceful_shutdown_asg" "ci" {{
+        r#"{header}resource "graceful_shutdown_asg" "ci" {{
   name                    = "{name}"
   autoscaling_group_names = [{}]
   architecture            = "x86_64"

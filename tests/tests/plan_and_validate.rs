@@ -2,22 +2,13 @@
 //! validation errors (message and the line they point at), create plans with derived values, unknown inputs, and
 //! in-place versus replacing updates planned against a stored state (`-refresh=false`).
 
-use acceptance::terraform::{PROVIDER_SOURCE, Workspace, actions, resource_change};
+use acceptance::terraform::{PROVIDER_SOURCE, Workspace, actions, provider_header, resource_change};
 use serde_json::{Value as Json, json};
 
 fn config(resource_body: &str) -> String {
+    let header = provider_header();
     format!(
-        r#"terraform {{
-  required_providers {{
-    graceful = {{ source = "{PROVIDER_SOURCE}" }}
-  }}
-}}
-
-provider "graceful" {{
-  region = "us-east-1"
-}}
-
-resource "graceful_shutdown_asg" "ci" {{
+        r#"{header}resource "graceful_shutdown_asg" "ci" {{
 {resource_body}
 }}
 "#

@@ -6,7 +6,7 @@
 
 use super::aws::Aws;
 use acceptance::emulator::{Emulator, NomadBehaviour};
-use acceptance::terraform::{PROVIDER_SOURCE, Workspace};
+use acceptance::terraform::{Workspace, provider_header};
 use serde_json::Value as Json;
 use std::time::{Duration, Instant};
 
@@ -49,10 +49,7 @@ impl<'a> Resource<'a> {
 }
 
 pub fn config(resources: &[Resource]) -> String {
-    let mut text = format!(
-        "terraform {{\n  required_providers {{\n    graceful = {{ source = \"{PROVIDER_SOURCE}\" }}\n  }}\n}}\n\n\
-         provider \"graceful\" {{\n  region = \"us-east-1\"\n}}\n\n"
-    );
+    let mut text = provider_header();
     for resource in resources {
         text.push_str(&resource.hcl());
     }

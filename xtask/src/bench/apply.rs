@@ -6,7 +6,7 @@ use crate::prepare::{self, Build};
 use crate::seed::seed;
 use crate::{Result, stats};
 use acceptance::emulator::Emulator;
-use acceptance::terraform::{PROVIDER_SOURCE, Workspace};
+use acceptance::terraform::{Workspace, provider_header};
 use std::time::Instant;
 
 const GROUPS: [&str; 3] = ["bench-a", "bench-b", "bench-c"];
@@ -21,8 +21,8 @@ pub fn run(args: &[String]) -> Result {
         seed(&emulator, &["create-group", group, "--instances", "0"])?;
     }
     let mut ws = Workspace::new(&format!(
-        "terraform {{\n  required_providers {{\n    graceful = {{ source = \"{PROVIDER_SOURCE}\" }}\n  }}\n}}\n\
-resource \"graceful_shutdown_asg\" \"bench\" {{\n  name = \"bench\"\n  autoscaling_group_names = [\"bench-a\", \"bench-b\", \"bench-c\"]\n  architecture = \"x86_64\"\n  drain {{}}\n}}\n"
+        "{}resource \"graceful_shutdown_asg\" \"bench\" {{\n  name = \"bench\"\n  autoscaling_group_names = [\"bench-a\", \"bench-b\", \"bench-c\"]\n  architecture = \"x86_64\"\n  drain {{}}\n}}\n",
+        provider_header()
     ));
     for (key, value) in emulator.aws_env() {
         ws.env(key, &value);

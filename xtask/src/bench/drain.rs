@@ -10,7 +10,7 @@ use crate::prepare::{self, Build};
 use crate::seed::seed;
 use crate::{Result, stats};
 use acceptance::emulator::{Emulator, NomadBehaviour};
-use acceptance::terraform::{PROVIDER_SOURCE, Workspace};
+use acceptance::terraform::{Workspace, provider_header};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -37,8 +37,8 @@ pub fn run(args: &[String]) -> Result {
     seed(&emulator, &["create-group", "bench-lat", "--instances", &LATENCY_DRAINS.to_string()])?;
     seed(&emulator, &["create-group", "bench-wave", "--instances", &wave_size.to_string()])?;
     let mut ws = Workspace::new(&format!(
-        "terraform {{\n  required_providers {{\n    graceful = {{ source = \"{PROVIDER_SOURCE}\" }}\n  }}\n}}\n\
-resource \"graceful_shutdown_asg\" \"bench\" {{\n  name = \"bench\"\n  autoscaling_group_names = [\"bench-one\", \"bench-lat\", \"bench-wave\"]\n  architecture = \"x86_64\"\n  drain {{\n    timeout = \"1h\"\n  }}\n}}\n"
+        "{}resource \"graceful_shutdown_asg\" \"bench\" {{\n  name = \"bench\"\n  autoscaling_group_names = [\"bench-one\", \"bench-lat\", \"bench-wave\"]\n  architecture = \"x86_64\"\n  drain {{\n    timeout = \"1h\"\n  }}\n}}\n",
+        provider_header()
     ));
     for (key, value) in emulator.aws_env() {
         ws.env(key, &value);

@@ -4,7 +4,7 @@
 use crate::Result;
 use crate::prepare::{self, Build};
 use crate::stats;
-use acceptance::terraform::{PROVIDER_SOURCE, Workspace};
+use acceptance::terraform::{Workspace, provider_header};
 use std::time::Instant;
 
 const GRACEFUL: &str = r#"
@@ -33,9 +33,7 @@ pub fn run(args: &[String]) -> Result {
     let rounds: usize = args.first().map(|n| n.parse()).transpose()?.unwrap_or(15);
     // The optimised build is what users run.
     prepare::provider(Build::Release)?;
-    let header = format!(
-        "terraform {{\n  required_providers {{\n    graceful = {{ source = \"{PROVIDER_SOURCE}\" }}\n  }}\n}}\nprovider \"graceful\" {{\n  region = \"us-east-1\"\n}}\n"
-    );
+    let header = provider_header();
     let graceful = Workspace::new(&format!("{header}{GRACEFUL}"));
     let builtin = Workspace::new(&format!("{header}{BUILTIN}"));
     graceful.init();
