@@ -30,9 +30,23 @@ pub enum Triage {
 /// Why one instance is being looked at: the event's facts the observation cannot re-read from AWS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Trigger {
-    Lifecycle { group: String, instance_id: String, token: String, time: Option<String> },
-    CommandStatus { instance_id: String, command_id: String, status: String },
-    Tick { group: String, instance_id: String },
+    Lifecycle {
+        group: String,
+        instance_id: String,
+        token: String,
+        time: Option<String>,
+    },
+    /// `requested_at`: when the command was sent (epoch seconds), as the notification states it.
+    CommandStatus {
+        instance_id: String,
+        command_id: String,
+        status: String,
+        requested_at: Option<u64>,
+    },
+    Tick {
+        group: String,
+        instance_id: String,
+    },
 }
 
 impl Trigger {
@@ -69,7 +83,14 @@ pub fn triage(event: &Event, config: &HandlerConfig) -> Triage {
                 time: notice.time.clone(),
             }])
         }
-        Event::CommandStatus(CommandStatusNotice { command_id, document_name, instance_ids, status, .. }) => {
+        Event::CommandStatus(CommandStatusNotice {
+            command_id,
+            document_name,
+            instance_ids,
+            status,
+            requested_at,
+            ..
+        }) => {
             if *document_name != config.document_name {
                 return skip(format!("command of document {document_name:?}, not ours"));
             }
@@ -80,6 +101,7 @@ pub fn triage(event: &Event, config: &HandlerConfig) -> Triage {
                         instance_id: id.clone(),
                         command_id: command_id.clone(),
                         status: status.clone(),
+                        requested_at: *requested_at,
                     })
                     .collect(),
             )
@@ -250,7 +272,7 @@ fn current_command(trigger: &Trigger, observed: &Observed, now: u64) -> Option<C
     {
         command = None;
     }
-    if let Trigger::CommandStatus { command_id, status, .. } = trigger {
+    if let Trigger::CommandStatus { command_id, status, requested_at, .. } = trigger {
         match &mut command {
             Some(seen) if seen.command_id == *command_id && is_terminal(status) => seen.status = status.clone(),
             Some(_) => {}
@@ -259,7 +281,7 @@ fn current_command(trigger: &Trigger, observed: &Observed, now: u64) -> Option<C
                     command_id: command_id.clone(),
                     comment: String::new(),
                     status: status.clone(),
-                    requested_at: observed.waiting_since.unwrap_or(now),
+                    requested_at: requested_at.or(observed.waiting_since).unwrap_or(now),
                 })
             }
         }

@@ -40,7 +40,12 @@ fn tick() -> Trigger {
 }
 
 fn status_event(status: &str) -> Trigger {
-    Trigger::CommandStatus { instance_id: "i-1".into(), command_id: "c-1".into(), status: status.into() }
+    Trigger::CommandStatus {
+        instance_id: "i-1".into(),
+        command_id: "c-1".into(),
+        status: status.into(),
+        requested_at: None,
+    }
 }
 
 fn waiting() -> Observed {
@@ -224,6 +229,7 @@ fn triage_table() {
             document_name: document.into(),
             instance_ids: ids.iter().map(|s| s.to_string()).collect(),
             status: "Success".into(),
+            requested_at: Some(1_795_640_401),
         })
     };
     let skipped = |triage: Triage, needle: &str| match triage {
@@ -250,8 +256,18 @@ fn triage_table() {
     assert_eq!(
         triage(&status("ci-drain", &["i-1", "i-2"]), &cfg),
         Triage::Observe(vec![
-            Trigger::CommandStatus { instance_id: "i-1".into(), command_id: "c-1".into(), status: "Success".into() },
-            Trigger::CommandStatus { instance_id: "i-2".into(), command_id: "c-1".into(), status: "Success".into() },
+            Trigger::CommandStatus {
+                instance_id: "i-1".into(),
+                command_id: "c-1".into(),
+                status: "Success".into(),
+                requested_at: Some(1_795_640_401),
+            },
+            Trigger::CommandStatus {
+                instance_id: "i-2".into(),
+                command_id: "c-1".into(),
+                status: "Success".into(),
+                requested_at: Some(1_795_640_401),
+            },
         ])
     );
 }

@@ -4,6 +4,7 @@
 //! does not recognise becomes [`Event::Foreign`] with the reason: AWS retries a failed asynchronous invocation, so
 //! garbage must be logged and dropped, never reported as an error.
 
+use aws_smithy_types::date_time::Format;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -62,6 +63,8 @@ pub struct CommandStatusNotice {
     pub document_name: String,
     pub instance_ids: Vec<String>,
     pub status: String,
+    /// When the command was sent (`requestedDateTime`, epoch seconds), as the notification states it.
+    pub requested_at: Option<u64>,
 }
 
 /// SSM status notification as SNS delivers it (camelCase; `instanceIds` for Command, `instanceId` for Invocation).
@@ -75,6 +78,8 @@ struct SnsCommandStatus {
     #[serde(default)]
     instance_id: Option<String>,
     status: String,
+    #[serde(default)]
+    requested_date_time: Option<String>,
 }
 
 /// SSM status notification as EventBridge delivers it (kebab-case `detail`).
@@ -86,6 +91,8 @@ struct EventBridgeCommandStatus {
     #[serde(default)]
     instance_id: Option<String>,
     status: String,
+    #[serde(default)]
+    requested_date_time: Option<String>,
 }
 
 /// Parses one Lambda payload into the events it carries (an SNS envelope can carry several).
@@ -145,6 +152,7 @@ fn parse_sns_message(body: &Value) -> Result<Event, String> {
             document_name: status.document_name,
             instance_ids,
             status: status.status,
+            requested_at: status.requested_date_time.as_deref().and_then(parse_time),
         }));
     }
     Err("an SNS message of unknown kind".into())
@@ -178,6 +186,7 @@ fn parse_eventbridge(payload: &Value) -> Event {
                     document_name: status.document_name,
                     instance_ids: status.instance_id.into_iter().collect(),
                     status: status.status,
+                    requested_at: status.requested_date_time.as_deref().and_then(parse_time),
                 })
             }),
             _ => Err(format!("EventBridge event {source:?} / {detail_type:?} is not one of ours")),
@@ -194,6 +203,12 @@ fn lifecycle(body: &Value) -> Result<Event, String> {
     Ok(Event::Lifecycle(notice))
 }
 
+/// Epoch seconds of an RFC 3339 timestamp (`Time` of a lifecycle notification, `requestedDateTime` of a status one);
+/// AWS writes `Z`, an offset is read too.
+pub fn parse_time(text: &str) -> Option<u64> {
+    aws_smithy_types::DateTime::from_str(text, Format::DateTimeWithOffset).ok().map(|t| t.secs().max(0) as u64)
+}
+
 fn foreign(reason: impl Into<String>) -> Event {
     Event::Foreign { reason: reason.into() }
 }
@@ -204,5 +219,18 @@ fn preview(value: &Value) -> String {
     match text.char_indices().nth(200) {
         Some((cut, _)) => format!("{}...", &text[..cut]),
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn parses_the_notification_time_formats() {
+        assert_eq!(parse_time("2026-11-25T21:00:00Z"), Some(1_795_640_400));
+        assert_eq!(parse_time("2026-11-25T21:00:00.123Z"), Some(1_795_640_400));
+        assert_eq!(parse_time("2026-11-25T21:00:00.123456+00:00"), Some(1_795_640_400));
+        assert_eq!(parse_time("yesterday"), None);
     }
 }

@@ -2,11 +2,13 @@
 //! against AWS. Thin by design: every choice is made in `decide`; this file only performs and logs.
 
 use crate::aws_error::{HandlerError, failure, is_no_active_lifecycle_action};
-use crate::decide::{Action, Outcome, Triage, Trigger, decide, triage};
+use crate::decide::{Action, Agent, CommandSeen, Observed, Outcome, Triage, Trigger, decide, triage};
 use crate::duplicates::{SendOrder, yields_to};
 use crate::emf::{self, Metric};
 use crate::event::{Event, parse};
-use crate::observe::{Aws, list_drain_commands, observe, send_order, token_of, waiting_instances};
+use crate::observe::{
+    Aws, command_seen, list_drain_commands, observe, observe_fully, send_order, token_of, waiting_instances,
+};
 use aws_sdk_ssm::operation::send_command::SendCommandError;
 use aws_sdk_ssm::types::{CloudWatchOutputConfig, NotificationConfig, NotificationEvent, NotificationType};
 use drain_contract::HandlerConfig;
@@ -14,6 +16,9 @@ use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{Instrument, error, info, info_span, warn};
 
+/// The command statuses SSM notifies us of.
+const TERMINAL_NOTIFICATION_EVENTS: [NotificationEvent; 4] =
+    [NotificationEvent::Success, NotificationEvent::Failed, NotificationEvent::TimedOut, NotificationEvent::Cancelled];
 /// `SendCommand.TimeoutSeconds` (delivery timeout) is at least 30 seconds.
 const MIN_DELIVERY_TIMEOUT_SECONDS: u64 = 30;
 
@@ -104,10 +109,40 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
         if let Some(token) = observed.command.as_ref().and_then(|c| token_of(&c.comment)) {
             tracing::Span::current().record("token", token);
         }
-        let actions = decide(trigger, &observed, config, epoch_seconds());
         let mut done = Vec::new();
-        for action in actions {
-            done.push(act(aws, config, &action).await?);
+        for action in decide(trigger, &observed, config, epoch_seconds()) {
+            let Action::SendDrain { instance_id, comment } = &action else {
+                done.push(act(aws, config, &action).await?);
+                continue;
+            };
+            // Sending is also the look: SendCommand says whether SSM reaches the agent, and the listing after it
+            // whether an earlier command of this action stands. Either answer is decided on again, without sending.
+            let observed = match send_drain(aws, config, instance_id, comment).await? {
+                Sent::Standing { command_id } => {
+                    done.push(format!("sent {command_id}"));
+                    continue;
+                }
+                Sent::Yielded { command_id, standing } => {
+                    done.push(format!("sent {command_id}, a duplicate of {}: cancelled", standing.command_id));
+                    Observed { command: Some(standing), ..observed.clone() }
+                }
+                Sent::Unreachable => {
+                    let mut observed = observe_fully(aws, config, trigger).await?;
+                    if observed.command.is_none() && observed.agent == Agent::Online {
+                        // The agent reads Online yet SSM refused it (missing instance profile permissions, or a
+                        // registration in flight): ambiguous by design of the API, treated as not reachable.
+                        observed.agent = Agent::Unreachable("InvalidInstanceId".into());
+                    }
+                    observed
+                }
+            };
+            for action in decide(trigger, &observed, config, epoch_seconds()) {
+                if matches!(action, Action::SendDrain { .. }) {
+                    done.push("wait: a drain command was just sent".into());
+                    continue;
+                }
+                done.push(act(aws, config, &action).await?);
+            }
         }
         Ok(done)
     };
@@ -133,7 +168,7 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
             info!(reason, "nothing left to do");
             Ok(format!("done: {reason}"))
         }
-        Action::SendDrain { instance_id, comment } => send_drain(aws, config, instance_id, comment).await,
+        Action::SendDrain { .. } => unreachable!("handle_instance sends drains itself"),
         Action::Heartbeat { group, instance_id } => {
             let sent = aws
                 .autoscaling
@@ -211,15 +246,22 @@ fn record_outcome(config: &HandlerConfig, instance_id: &str, group: &str, outcom
     }
 }
 
-async fn send_drain(
-    aws: &Aws,
-    config: &HandlerConfig,
-    instance_id: &str,
-    comment: &str,
-) -> Result<String, HandlerError> {
+/// What sending a drain command found out.
+enum Sent {
+    /// Our command is the drain of this action.
+    Standing { command_id: String },
+    /// An earlier command with the same comment stands (a concurrent or repeated delivery of the notification sent
+    /// it); ours was cancelled.
+    Yielded { command_id: String, standing: CommandSeen },
+    /// `SendCommand` answered `InvalidInstanceId`: no agent reachable, or not an instance SSM manages.
+    Unreachable,
+}
+
+async fn send_drain(aws: &Aws, config: &HandlerConfig, instance_id: &str, comment: &str) -> Result<Sent, HandlerError> {
+    // Only terminal statuses: nothing is decided on `InProgress`, and each notification is an invocation.
     let notification = NotificationConfig::builder()
         .notification_arn(&config.notification_topic_arn)
-        .notification_events(NotificationEvent::All)
+        .set_notification_events(Some(TERMINAL_NOTIFICATION_EVENTS.to_vec()))
         .notification_type(NotificationType::Invocation)
         .build();
     let output_config = CloudWatchOutputConfig::builder()
@@ -248,44 +290,32 @@ async fn send_drain(
         }
         Err(error) if error.as_service_error().is_some_and(SendCommandError::is_invalid_instance_id) => {
             let error = failure("sending drain command", instance_id, error);
-            // Ambiguous by design of the API; the bounded agent wait on the next tick decides.
-            warn!(error = %error, "SSM cannot reach the instance yet");
+            warn!(error = %error, "SSM cannot reach the instance");
             emf::emit(&config.resource_name, Metric::AgentUnreachable, 1.0, &[], &[("instance_id", instance_id)]);
-            return Ok("send: instance not reachable by SSM yet".into());
+            return Ok(Sent::Unreachable);
         }
         Err(error) => return Err(failure("sending drain command", instance_id, error)),
     };
     let command_id = ours.command_id.clone();
     info!(command_id = %command_id, comment, "drain command sent");
-    // A concurrent delivery of the same notification may have sent the same drain: the earliest stands.
-    let same_comment = commands_with_comment(aws, config, instance_id, comment).await?;
-    if let Some(earlier) = yields_to(&ours, &same_comment) {
-        aws.ssm
-            .cancel_command()
-            .command_id(&command_id)
-            .instance_ids(instance_id)
-            .send()
-            .await
-            .map_err(|e| failure("cancelling duplicate drain command", &command_id, e))?;
-        warn!(command_id = %command_id, standing = %earlier.command_id, "duplicate drain command cancelled");
-        return Ok(format!("sent {command_id}, a duplicate of {}: cancelled", earlier.command_id));
-    }
-    Ok(format!("sent {command_id}"))
-}
-
-/// The drain commands of the instance that carry `comment` (its lifecycle token), as send orders.
-async fn commands_with_comment(
-    aws: &Aws,
-    config: &HandlerConfig,
-    instance_id: &str,
-    comment: &str,
-) -> Result<Vec<SendOrder>, HandlerError> {
-    Ok(list_drain_commands(aws, config, instance_id)
-        .await?
-        .iter()
-        .filter(|command| command.comment() == Some(comment))
-        .filter_map(|command| Some(send_order(command.requested_date_time(), command.command_id()?)))
-        .collect())
+    // Another delivery of the same notification may have sent this drain already: the earliest command stands.
+    let listed: Vec<(SendOrder, CommandSeen)> =
+        list_drain_commands(aws, config, instance_id).await?.iter().filter_map(command_seen).collect();
+    let same_comment: Vec<SendOrder> =
+        listed.iter().filter(|(_, seen)| seen.comment == comment).map(|(order, _)| order.clone()).collect();
+    let Some(earlier) = yields_to(&ours, &same_comment) else {
+        return Ok(Sent::Standing { command_id });
+    };
+    aws.ssm
+        .cancel_command()
+        .command_id(&command_id)
+        .instance_ids(instance_id)
+        .send()
+        .await
+        .map_err(|e| failure("cancelling duplicate drain command", &command_id, e))?;
+    warn!(command_id = %command_id, standing = %earlier.command_id, "duplicate drain command cancelled");
+    let standing = listed.into_iter().find(|(order, _)| order == earlier).map(|(_, seen)| seen);
+    Ok(Sent::Yielded { command_id, standing: standing.expect("`earlier` was taken from `listed`") })
 }
 
 fn epoch_seconds() -> u64 {

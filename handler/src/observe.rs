@@ -4,9 +4,9 @@
 use crate::aws_error::{HandlerError, failure};
 use crate::decide::{Agent, COMMENT_PREFIX, CommandSeen, Observed, TERMINATING_WAIT, Trigger, drain_comment};
 use crate::duplicates::{SendOrder, without_duplicates};
+use crate::event::parse_time;
 use aws_sdk_autoscaling::types::LifecycleState;
 use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey, InstanceInformationStringFilter, PingStatus};
-use aws_smithy_types::date_time::Format;
 use drain_contract::HandlerConfig;
 
 /// `DescribeAutoScalingGroups` accepts at most this many names per call.
@@ -19,8 +19,34 @@ pub struct Aws {
     pub ssm: aws_sdk_ssm::Client,
 }
 
-/// Observes one instance. Calls that cannot change the decision are skipped (no agent lookup once a command exists).
+/// Observes one instance with the fewest calls that can change the decision:
+/// - a lifecycle notification is itself the observation: it names the group and says the instance just entered
+///   `Terminating:Wait`. Whether SSM can reach the agent and whether a drain already runs are answered by
+///   `SendCommand` and the duplicate check after it (see `execute`), so nothing is read before sending;
+/// - a `Success` status notification needs only the instance's group and state: any drain command of ours that
+///   succeeded means the node is drained, so the command list cannot change the decision;
+/// - everything else (ticks, failed or cancelled commands, which may be a yielding duplicate) reads it all.
 pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
+    match trigger {
+        Trigger::Lifecycle { group, time, .. } => Ok(Observed {
+            membership: Some((group.clone(), TERMINATING_WAIT.to_string())),
+            agent: Agent::Online,
+            command: None,
+            waiting_since: time.as_deref().and_then(parse_time),
+        }),
+        Trigger::CommandStatus { instance_id, status, .. } if status == "Success" => Ok(Observed {
+            membership: membership(aws, instance_id).await?,
+            agent: Agent::Online,
+            command: None,
+            waiting_since: None,
+        }),
+        _ => observe_fully(aws, config, trigger).await,
+    }
+}
+
+/// Reads everything the decision can use: membership, the drain command, and (when there is no command) the agent
+/// and when the wait began. Calls that cannot change the decision are skipped.
+pub async fn observe_fully(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
     let instance_id = trigger.instance_id();
     let membership = membership(aws, instance_id).await?;
     let mut observed = Observed { membership, agent: Agent::Online, command: None, waiting_since: None };
@@ -57,8 +83,6 @@ async fn membership(aws: &Aws, instance_id: &str) -> Result<Option<(String, Stri
     }))
 }
 
-/// The drain command of this lifecycle action: the one keyed on the trigger's token if there is one, else the newest
-/// command of our document for the instance.
 /// Every command of this resource's drain document sent to the instance (SSM keeps 30 days of history).
 pub(crate) async fn list_drain_commands(
     aws: &Aws,
@@ -86,29 +110,34 @@ async fn drain_command(
     config: &HandlerConfig,
     trigger: &Trigger,
 ) -> Result<Option<CommandSeen>, HandlerError> {
-    let listed: Vec<(SendOrder, CommandSeen)> = list_drain_commands(aws, config, trigger.instance_id())
-        .await?
-        .iter()
-        .filter_map(|command| {
-            let seen = CommandSeen {
-                command_id: command.command_id()?.to_string(),
-                comment: command.comment().unwrap_or_default().to_string(),
-                status: command.status()?.as_str().to_string(),
-                requested_at: command.requested_date_time().map(|t| t.secs().max(0) as u64).unwrap_or(0),
-            };
-            Some((send_order(command.requested_date_time(), &seen.command_id), seen))
-        })
-        .collect();
-    // A duplicate sent by a concurrent delivery of the same notification is not the drain (its sender cancels it).
+    let listed = list_drain_commands(aws, config, trigger.instance_id()).await?;
+    Ok(current_drain(listed.iter().filter_map(command_seen).collect(), trigger))
+}
+
+/// A listed command as the decision sees it, with its rank among duplicates of its comment.
+pub fn command_seen(command: &aws_sdk_ssm::types::Command) -> Option<(SendOrder, CommandSeen)> {
+    let seen = CommandSeen {
+        command_id: command.command_id()?.to_string(),
+        comment: command.comment().unwrap_or_default().to_string(),
+        status: command.status()?.as_str().to_string(),
+        requested_at: command.requested_date_time().map(|t| t.secs().max(0) as u64).unwrap_or(0),
+    };
+    Some((send_order(command.requested_date_time(), &seen.command_id), seen))
+}
+
+/// The drain command of this lifecycle action among the listed ones: the one keyed on the trigger's token if there
+/// is one, else the newest. A duplicate sent by a concurrent delivery of the same notification is never the drain
+/// (its sender cancels it).
+fn current_drain(listed: Vec<(SendOrder, CommandSeen)>, trigger: &Trigger) -> Option<CommandSeen> {
     let mut commands = without_duplicates(listed);
     commands.sort_by_key(|command| std::cmp::Reverse(command.requested_at));
     if let Trigger::Lifecycle { token, .. } = trigger {
         let key = drain_comment(token);
         if let Some(position) = commands.iter().position(|command| command.comment == key) {
-            return Ok(Some(commands.swap_remove(position)));
+            return Some(commands.swap_remove(position));
         }
     }
-    Ok(commands.into_iter().next())
+    commands.into_iter().next()
 }
 
 /// How a command ranks among duplicates of its comment.
@@ -201,21 +230,9 @@ async fn walk_groups(
     Ok(())
 }
 
-/// Epoch seconds of an RFC 3339 timestamp (the lifecycle notification's `Time`).
-pub fn parse_time(text: &str) -> Option<u64> {
-    aws_smithy_types::DateTime::from_str(text, Format::DateTime).ok().map(|t| t.secs().max(0) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_the_notification_time_formats() {
-        assert_eq!(parse_time("2026-11-25T21:00:00Z"), Some(1_795_640_400));
-        assert_eq!(parse_time("2026-11-25T21:00:00.123Z"), Some(1_795_640_400));
-        assert_eq!(parse_time("yesterday"), None);
-    }
 
     #[test]
     fn token_is_read_back_from_the_comment() {

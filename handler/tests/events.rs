@@ -7,6 +7,8 @@ use aws_lambda_events::sns::SnsEvent;
 use graceful_handler::event::{CommandStatusNotice, Event, LifecycleNotice, StatusScope, parse};
 use serde_json::Value;
 
+/// `requestedDateTime` of the status fixtures, 2026-11-25T21:00:01.125Z.
+const REQUESTED_AT: u64 = 1_795_640_401;
 const INSTANCE: &str = "i-0123456789abcdef0";
 const COMMAND: &str = "a8c7e76f-15f1-4c33-9052-0123456789ab";
 const TOKEN: &str = "87654321-4321-4321-4321-210987654321";
@@ -56,6 +58,7 @@ fn status(scope: StatusScope, status: &str) -> Event {
         document_name: "ci-drain".into(),
         instance_ids: vec![INSTANCE.into()],
         status: status.into(),
+        requested_at: Some(REQUESTED_AT),
     })
 }
 
@@ -99,6 +102,7 @@ fn command_and_invocation_status_over_eventbridge_kebab_case() {
             document_name: "ci-drain".into(),
             instance_ids: vec![],
             status: "Success".into(),
+            requested_at: Some(REQUESTED_AT),
         })]
     );
     assert_eq!(

@@ -23,6 +23,7 @@ use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const INSTANCE: &str = "i-0123456789abcdef0";
+const COMMAND_IN_FIXTURE: &str = "a8c7e76f-15f1-4c33-9052-0123456789ab";
 const TOKEN: &str = "87654321-4321-4321-4321-210987654321";
 
 fn config() -> HandlerConfig {
@@ -104,16 +105,6 @@ fn commands(listed: Vec<(&'static str, String, CommandStatus)>) -> Rule {
         })
 }
 
-fn agent_online() -> Rule {
-    mock!(aws_sdk_ssm::Client::describe_instance_information).then_output(|| {
-        DescribeInstanceInformationOutput::builder()
-            .instance_information_list(
-                InstanceInformation::builder().instance_id(INSTANCE).ping_status(PingStatus::Online).build(),
-            )
-            .build()
-    })
-}
-
 fn complete_rule(
     result: &'static str,
 ) -> aws_smithy_mocks::RuleBuilder<
@@ -129,12 +120,52 @@ fn complete_rule(
     })
 }
 
+/// The invocation status fixture (command `COMMAND_IN_FIXTURE` on `INSTANCE`) with another status.
+fn status_notification(status: &str) -> Value {
+    let mut payload = fixture("sns-invocation-status.json");
+    let message =
+        payload["Records"][0]["Sns"]["Message"].as_str().unwrap().replace("\"Failed\"", &format!("\"{status}\""));
+    payload["Records"][0]["Sns"]["Message"] = Value::String(message);
+    payload
+}
+
 fn summary_text(summary: &Value) -> String {
     summary.to_string()
 }
 
+fn drain_command(id: &str, status: CommandStatus, requested: i64) -> Command {
+    Command::builder()
+        .command_id(id)
+        .comment(format!("graceful-drain {TOKEN}"))
+        .status(status)
+        .requested_date_time(aws_smithy_types::DateTime::from_secs(requested))
+        .build()
+}
+
+fn epoch_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+fn sent(command: Command) -> Rule {
+    mock!(aws_sdk_ssm::Client::send_command)
+        .then_output(move || SendCommandOutput::builder().command(command.clone()).build())
+}
+
+fn listed_after_send(listed: Vec<Command>) -> Rule {
+    mock!(aws_sdk_ssm::Client::list_commands)
+        .match_requests(|request| request.instance_id() == Some(INSTANCE))
+        .then_output(move || ListCommandsOutput::builder().set_commands(Some(listed.clone())).build())
+}
+
+fn cancelled(command_id: &'static str) -> Rule {
+    mock!(aws_sdk_ssm::Client::cancel_command)
+        .match_requests(move |request| request.command_id() == Some(command_id) && request.instance_ids() == [INSTANCE])
+        .then_output(|| aws_sdk_ssm::operation::cancel_command::CancelCommandOutput::builder().build())
+}
+
+/// The notification is the observation: SendCommand, then one listing for an earlier duplicate. Nothing else.
 #[tokio::test]
-async fn lifecycle_event_sends_one_keyed_drain_command_with_notifications() {
+async fn lifecycle_event_sends_one_keyed_drain_command_with_terminal_notifications_only() {
     let send = mock!(aws_sdk_ssm::Client::send_command)
         .match_requests(|request| {
             let notification = request.notification_config().expect("NotificationConfig is set");
@@ -146,71 +177,102 @@ async fn lifecycle_event_sends_one_keyed_drain_command_with_notifications() {
                 && request.service_role_arn() == Some("arn:aws:iam::123456789012:role/ci-publisher")
                 && notification.notification_arn() == Some("arn:aws:sns:us-east-1:123456789012:ci-lifecycle")
                 && notification.notification_type() == Some(&NotificationType::Invocation)
-                && notification.notification_events() == [NotificationEvent::All]
+                && notification.notification_events()
+                    == [
+                        NotificationEvent::Success,
+                        NotificationEvent::Failed,
+                        NotificationEvent::TimedOut,
+                        NotificationEvent::Cancelled,
+                    ]
                 && output.cloud_watch_output_enabled()
                 && output.cloud_watch_log_group_name() == Some("/graceful/ci/drain")
                 && request.parameters().and_then(|p| p.get("deadlineSeconds")) == Some(&vec!["3300".to_string()])
                 && request.timeout_seconds() == Some(300)
         })
-        .then_output(|| SendCommandOutput::builder().command(Command::builder().command_id("c-new").build()).build());
-    let (instance, listed, agent) = (waiting_instance(), commands(vec![]), agent_online());
-    let aws = clients(&[&instance], &[&listed, &agent, &send]);
+        .then_output(|| {
+            SendCommandOutput::builder().command(drain_command("c-new", CommandStatus::Pending, epoch_now())).build()
+        });
+    let listed = listed_after_send(vec![drain_command("c-new", CommandStatus::Pending, epoch_now())]);
+    // No Auto Scaling rule and no agent rule: any other call fails the test.
+    let aws = clients(&[], &[&listed, &send]);
 
     let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
         .await
         .expect("handled");
     assert!(summary_text(&summary).contains("sent c-new\""), "{summary}");
     assert_eq!(send.num_calls(), 1);
-    assert_eq!(listed.num_calls(), 2, "one look before sending, one for a concurrent duplicate after");
+    assert_eq!(listed.num_calls(), 1, "one listing, for an earlier command of the same action");
 }
 
 /// Two deliveries of one notification handled at once both send: the later command yields and is cancelled.
 #[tokio::test]
 async fn a_concurrent_duplicate_drain_command_yields_to_the_earlier_one() {
-    let key = format!("graceful-drain {TOKEN}");
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    let command = |id: &str, at: i64| {
-        Command::builder()
-            .command_id(id)
-            .comment(&key)
-            .status(CommandStatus::Pending)
-            .requested_date_time(aws_smithy_types::DateTime::from_secs(at))
-            .build()
-    };
-    let (early, late) = (command("c-early", now - 1), command("c-late", now));
-    let listed = mock!(aws_sdk_ssm::Client::list_commands)
-        .sequence()
-        .output(|| ListCommandsOutput::builder().build())
-        .output(move || ListCommandsOutput::builder().commands(early.clone()).commands(late.clone()).build())
-        .build();
-    let sent = command("c-late", now);
-    let send = mock!(aws_sdk_ssm::Client::send_command)
-        .then_output(move || SendCommandOutput::builder().command(sent.clone()).build());
-    let cancel = mock!(aws_sdk_ssm::Client::cancel_command)
-        .match_requests(|request| request.command_id() == Some("c-late") && request.instance_ids() == [INSTANCE])
-        .then_output(|| aws_sdk_ssm::operation::cancel_command::CancelCommandOutput::builder().build());
-    let (instance, agent) = (waiting_instance(), agent_online());
-    let aws = clients(&[&instance], &[&listed, &agent, &send, &cancel]);
+    let now = epoch_now();
+    let (early, late) = (
+        drain_command("c-early", CommandStatus::Pending, now - 1),
+        drain_command("c-late", CommandStatus::Pending, now),
+    );
+    let listed = listed_after_send(vec![early, late.clone()]);
+    let (send, cancel) = (sent(late), cancelled("c-late"));
+    let aws = clients(&[], &[&listed, &send, &cancel]);
 
     let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
         .await
         .expect("handled");
-    assert!(summary_text(&summary).contains("a duplicate of c-early: cancelled"), "{summary}");
+    let text = summary_text(&summary);
+    assert!(text.contains("a duplicate of c-early: cancelled"), "{summary}");
+    assert!(text.contains("wait: the drain is in progress"), "the earlier command is the drain: {summary}");
     assert_eq!(cancel.num_calls(), 1);
 }
 
+/// A redelivery after the drain succeeded (its completion was lost or throttled) completes the action at once.
 #[tokio::test]
-async fn duplicate_lifecycle_notification_sends_nothing() {
-    let (instance, listed) =
-        (waiting_instance(), commands(vec![("c-1", format!("graceful-drain {TOKEN}"), CommandStatus::InProgress)]));
-    // No SendCommand rule: a second drain command would fail the test.
-    let aws = clients(&[&instance], &[&listed]);
+async fn a_redelivered_notification_after_a_successful_drain_completes_it() {
+    let now = epoch_now();
+    let (done, again) =
+        (drain_command("c-1", CommandStatus::Success, now - 300), drain_command("c-2", CommandStatus::Pending, now));
+    let listed = listed_after_send(vec![done, again.clone()]);
+    let (send, cancel) = (sent(again), cancelled("c-2"));
+    let complete = complete_rule("CONTINUE").then_output(|| CompleteLifecycleActionOutput::builder().build());
+    let aws = clients(&[&complete], &[&listed, &send, &cancel]);
+
     let summary =
         handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
-    assert!(summary_text(&summary).contains("wait: the drain is in progress"), "{summary}");
-    assert_eq!(listed.num_calls(), 1);
+    let text = summary_text(&summary);
+    assert!(text.contains("a duplicate of c-1: cancelled"), "{summary}");
+    assert!(text.contains("complete CONTINUE (drained)"), "{summary}");
+    assert_eq!((cancel.num_calls(), complete.num_calls()), (1, 1));
 }
 
+/// `InvalidInstanceId` is ambiguous, so the instance is then read in full; the fixture's action began hours ago,
+/// past the agent wait, so the failure policy applies.
+#[tokio::test]
+async fn an_instance_ssm_cannot_reach_is_completed_with_the_failure_policy_after_the_agent_wait() {
+    let refused = mock!(aws_sdk_ssm::Client::send_command).then_error(|| {
+        aws_sdk_ssm::operation::send_command::SendCommandError::InvalidInstanceId(
+            aws_sdk_ssm::types::error::InvalidInstanceId::builder()
+                .message("Instances not in a valid state for account")
+                .build(),
+        )
+    });
+    let offline = mock!(aws_sdk_ssm::Client::describe_instance_information).then_output(|| {
+        DescribeInstanceInformationOutput::builder()
+            .instance_information_list(
+                InstanceInformation::builder().instance_id(INSTANCE).ping_status(PingStatus::ConnectionLost).build(),
+            )
+            .build()
+    });
+    let (instance, listed) = (waiting_instance(), commands(vec![]));
+    let complete = complete_rule("ABANDON").then_output(|| CompleteLifecycleActionOutput::builder().build());
+    let aws = clients(&[&instance, &complete], &[&refused, &listed, &offline]);
+
+    let summary =
+        handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
+    assert!(summary_text(&summary).contains("complete ABANDON (agent_unreachable)"), "{summary}");
+    assert_eq!((refused.num_calls(), offline.num_calls(), complete.num_calls()), (1, 1, 1));
+}
+
+/// A `Success` notification needs only the instance's group: one read, one completion.
 #[tokio::test]
 async fn success_notification_completes_continue_and_no_active_action_means_done() {
     let complete = complete_rule("CONTINUE").then_error(|| {
@@ -222,15 +284,27 @@ async fn success_notification_completes_continue_and_no_active_action_means_done
         )
     });
     let instance = waiting_instance();
-    let listed = commands(vec![("a8c7e76f-15f1-4c33-9052-0123456789ab", String::new(), CommandStatus::InProgress)]);
-    let aws = clients(&[&instance, &complete], &[&listed]);
-    let mut payload = fixture("sns-invocation-status.json");
-    let message = payload["Records"][0]["Sns"]["Message"].as_str().unwrap().replace("\"Failed\"", "\"Success\"");
-    payload["Records"][0]["Sns"]["Message"] = Value::String(message);
+    // No SSM rule: listing the commands would fail the test.
+    let aws = clients(&[&instance, &complete], &[]);
 
-    let summary = handle(&aws, &config(), &payload, Duration::from_secs(20)).await.expect("not an error");
+    let summary =
+        handle(&aws, &config(), &status_notification("Success"), Duration::from_secs(20)).await.expect("not an error");
     assert!(summary_text(&summary).contains("done: no active lifecycle action"), "{summary}");
-    assert_eq!(complete.num_calls(), 1);
+    assert_eq!((instance.num_calls(), complete.num_calls()), (1, 1));
+}
+
+/// A `Cancelled` notification may be a yielding duplicate's: the listing decides, and the standing drain goes on.
+#[tokio::test]
+async fn a_cancelled_duplicates_notification_does_not_fail_the_running_drain() {
+    let now = epoch_now();
+    let standing = drain_command("c-early", CommandStatus::InProgress, now - 5);
+    let duplicate = drain_command(COMMAND_IN_FIXTURE, CommandStatus::Cancelled, now - 4);
+    let listed = listed_after_send(vec![standing, duplicate]);
+    let instance = waiting_instance();
+    let aws = clients(&[&instance], &[&listed]);
+
+    let summary = handle(&aws, &config(), &status_notification("Cancelled"), Duration::from_secs(20)).await.unwrap();
+    assert!(summary_text(&summary).contains("wait: the drain is in progress"), "{summary}");
 }
 
 #[tokio::test]
@@ -286,9 +360,8 @@ async fn an_unexpected_aws_error_fails_the_invocation_so_lambda_retries() {
         )
     });
     let instance = waiting_instance();
-    let listed = commands(vec![("c-1", format!("graceful-drain {TOKEN}"), CommandStatus::Success)]);
-    let aws = clients(&[&instance, &complete], &[&listed]);
-    let error = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
+    let aws = clients(&[&instance, &complete], &[]);
+    let error = handle(&aws, &config(), &status_notification("Success"), Duration::from_secs(20))
         .await
         .expect_err("a throttled completion must be retried");
     assert_eq!(error.code(), Some("Throttling"));

@@ -98,12 +98,13 @@ fn duplicate_lifecycle_notification_three_times_gives_one_command_and_one_comple
         .sum();
     assert_eq!(copies, 3, "three deliveries of the lifecycle notification:\n{}", ledger.summary());
     ledger.assert_drained(instance, "Success", "CONTINUE");
-    // Two deliveries handled at the same moment can both send (SSM has no idempotency token): the later command
-    // yields and is cancelled by its sender before its script gets anywhere; one drain runs.
+    // A delivery sends first and then looks for an earlier command of the same action (SSM has no idempotency
+    // token, and the look costs a call on every drain when made first): each later copy's command yields and is
+    // cancelled by its sender; one drain runs.
     let sent = ledger.commands(instance).len();
     let cancelled = ledger.of_kind("command-cancelled").filter(|e| e["instance_id"] == *instance).count();
     assert_eq!(sent, 1 + cancelled, "every extra command is a cancelled duplicate:\n{}", ledger.summary());
-    assert!(cancelled <= 1, "at most the concurrent copy sends a duplicate:\n{}", ledger.summary());
+    assert!(cancelled <= 2, "at most one duplicate per extra copy:\n{}", ledger.summary());
 }
 
 #[test]
