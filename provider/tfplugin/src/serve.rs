@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Connected;
@@ -121,7 +122,7 @@ pub async fn run<P: Provider>(provider: P, config: ServeConfig) -> Result<(), Se
             // go-plugin's behaviour for hosts that do not ask for AutoMTLS (Terraform always does).
             tracing::warn!("PLUGIN_CLIENT_CERT is not set: serving without TLS on {address}");
             announce(&handshake::handshake_line(address, &[]))?;
-            serve_grpc(provider, TcpListenerStream::new(listener), shutdown, true).await
+            serve_grpc(provider, plain_incoming(listener), shutdown, true).await
         }
     }
 }
@@ -144,7 +145,7 @@ async fn run_debug<P: Provider>(
         tracing::info!("interrupted: stopping the debug server");
         stop.cancel();
     });
-    serve_grpc(provider, TcpListenerStream::new(listener), shutdown, false).await
+    serve_grpc(provider, plain_incoming(listener), shutdown, false).await
 }
 
 /// Ctrl-C in a terminal reaches every process of the group. Terraform handles it (it sends StopProvider, then
@@ -179,6 +180,19 @@ fn announce(line: &str) -> Result<(), ServeError> {
     writeln!(stdout, "{line}").and_then(|_| stdout.flush()).map_err(io_error("writing the handshake to stdout"))
 }
 
+/// gRPC answers are small writes: with Nagle's algorithm on, each one can wait for the peer's delayed ACK (40 ms on
+/// Linux), several times per call. tonic sets TCP_NODELAY on listeners it binds itself, not on streams handed to it.
+fn without_nagle(tcp: &TcpStream) {
+    if let Err(error) = tcp.set_nodelay(true) {
+        tracing::warn!("setting TCP_NODELAY: {error}");
+    }
+}
+
+/// Accepted plain TCP connections (debug mode, or a host that asks for no TLS), with Nagle off.
+fn plain_incoming(listener: TcpListener) -> impl tokio_stream::Stream<Item = std::io::Result<TcpStream>> {
+    TcpListenerStream::new(listener).map(|accepted| accepted.inspect(without_nagle))
+}
+
 /// Accepts TCP connections and completes their TLS handshakes concurrently; only clients that pass the
 /// certificate check reach the gRPC server.
 fn accept_tls(
@@ -199,6 +213,7 @@ fn accept_tls(
                     }
                 },
             };
+            without_nagle(&tcp);
             let acceptor = acceptor.clone();
             let sender = sender.clone();
             tokio::spawn(async move {
