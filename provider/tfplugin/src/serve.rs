@@ -260,3 +260,18 @@ where
     tracing::debug!("server stopped");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_plain_connections_have_nagle_off() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut incoming = Box::pin(plain_incoming(listener));
+        let _client = TcpStream::connect(address).await.unwrap();
+        let accepted = incoming.next().await.expect("one connection").expect("accepted");
+        assert!(accepted.nodelay().unwrap(), "TCP_NODELAY must be set on accepted connections");
+    }
+}
