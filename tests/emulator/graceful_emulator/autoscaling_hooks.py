@@ -27,12 +27,16 @@ ACTIONS: dict = {}
 # Scaling activities of hook-held terminations, newest last (plain moto answers DescribeScalingActivities with none).
 ACTIVITIES: list = []
 _bypass_hooks = {"on": False}
+# The earliest heartbeat or global deadline of any action (may be early, never late): the ticker looks at ACTIONS only
+# once it has passed, instead of scanning every action under the lock 20 times a second.
+_NEXT_DUE = {"at": float("inf")}
 
 
 def reset() -> None:
     with state.LOCK:
         ACTIONS.clear()
         ACTIVITIES.clear()
+        _NEXT_DUE["at"] = float("inf")
 
 
 def _hooks_for(backend, group_name: str, transition: str) -> list:
@@ -83,6 +87,7 @@ def _begin_termination(backend, group, instance_state, hooks: list) -> None:
             "global_deadline": started + state.emulated_seconds_to_real(global_timeout),
         }
         ACTIONS[token] = action
+        _NEXT_DUE["at"] = min(_NEXT_DUE["at"], action["heartbeat_deadline"], action["global_deadline"])
         state.log_event("lifecycle-action-started", group=group.name, instance_id=instance_id, hook=hook.name,
                         token=token)
         target = getattr(hook, "notification_target_arn", None)
@@ -139,8 +144,12 @@ def complete_action(backend, token: str, result: str, reason: str) -> None:
 def expire_due_actions() -> None:
     """Applies the default result to actions whose heartbeat or global timeout ran out (called by the ticker)."""
     now = time.monotonic()
+    if now < _NEXT_DUE["at"]:
+        return
     with state.LOCK:
         due = [(t, a) for t, a in ACTIONS.items() if now >= min(a["heartbeat_deadline"], a["global_deadline"])]
+        _NEXT_DUE["at"] = min((min(a["heartbeat_deadline"], a["global_deadline"]) for a in ACTIONS.values()
+                               if now < min(a["heartbeat_deadline"], a["global_deadline"])), default=float("inf"))
     for token, action in due:
         reason = "global timeout" if now >= action["global_deadline"] else "heartbeat timeout"
         backend = asg_models.autoscaling_backends[action["account"]][action["region"]]

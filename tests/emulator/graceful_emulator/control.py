@@ -38,11 +38,9 @@ def _route(request: Request) -> Response:
         return _json({"status": "ok"})
     if path == "events" and request.method == "GET":
         since = int(request.args.get("since", 0))
-        with state.LOCK:
-            events = [e for e in state.EVENTS if e["seq"] > since]
-        return _json({"events": events})
+        return _json({"events": state.events_since(since)})
     if path == "calls" and request.method == "GET":
-        with state.LOCK:
+        with state.LOG_LOCK:
             calls = dict(state.CALLS)
         return _json({"calls": calls, "total": sum(calls.values())})
     if request.method != "POST":
@@ -100,7 +98,8 @@ def _route(request: Request) -> Response:
         unknown = sorted(set(body) - allowed - {"instance_id"})
         if unknown:
             raise ValueError(f"unknown fields {unknown}; expected some of {sorted(allowed)} and 'instance_id'")
-        settings = {k: v for k, v in body.items() if k in allowed}
+        kinds = {"drain_seconds": (int, float), "remaining_allocations": int, "fail": bool, "fail_message": str}
+        settings = {k: _require(body, k, kinds[k]) for k in body if k in allowed}
         with state.LOCK:
             if body.get("instance_id"):
                 state.NOMAD["instances"].setdefault(body["instance_id"], {}).update(settings)

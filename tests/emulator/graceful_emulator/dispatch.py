@@ -5,6 +5,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from . import control, faults, state
 
 _original_call = DomainDispatcherApplication.__call__
+_original_backend_for_host = DomainDispatcherApplication.get_backend_for_host
+_BACKEND_FOR_HOST: dict = {}
 
 
 def _call(self, environ, start_response):
@@ -20,5 +22,14 @@ def _call(self, environ, start_response):
     return _original_call(self, environ, start_response)
 
 
+def _backend_for_host(self, host):
+    # moto lists its package directory and tries its URL patterns on every request, under one lock all requests
+    # share; the answer for a host never changes.
+    if host not in _BACKEND_FOR_HOST:
+        _BACKEND_FOR_HOST[host] = _original_backend_for_host(self, host)
+    return _BACKEND_FOR_HOST[host]
+
+
 def install() -> None:
     DomainDispatcherApplication.__call__ = _call
+    DomainDispatcherApplication.get_backend_for_host = _backend_for_host

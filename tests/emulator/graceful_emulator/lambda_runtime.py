@@ -1,8 +1,11 @@
-"""Lambda that runs: each invocation spawns the function's `bootstrap` under its own Lambda Runtime API server.
+"""Lambda that runs: warm execution environments, each a `bootstrap` process looping on its own Runtime API.
 
-One process per invocation (a cold start every time): the Runtime API serves exactly one event, and the process is
-killed once it has answered, as Lambda freezes and eventually reaps idle environments. Asynchronous deliveries (SNS,
-EventBridge) are retried twice on an error response, a crash or a timeout, like AWS's async invocation.
+As in Lambda, an invocation goes to an idle environment of the function when one is left (warm), otherwise a new one
+is started (a cold start), up to the function's reserved concurrency or CONCURRENCY environments; further events wait
+in the asynchronous queue for one to free up (an event waiting there has not been attempted yet). An environment that
+crashed, timed out or failed its init is discarded, as is one whose code or configuration changed or that stayed
+idle IDLE_SECONDS. Asynchronous deliveries (SNS, EventBridge) are retried twice on an error response, a crash or a
+timeout, like AWS's async invocation.
 """
 
 import errno
@@ -12,7 +15,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -25,23 +27,28 @@ from moto.awslambda.utils import get_backend
 from . import state
 
 RUNTIME_PREFIX = "/2018-06-01/runtime/invocation/"
-PROCESSES: set = set()
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64"}
+# Environments per function when it has no reserved concurrency: AWS's account limit (1000) is far more than a 2-core
+# machine runs usefully; events beyond it wait in the async queue, as throttled async events do in AWS.
+CONCURRENCY = 64
+IDLE_SECONDS = 300.0
 _UNPACK_LOCK = threading.Lock()  # concurrent first deliveries must not unpack (and exec) a half-written zip
+_LOCK = threading.Lock()  # guards ENVIRONMENTS and every environment's invocation, idle_since and closed
+ENVIRONMENTS: dict = {}  # function ARN -> [_Environment, or None for one being started]
+# Function ARN -> condition: one of its environments went idle or a slot freed up (waiters wake FIFO, one at a time).
+_SLOTS: dict = {}
 
 
-class _OneInvocation:
-    """The state one Runtime API server shares with its handler thread."""
-
+class _Invocation:
     def __init__(self, event: bytes, request_id: str, function_arn: str, deadline_ms: int):
         self.event, self.request_id, self.function_arn, self.deadline_ms = event, request_id, function_arn, deadline_ms
-        self.served = False
         self.fetched = threading.Event()
-        self.done = threading.Event()
+        self.answered = threading.Event()
+        self.wake = threading.Event()  # answered, or the process exited
         self.outcome = None  # ("response" | "error", body)
 
 
-def _handler_class(invocation: _OneInvocation):
+def _handler_class(environment):
     class RuntimeApi(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -57,17 +64,21 @@ def _handler_class(invocation: _OneInvocation):
                 self.end_headers()
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the process was killed after it answered: nobody is listening any more
+                pass  # the process was killed meanwhile: nobody is listening any more
 
         def do_GET(self):
             if self.path != RUNTIME_PREFIX + "next":
                 return self._reply(404, b'{"errorMessage":"unknown path"}')
-            if invocation.served:
-                # The one event was handed out: block like Lambda does until the environment is frozen (killed).
-                invocation.done.wait(timeout=3600)
+            # Blocks, like Lambda, until this environment is handed an event (or is discarded).
+            with _LOCK:
+                while not environment.closed and (environment.invocation is None
+                                                  or environment.invocation.fetched.is_set()):
+                    environment.assigned.wait()
+                invocation = None if environment.closed else environment.invocation
+                if invocation is not None:
+                    invocation.fetched.set()
+            if invocation is None:
                 return self._reply(503, b"{}")
-            invocation.served = True
-            invocation.fetched.set()
             self._reply(200, invocation.event, {
                 "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
                 "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
@@ -77,24 +88,162 @@ def _handler_class(invocation: _OneInvocation):
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            if self.path == f"{RUNTIME_PREFIX}{invocation.request_id}/response":
-                invocation.outcome = ("response", body)
-            elif self.path == f"{RUNTIME_PREFIX}{invocation.request_id}/error":
-                invocation.outcome = ("error", body)
-            elif self.path.endswith("/init/error"):
-                invocation.outcome = ("error", body)
+            invocation = environment.invocation
+            if self.path.endswith("/init/error"):
+                environment.broken = True  # an environment whose init failed is never reused
+                kind = "error"
+            elif invocation and self.path == f"{RUNTIME_PREFIX}{invocation.request_id}/response":
+                kind = "response"
+            elif invocation and self.path == f"{RUNTIME_PREFIX}{invocation.request_id}/error":
+                kind = "error"
             else:
                 return self._reply(404, b'{"errorMessage":"unknown path"}')
+            if invocation is not None and invocation.outcome is None:
+                invocation.outcome = (kind, body)
             self._reply(202, b'{"status":"OK"}')
-            invocation.done.set()
+            if invocation is not None:
+                invocation.answered.set()
+                invocation.wake.set()
 
     return RuntimeApi
+
+
+class _Environment:
+    """One execution environment: its own Runtime API server and the `bootstrap` process that loops on it."""
+
+    def __init__(self, function, key: tuple, code_dir: str):
+        self.key, self.function_name = key, function.function_name
+        self.invocation = None  # the invocation handed to it and not finished yet
+        self.idle_since = None  # monotonic time it went idle; None while busy
+        self.closed = self.broken = False
+        self.assigned = threading.Condition(_LOCK)
+        self.exited = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        runtime_api = f"127.0.0.1:{self.server.server_address[1]}"
+        try:
+            command = command_for(os.path.join(code_dir, "bootstrap"))
+            self.process = _spawn(command, code_dir, _environment(function, runtime_api))
+        except BaseException:
+            self.server.shutdown()
+            self.server.server_close()
+            raise
+        threading.Thread(target=_pump, args=(self.process.stdout, f"[lambda {self.function_name}]"),
+                         daemon=True).start()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        self.process.wait()
+        self.exited.set()
+        invocation = self.invocation
+        if invocation is not None:
+            invocation.wake.set()
+
+    def assign(self, invocation: _Invocation) -> None:
+        with _LOCK:
+            self.invocation = invocation
+            self.assigned.notify_all()
+        if self.exited.is_set():
+            invocation.wake.set()
+
+    def close(self) -> None:
+        """Kills the process and stops the server; the caller took it out of ENVIRONMENTS."""
+        with _LOCK:
+            self.closed = True
+            self.assigned.notify_all()
+        if self.process.poll() is None:
+            try:
+                self.process.kill()
+            except ProcessLookupError:
+                pass
+        # shutdown() waits for serve_forever's next poll (up to 0.5 s): not on the caller's time.
+        threading.Thread(target=self._stop_server, daemon=True).start()
+
+    def _stop_server(self) -> None:
+        self.process.wait()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _environment_key(function) -> tuple:
+    """What an environment was started with: when any of it changes, new invocations need a new environment."""
+    return (_code_digest(function), function.timeout, function.memory_size, function.handler,
+            json.dumps(function.environment_vars or {}, sort_keys=True),
+            json.dumps(getattr(function, "logging_config", None) or {}, sort_keys=True))
+
+
+def _code_digest(function) -> str:
+    # moto keeps the zip's hex SHA-256; hashing a multi-megabyte zip on every invocation would cost real CPU.
+    return getattr(function, "code_digest", "") or hashlib.sha256(function.code_bytes).hexdigest()
+
+
+def _acquire(function, generation: int):
+    """An idle warm environment, else a new one below the concurrency limit, else waits; None after a reset."""
+    key = _environment_key(function)
+    limit = int(function.reserved_concurrency or CONCURRENCY)
+    discarded = []
+    with _LOCK:
+        slot = _SLOTS.setdefault(function.function_arn, threading.Condition(_LOCK))
+        while True:
+            if state.current_generation() != generation:
+                slot.notify()  # pass on a wake-up meant for a waiter of the current generation
+                return None
+            pool = ENVIRONMENTS.setdefault(function.function_arn, [])
+            now = time.monotonic()
+            for environment in [e for e in pool if e is not None and e.idle_since is not None]:
+                if (environment.key != key or environment.broken or environment.exited.is_set()
+                        or now - environment.idle_since > IDLE_SECONDS):
+                    pool.remove(environment)
+                    discarded.append(environment)
+            warm = next((e for e in pool if e is not None and e.idle_since is not None), None)
+            if warm is not None:
+                warm.idle_since = None
+                break
+            if len(pool) < limit:
+                pool.append(None)  # holds the slot while the environment starts outside the lock
+                break
+            slot.wait(timeout=5.0)  # the timeout re-checks the generation after a reset
+    for environment in discarded:
+        environment.close()
+    if warm is not None:
+        return warm
+    try:
+        environment = _Environment(function, key, _code_dir(function))
+    except BaseException:
+        with _LOCK:
+            pool.remove(None)
+            slot.notify()
+        raise
+    with _LOCK:
+        pool.remove(None)
+        orphaned = ENVIRONMENTS.get(function.function_arn) is not pool  # a reset happened meanwhile
+        if not orphaned:
+            pool.append(environment)
+    if orphaned:
+        environment.close()
+        return None
+    return environment
+
+
+def _release(function, environment, keep: bool) -> None:
+    with _LOCK:
+        environment.invocation = None
+        pool = ENVIRONMENTS.get(function.function_arn, [])
+        keep = keep and not environment.broken and not environment.closed and environment in pool
+        if keep:
+            environment.idle_since = time.monotonic()
+        elif environment in pool:
+            pool.remove(environment)
+        _SLOTS[function.function_arn].notify()
+    if not keep:
+        environment.close()
 
 
 def _code_dir(function) -> str:
     """Unpacks the function's zip once per code hash and returns the directory holding `bootstrap`."""
     from .ssm_commands import work_root
-    digest = hashlib.sha256(function.code_bytes).hexdigest()[:16]
+    digest = _code_digest(function)[:16]
     target = os.path.join(work_root(), "lambda", f"{function.function_name}-{digest}")
     with _UNPACK_LOCK:
         if os.path.isdir(target):
@@ -160,7 +309,7 @@ def _environment(function, runtime_api: str) -> dict:
 
 def _pump(stream, prefix: str) -> None:
     for line in iter(stream.readline, b""):
-        print(f"{prefix} {line.decode(errors='replace').rstrip()}", flush=True)
+        print(f"{prefix} {line.decode(errors='replace').rstrip()}\n", end="", flush=True)
 
 
 def _spawn(command: list, cwd: str, env: dict) -> subprocess.Popen:
@@ -176,61 +325,55 @@ def _spawn(command: list, cwd: str, env: dict) -> subprocess.Popen:
     raise AssertionError("unreachable")
 
 
-def invoke_once(function, event: dict, attempt: int, source: str) -> tuple:
+def invoke_once(function, event: dict, attempt: int, source: str, generation: int | None = None,
+                request_id: str | None = None) -> tuple:
     """Runs one invocation to its end; returns (outcome, detail) with outcome in response/error/crash/timeout."""
-    code_dir = _code_dir(function)
-    request_id = str(uuid.uuid4())
-    deadline_ms = int((time.time() + function.timeout) * 1000)
-    invocation = _OneInvocation(json.dumps(event).encode(), request_id, function.function_arn, deadline_ms)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(invocation))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    runtime_api = f"127.0.0.1:{server.server_address[1]}"
-    state.log_event("lambda-invocation-started", function=function.function_name, request_id=request_id,
-                    attempt=attempt, source=source)
-    process = None
+    generation = state.current_generation() if generation is None else generation
     try:
-        command = command_for(os.path.join(code_dir, "bootstrap"))
-        process = _spawn(command, code_dir, _environment(function, runtime_api))
-        PROCESSES.add(process)
-        threading.Thread(target=_pump, args=(process.stdout, f"[lambda {function.function_name}]"),
-                         daemon=True).start()
-        kill_after = None
-        with state.LOCK:
-            if state.DELIVERY["kill_next"] > 0:
-                state.DELIVERY["kill_next"] -= 1
-                kill_after = state.DELIVERY["kill_after_seconds"]
-        if kill_after is not None:
-            def killer():
-                if invocation.fetched.wait(timeout=function.timeout):
-                    time.sleep(kill_after)
-                    if not invocation.done.is_set() and process.poll() is None:
-                        state.log_event("lambda-killed", function=function.function_name, request_id=request_id)
-                        process.kill()
-            threading.Thread(target=killer, daemon=True).start()
-        deadline = time.monotonic() + function.timeout
-        while not invocation.done.is_set():
-            if process.poll() is not None:
-                invocation.done.wait(timeout=0.2)  # a response posted just before exiting still counts
-                if not invocation.done.is_set():
-                    return "crash", f"Runtime exited with error: exit status {process.returncode}"
-                break
-            if time.monotonic() >= deadline:
-                return "timeout", f"Task timed out after {function.timeout:.2f} seconds"
-            invocation.done.wait(timeout=0.05)
-        kind, body = invocation.outcome
-        return kind, body.decode(errors="replace")
+        environment = _acquire(function, generation)
     except RuntimeError as error:
         return "crash", str(error)
-    finally:
-        invocation.done.set()
-        if process is not None:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            PROCESSES.discard(process)
-        server.shutdown()
-        server.server_close()
+    if environment is None:
+        return "crash", "the emulator was reset"
+    request_id = request_id or str(uuid.uuid4())
+    invocation = _Invocation(json.dumps(event).encode(), request_id, function.function_arn,
+                             int((time.time() + function.timeout) * 1000))
+    state.log_event("lambda-invocation-started", function=function.function_name, request_id=request_id,
+                    attempt=attempt, source=source)
+    environment.assign(invocation)
+    kill_after = None
+    with state.LOCK:
+        if state.DELIVERY["kill_next"] > 0:
+            state.DELIVERY["kill_next"] -= 1
+            kill_after = state.DELIVERY["kill_after_seconds"]
+    if kill_after is not None:
+        def killer():
+            if invocation.fetched.wait(timeout=function.timeout):
+                time.sleep(kill_after)
+                if not invocation.answered.is_set() and environment.process.poll() is None:
+                    state.log_event("lambda-killed", function=function.function_name, request_id=request_id)
+                    environment.process.kill()
+        threading.Thread(target=killer, daemon=True).start()
+    outcome = _await(environment, invocation, function.timeout)
+    # A crashed or timed-out environment is discarded, as Lambda does; a handled error keeps it warm.
+    _release(function, environment, keep=outcome[0] in ("response", "error"))
+    return outcome
+
+
+def _await(environment, invocation, timeout: float) -> tuple:
+    deadline = time.monotonic() + timeout
+    while True:
+        if invocation.answered.is_set():
+            kind, body = invocation.outcome
+            return kind, body.decode(errors="replace")
+        if environment.exited.is_set():
+            if invocation.answered.wait(timeout=0.2):  # a response posted just before exiting still counts
+                continue
+            return "crash", f"Runtime exited with error: exit status {environment.process.returncode}"
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "timeout", f"Task timed out after {timeout:.2f} seconds"
+        invocation.wake.wait(timeout=remaining)
 
 
 def _deliver(account: str, region: str, function_name: str, event: dict, source: str) -> None:
@@ -244,14 +387,15 @@ def _deliver(account: str, region: str, function_name: str, event: dict, source:
         except Exception as error:
             state.log_event("lambda-delivery-failed", function=function_name, source=source, error=str(error))
             return
+        request_id = str(uuid.uuid4())
         try:
-            outcome, detail = invoke_once(function, event, attempt, source)
+            outcome, detail = invoke_once(function, event, attempt, source, generation, request_id)
         except Exception as error:  # a broken zip or an unstartable binary is a failed attempt, as in Lambda
             outcome, detail = "crash", f"{type(error).__name__}: {error}"
         if state.current_generation() != generation:
             return
-        state.log_event("lambda-invocation-finished", function=function_name, attempt=attempt, outcome=outcome,
-                        detail=detail[:2000], source=source)
+        state.log_event("lambda-invocation-finished", function=function_name, request_id=request_id, attempt=attempt,
+                        outcome=outcome, detail=detail[:2000], source=source)
         if outcome == "response":
             return
         if attempt < 3:
@@ -275,9 +419,11 @@ def deliver_async(account: str, region: str, function_name: str, event: dict, so
 
 
 def kill_all() -> None:
-    for process in list(PROCESSES):
-        if process.poll() is None:
-            try:
-                process.send_signal(signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+    """Discards every environment (reset, exit)."""
+    with _LOCK:
+        environments = [e for pool in ENVIRONMENTS.values() for e in pool if e is not None]
+        ENVIRONMENTS.clear()
+        for slot in _SLOTS.values():
+            slot.notify_all()
+    for environment in environments:
+        environment.close()

@@ -9,10 +9,10 @@ import datetime
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -21,6 +21,7 @@ import uuid
 import yaml
 from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.instances import InstanceBackend
 from moto.logs.models import logs_backends
 from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
@@ -30,6 +31,7 @@ from . import publish, state
 TERMINAL = ("Success", "Failed", "TimedOut", "Cancelled")
 OUTPUT_LIMIT = 24000
 COMMANDS: dict = {}  # command id -> command dict
+TERMINATED: set = set()  # ids of the instances terminated since the last reset
 WORK_ROOT = {"path": None}
 
 
@@ -44,8 +46,8 @@ def work_root() -> str:
         os.makedirs(bin_dir)
         nomad = os.path.join(bin_dir, "nomad")
         with open(nomad, "w") as handle:
-            handle.write(f"#!{sys.executable}\n")
-            handle.write(open(os.path.join(os.path.dirname(__file__), "nomad_standin.py")).read())
+            handle.write(f"#!{shutil.which('bash') or '/bin/bash'}\n")
+            handle.write(open(os.path.join(os.path.dirname(__file__), "nomad_standin.sh")).read())
         os.chmod(nomad, 0o755)
     return WORK_ROOT["path"]
 
@@ -59,18 +61,71 @@ def reset() -> None:
     with state.LOCK:
         commands = list(COMMANDS.values())
         COMMANDS.clear()
+        TERMINATED.clear()
     for command in commands:
         for invocation in command["invocations"].values():
-            _kill(invocation)
+            _kill(invocation, reap=True)
 
 
-def _kill(invocation: dict) -> None:
-    process = invocation.get("process")
-    if process is not None and process.poll() is None:
+def _kill(invocation: dict, reap: bool = False, exited_only: bool = False) -> None:
+    """SIGKILLs the process groups of the invocation's step shells: each shell and whatever its script started.
+
+    A shell that exits by itself is reaped only here with reap=True (cancel, timeout, its instance terminating, reset):
+    while it is an unreaped zombie its pid cannot be reused, so its process group id still names only this script's
+    processes, such as a `sleep` it left in the background (pid_max is often 32768: a freed id is soon reused)."""
+    for shell in invocation.get("shells", []):
+        if shell.returncode is None and not (exited_only and not _exited(shell)):
+            try:
+                os.killpg(shell.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if reap:
+                shell.wait()
+
+
+def _exited(shell: subprocess.Popen) -> bool:
+    try:
+        return os.waitid(os.P_PID, shell.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _instance_terminated(instance_ids) -> None:
+    """Terminating an instance ends what finished scripts left running on it, such as a drain script's background
+    `sleep`. A script still running is left to finish and report, as before (see _run_invocation)."""
+    with state.LOCK:
+        TERMINATED.update(instance_ids)
+        invocations = [c["invocations"][i] for c in COMMANDS.values() for i in instance_ids if i in c["invocations"]]
+    for invocation in invocations:
+        _kill(invocation, reap=True, exited_only=True)
+
+
+def _wait_unreaped(shell: subprocess.Popen, timeout: float):
+    """The shell's exit code (negative: killed by that signal), or None if it ran out of `timeout` and was killed.
+
+    Blocks in waitid (no polling: hundreds of scripts wait at once) and leaves the shell unreaped (see _kill)."""
+    timed_out = []
+
+    def expire():
+        timed_out.append(True)
         try:
-            os.killpg(process.pid, signal.SIGKILL)
+            os.killpg(shell.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        info = os.waitid(os.P_PID, shell.pid, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:  # CancelCommand killed and reaped it meanwhile
+        return shell.returncode
+    finally:
+        timer.cancel()
+    if timed_out:
+        shell.wait()
+        return None
+    return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
 
 # --- documents -------------------------------------------------------------------------------------------------
@@ -214,6 +269,14 @@ def _read(path: str) -> str:
         return ""
 
 
+def _nomad_behaviour_script(behaviour: dict) -> str:
+    """The stand-in nomad's behaviour as shell assignments it sources (it is a bash script: see nomad_standin.sh)."""
+    return (f"drain_seconds={shlex.quote(str(float(behaviour['drain_seconds'])))}\n"
+            f"remaining_allocations={int(behaviour['remaining_allocations'])}\n"
+            f"fail={1 if behaviour['fail'] else 0}\n"
+            f"fail_message={shlex.quote(str(behaviour['fail_message']))}\n")
+
+
 def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
     generation = state.current_generation()
     time.sleep(0.05)  # the agent picks the command up shortly after SendCommand
@@ -224,9 +287,9 @@ def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
     node_dir = os.path.join(work_root(), "instances", instance_id)
     os.makedirs(work, exist_ok=True)
     os.makedirs(node_dir, exist_ok=True)
-    behaviour_path = os.path.join(node_dir, "nomad-behaviour.json")
+    behaviour_path = os.path.join(node_dir, "nomad-behaviour.sh")
     with open(behaviour_path, "w") as handle:
-        json.dump(state.nomad_behaviour(instance_id), handle)
+        handle.write(_nomad_behaviour_script(state.nomad_behaviour(instance_id)))
     calls_path = os.path.join(work, "nomad-calls.jsonl")
     env = dict(os.environ)
     env.update({"PATH": os.path.join(work_root(), "bin") + os.pathsep + env.get("PATH", ""),
@@ -242,17 +305,14 @@ def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
         cwd = step["working_directory"] if step["working_directory"] and os.path.isdir(
             step["working_directory"]) else work
         with open(os.path.join(work, "stdout"), "ab") as out, open(os.path.join(work, "stderr"), "ab") as err:
-            with state.LOCK:
+            with invocation["lock"]:  # not the global lock: starting a process takes a while under load
                 if invocation["status"] == "Cancelled":
                     return
-                invocation["process"] = subprocess.Popen(["bash", script], cwd=cwd, env=env, stdout=out, stderr=err,
-                                                         stdin=subprocess.DEVNULL, start_new_session=True)
-            process = invocation["process"]
-            try:
-                code = process.wait(timeout=step["timeout"])
-            except subprocess.TimeoutExpired:
-                _kill(invocation)
-                process.wait()
+                shell = subprocess.Popen(["bash", script], cwd=cwd, env=env, stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                invocation["shells"].append(shell)
+            code = _wait_unreaped(shell, step["timeout"])
+            if code is None:
                 status, details, code = "TimedOut", "ExecutionTimedOut", -1
                 break
         if invocation["status"] == "Cancelled":
@@ -262,6 +322,8 @@ def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
             break
     if state.current_generation() != generation:
         return  # reset killed it
+    if instance_id in TERMINATED:
+        _kill(invocation, reap=True)  # its instance is gone: so is what the script left running
     invocation["stdout"] = _read(os.path.join(work, "stdout"))
     invocation["stderr"] = _read(os.path.join(work, "stderr"))
     for line in _read(calls_path).splitlines():
@@ -336,7 +398,7 @@ def send_command(backend, params: dict) -> dict:
     for instance_id in instance_ids:
         command["invocations"][instance_id] = {
             "instance_id": instance_id, "status": "Pending", "status_details": "Pending", "response_code": -1,
-            "stdout": "", "stderr": "", "start": None, "end": None, "process": None}
+            "stdout": "", "stderr": "", "start": None, "end": None, "shells": [], "lock": threading.Lock()}
     with state.LOCK:
         COMMANDS[command["id"]] = command
     state.log_event("command-sent", command_id=command["id"], document=name, instance_ids=instance_ids,
@@ -356,9 +418,10 @@ def cancel_command(command_id: str, instance_ids: list) -> None:
         with state.LOCK:
             if invocation["status"] in TERMINAL:
                 continue
-            invocation["status"] = "Cancelled"
-            invocation["response_code"] = -1
-            _kill(invocation)
+            with invocation["lock"]:
+                invocation["status"] = "Cancelled"
+                invocation["response_code"] = -1
+                _kill(invocation, reap=True)
         state.log_event("command-cancelled", command_id=command_id, instance_id=instance_id)
         invocation["status"] = "InProgress"  # so _set_status sees a transition
         _set_status(command, invocation, "Cancelled", "Cancelled")
@@ -522,7 +585,17 @@ def kill_all() -> None:
             _kill(invocation)
 
 
+_original_terminate_instances = InstanceBackend.terminate_instances
+
+
+def _terminate_instances(self, instance_ids):
+    terminated = _original_terminate_instances(self, instance_ids)
+    _instance_terminated([instance.id for instance, _ in terminated])
+    return terminated
+
+
 def install() -> None:
+    InstanceBackend.terminate_instances = _terminate_instances
     cls = ssm_responses.SimpleSystemManagerResponse
     cls.send_command = _send_command
     cls.list_commands = _list_commands

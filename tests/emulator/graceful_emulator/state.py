@@ -1,5 +1,6 @@
 """Shared state of the extension: one lock, the event log, the clock, fault knobs and stand-in behaviour."""
 
+import bisect
 import datetime
 import itertools
 import random
@@ -8,6 +9,9 @@ import time
 
 # One re-entrant lock guards every structure of the extension (and the moto objects it mutates from timer threads).
 LOCK = threading.RLock()
+# The event log and the call counts, touched on every request and state change, have their own short-held lock so
+# they never queue behind LOCK.
+LOG_LOCK = threading.Lock()
 
 _EVENT_SEQ = itertools.count(1)
 EVENTS: list = []
@@ -48,12 +52,17 @@ def current_generation() -> int:
 
 def log_event(kind: str, **fields) -> dict:
     """Appends one entry to the event log (returned by GET /_graceful/events) and echoes it to stderr."""
-    entry = {"seq": next(_EVENT_SEQ), "time": now_iso(), "monotonic": time.monotonic(), "kind": kind, **fields}
-    with LOCK:
+    with LOG_LOCK:  # numbered and appended together: readers resume from the last seq they saw, so none is skipped
+        entry = {"seq": next(_EVENT_SEQ), "time": now_iso(), "monotonic": time.monotonic(), "kind": kind, **fields}
         EVENTS.append(entry)
     summary = " ".join(f"{k}={v}" for k, v in fields.items() if k not in ("message", "output", "event"))
-    print(f"[graceful] {entry['time']} {kind} {summary}", flush=True)
+    print(f"[graceful] {entry['time']} {kind} {summary}\n", end="", flush=True)  # one write: lines do not interleave
     return entry
+
+
+def events_since(seq: int) -> list:
+    with LOG_LOCK:
+        return EVENTS[bisect.bisect_right(EVENTS, seq, key=lambda e: e["seq"]):]
 
 
 def nomad_behaviour(instance_id: str) -> dict:
@@ -64,7 +73,7 @@ def nomad_behaviour(instance_id: str) -> dict:
 
 
 def count_call(service, action) -> None:
-    with LOCK:
+    with LOG_LOCK:
         key = f"{service}:{action}"
         CALLS[key] = CALLS.get(key, 0) + 1
 
@@ -72,10 +81,11 @@ def count_call(service, action) -> None:
 def reset_knobs() -> None:
     with LOCK:
         GENERATION["value"] += 1
-        EVENTS.clear()
+        with LOG_LOCK:
+            EVENTS.clear()
+            CALLS.clear()
         CLOCK["scale"] = 1.0
         FAULTS.clear()
-        CALLS.clear()
         THROTTLE.update({"fraction": 0.0, "service": None, "action": None, "rng": random.Random(0)})
         DELIVERY.update({"drop_next": 0, "duplicate_next": 0, "kill_next": 0, "kill_after_seconds": 0.2,
                          "retry_delays": [1.0, 2.0]})

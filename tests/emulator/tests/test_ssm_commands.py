@@ -85,6 +85,25 @@ def test_cancel_kills_the_process(emulator, tmp_path):
     emulator.wait_for(gone, timeout=3, what=f"process {pid} to be killed")
 
 
+def test_background_processes_a_script_leaves_end_when_its_instance_terminates(emulator, tmp_path):
+    [instance] = instances(emulator)
+    pid_file = tmp_path / "pid"
+    name = document(emulator, "leave-doc", [f"sleep 60 >/dev/null 2>&1 & echo $! > {pid_file}"])
+    command = emulator.client("ssm").send_command(DocumentName=name, InstanceIds=[instance])["Command"]
+    assert wait_status(emulator, command["CommandId"], instance)["Status"] == "Success"
+    pid = int(pid_file.read_text())
+
+    def alive():
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+    assert alive(), "the command ended; what it left running keeps running, as on a live instance"
+    emulator.client("ec2").terminate_instances(InstanceIds=[instance])
+    emulator.wait_for(lambda: not alive(), timeout=3, what=f"process {pid} to end with its instance")
+
+
 def test_stand_in_nomad_follows_the_behaviour_a_test_sets(emulator):
     first, second = instances(emulator, 2)
     emulator.control("nomad", {"drain_seconds": 0.5, "remaining_allocations": 2})

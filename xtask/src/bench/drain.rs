@@ -74,6 +74,15 @@ pub fn run(args: &[String]) -> Result {
         "  {wave_size} at once:      {wave_wall:>7.1} s = {:.2}x one drain   (target <= 2x)",
         wave_wall / single_wall.max(f64::EPSILON)
     );
+    // Where the wall time beyond one drain goes: scripts starting late (the handler's fan-out) or completing late.
+    let first_wait = wave.drains.iter().map(|d| d.waiting).fold(f64::INFINITY, f64::min);
+    let last_start = wave.drains.iter().filter_map(|d| d.script_start).fold(f64::NEG_INFINITY, f64::max);
+    let mut finish: Vec<f64> = wave.drains.iter().filter_map(|d| Some(d.terminated? - d.script_end?)).collect();
+    println!(
+        "  last drain script started {:.1} s after the first Terminating:Wait; script end to terminated p99 {:.2} s",
+        last_start - first_wait,
+        stats::percentile(&mut finish, 99.0)
+    );
     let completed = wave.drains.iter().filter(|d| d.result.as_deref() == Some("CONTINUE")).count();
     println!("  completed CONTINUE by the handler: {completed}/{wave_size}; errors: {}", wave.errors.len());
     // Grouped by their text up to the instance id, so a saturated run prints a summary rather than every line.
@@ -94,6 +103,7 @@ pub fn run(args: &[String]) -> Result {
 /// One drained instance, in emulator monotonic seconds.
 struct Drain {
     waiting: f64,
+    script_start: Option<f64>,
     script_end: Option<f64>,
     completed: Option<f64>,
     terminated: Option<f64>,
@@ -160,8 +170,20 @@ fn scale_in_and_wait(
             "lifecycle-action-started" if event["group"] == group => {
                 drains.insert(
                     instance,
-                    Drain { waiting: at, script_end: None, completed: None, terminated: None, result: None },
+                    Drain {
+                        waiting: at,
+                        script_start: None,
+                        script_end: None,
+                        completed: None,
+                        terminated: None,
+                        result: None,
+                    },
                 );
+            }
+            "command-status" if event["status"] == "InProgress" => {
+                if let Some(d) = drains.get_mut(&instance) {
+                    d.script_start = Some(at);
+                }
             }
             "command-status"
                 if matches!(event["status"].as_str(), Some("Success" | "Failed" | "TimedOut" | "Cancelled")) =>
@@ -244,7 +266,10 @@ fn report_calls(before: &Json, after: &Json, drained: usize) -> Result {
             per_operation.push(format!("{operation} {per:.2}"));
         }
     }
-    let heartbeats = after["autoscaling:RecordLifecycleActionHeartbeat"].as_u64().unwrap_or(0) as f64 / drained as f64;
+    let heartbeat = "autoscaling:RecordLifecycleActionHeartbeat";
+    let heartbeats = after[heartbeat].as_u64().unwrap_or(0).saturating_sub(before[heartbeat].as_u64().unwrap_or(0))
+        as f64
+        / drained as f64;
     println!(
         "\n(b) AWS API calls per drained instance: {total:.2} (minimum 2 = SendCommand + CompleteLifecycleAction, heartbeats {heartbeats:.2}; target <= 4 + heartbeats)"
     );
