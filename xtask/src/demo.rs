@@ -60,9 +60,11 @@ pub fn run(_args: &[String]) -> Result {
 
     println!("\n== scaling {GROUP} from 3 to 1: two instances must drain before they terminate");
     let since = emulator.events()?.last().and_then(|e| e["seq"].as_u64()).unwrap_or(0);
+    let calls_before = emulator.api_calls()?.1;
     let scale_started = Instant::now();
     seed(&emulator, &["set-capacity", GROUP, "1"])?;
     let timelines = watch(&emulator, since, scale_started)?;
+    let calls_after = emulator.api_calls()?.1;
 
     println!("\n== summary");
     println!(
@@ -101,6 +103,13 @@ pub fn run(_args: &[String]) -> Result {
     }
     let invocations = emulator.events_of_kind("lambda-invocation-finished")?.len();
     println!("   handler invocations: {invocations}");
+    let drained = timelines.values().filter(|t| t.completed.is_some()).count().max(1);
+    let (total, per_operation) = handler_calls(&calls_before, &calls_after);
+    println!(
+        "   AWS API calls by the handler: {total} for {drained} drains ({:.1} each): {}",
+        total as f64 / drained as f64,
+        per_operation.join(", ")
+    );
 
     println!("\n== terraform destroy");
     let destroyed = ws.destroy();
@@ -122,6 +131,8 @@ pub fn run(_args: &[String]) -> Result {
 fn watch(emulator: &Emulator, mut since: u64, started: Instant) -> Result<BTreeMap<String, Timeline>> {
     let mut timelines: BTreeMap<String, Timeline> = BTreeMap::new();
     let mut last_progress = Instant::now();
+    // Emulator monotonic time that corresponds to `started` (fixed by the first event read).
+    let mut emulator_origin: Option<f64> = None;
     loop {
         for event in emulator.events()? {
             let seq = event["seq"].as_u64().unwrap_or(0);
@@ -135,7 +146,11 @@ fn watch(emulator: &Emulator, mut since: u64, started: Instant) -> Result<BTreeM
                 (None, Some(ids)) => ids.iter().filter_map(Json::as_str).collect(),
                 (None, None) => continue,
             };
-            let at = started.elapsed().as_secs_f64();
+            // The emulator's own stamps, not the time this poll read them: a completion that follows its drain
+            // within one poll interval still shows its real latency.
+            let stamp = event["monotonic"].as_f64().unwrap_or(0.0);
+            let origin = *emulator_origin.get_or_insert(stamp - started.elapsed().as_secs_f64());
+            let at = stamp - origin;
             for instance in instances {
                 let t = timelines.entry(instance.to_string()).or_default();
                 if let Some(line) = record(t, &event, at) {
@@ -214,4 +229,19 @@ fn print_tail(text: &str, lines: usize) {
     for line in &all[all.len().saturating_sub(lines)..] {
         println!("   {line}");
     }
+}
+
+/// The AWS calls made between two readings of the emulator's counters, less the demo's own scale-in.
+fn handler_calls(before: &Json, after: &Json) -> (u64, Vec<String>) {
+    const DEMO_OPERATIONS: [&str; 2] = ["autoscaling:SetDesiredCapacity", "autoscaling:DescribeAutoScalingGroups"];
+    let mut total = 0;
+    let mut per_operation = Vec::new();
+    for (operation, count) in after.as_object().into_iter().flatten() {
+        let made = count.as_u64().unwrap_or(0).saturating_sub(before[operation].as_u64().unwrap_or(0));
+        if made > 0 && !DEMO_OPERATIONS.contains(&operation.as_str()) {
+            total += made;
+            per_operation.push(format!("{operation} {made}"));
+        }
+    }
+    (total, per_operation)
 }
