@@ -129,11 +129,20 @@ fn lost_command_status_notification_is_recovered_by_the_reconcile_tick() {
 #[test]
 fn handler_crash_mid_invocation_is_recovered() {
     let world = Scenario::apply(1.0, 2.0, &[("crash-g", 2)], &[Resource::new("crash", &["crash-g"])]);
-    world.emulator.set_deliveries(&json!({"kill_next": 1, "kill_after_seconds": 0.01})).expect("arming the kill");
+    // Killed right after its SendCommand took effect, before it saw the answer: the redelivered notification sends
+    // again, finds the first command, cancels its own, and the first drain is the one that completes.
+    world
+        .emulator
+        .set_deliveries(&json!({"kill_next": 1, "kill_on_call": "ssm:SendCommand"}))
+        .expect("arming the kill");
     let draining = world.scale_in("crash-g", 1);
     let ledger = world.wait_terminated(&draining, MINUTE);
     assert_eq!(ledger.of_kind("lambda-killed").count(), 1, "the first invocation is killed:\n{}", ledger.summary());
+    let crashed = ledger.of_kind("lambda-invocation-finished").filter(|e| e["outcome"] == "crash").count();
+    assert_eq!(crashed, 1, "the killed invocation ends as a crash:\n{}", ledger.summary());
     ledger.assert_drained(&draining[0], "Success", "CONTINUE");
+    let first = &ledger.commands(&draining[0])[0]["command_id"];
+    assert_eq!(&ledger.standing_commands(&draining[0])[0]["command_id"], first, "{}", ledger.summary());
 }
 
 #[test]

@@ -78,6 +78,12 @@ def _route(request: Request) -> Response:
                     state.DELIVERY[field] = _require(body, field, int)
             if "kill_after_seconds" in body:
                 state.DELIVERY["kill_after_seconds"] = float(body["kill_after_seconds"])
+            if "kill_on_call" in body:
+                operation = body["kill_on_call"]
+                if operation is not None and (not isinstance(operation, str) or ":" not in operation):
+                    raise ValueError("field 'kill_on_call' must be null or \"service:Action\", "
+                                     f"such as \"ssm:SendCommand\", got {operation!r}")
+                state.DELIVERY["kill_on_call"] = operation
             if "retry_delays" in body:
                 delays = _require(body, "retry_delays", list)
                 if len(delays) != 2:

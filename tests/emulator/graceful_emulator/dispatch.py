@@ -19,6 +19,9 @@ def _call(self, environ, start_response):
         fault = faults.pick_fault(service, action)
         if fault:
             return faults.error_response(environ, start_response, service, action, *fault)
+        response = _original_call(self, environ, start_response)
+        state.run_after_call(service, action)
+        return response
     return _original_call(self, environ, start_response)
 
 

@@ -341,18 +341,26 @@ def invoke_once(function, event: dict, attempt: int, source: str, generation: in
     state.log_event("lambda-invocation-started", function=function.function_name, request_id=request_id,
                     attempt=attempt, source=source)
     environment.assign(invocation)
-    kill_after = None
+    kill_after = kill_on_call = None
     with state.LOCK:
         if state.DELIVERY["kill_next"] > 0:
             state.DELIVERY["kill_next"] -= 1
-            kill_after = state.DELIVERY["kill_after_seconds"]
-    if kill_after is not None:
+            kill_after, kill_on_call = state.DELIVERY["kill_after_seconds"], state.DELIVERY["kill_on_call"]
+
+    def kill():
+        if invocation.fetched.is_set() and not invocation.answered.is_set() and environment.process.poll() is None:
+            state.log_event("lambda-killed", function=function.function_name, request_id=request_id)
+            environment.process.kill()
+            environment.process.wait()
+
+    if kill_on_call is not None:
+        # Deterministic: the call has taken effect, the handler never sees its answer.
+        state.after_next_call(kill_on_call, kill)
+    elif kill_after is not None:
         def killer():
             if invocation.fetched.wait(timeout=function.timeout):
                 time.sleep(kill_after)
-                if not invocation.answered.is_set() and environment.process.poll() is None:
-                    state.log_event("lambda-killed", function=function.function_name, request_id=request_id)
-                    environment.process.kill()
+                kill()
         threading.Thread(target=killer, daemon=True).start()
     outcome = _await(environment, invocation, function.timeout)
     # A crashed or timed-out environment is discarded, as Lambda does; a handled error keeps it warm.

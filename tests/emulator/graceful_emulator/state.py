@@ -24,8 +24,10 @@ FAULTS: list = []  # [{"service", "action", "remaining", "code", "message", "sta
 # AWS API calls received, per "service:Action" (benchmarks compare a workload's calls with the emulator's round trip).
 CALLS: dict = {}
 THROTTLE = {"fraction": 0.0, "service": None, "action": None, "rng": random.Random(0)}
-DELIVERY = {"drop_next": 0, "duplicate_next": 0, "kill_next": 0, "kill_after_seconds": 0.2,
+DELIVERY = {"drop_next": 0, "duplicate_next": 0, "kill_next": 0, "kill_after_seconds": 0.2, "kill_on_call": None,
             "retry_delays": [1.0, 2.0]}
+# "service:Action" -> callbacks run once, after the emulator has carried out the next such call and before it answers.
+AFTER_CALL: dict = {}
 AGENTS: dict = {}  # instance id -> {"ping_status": "Online"|"ConnectionLost"|"Inactive", "managed": bool}
 NOMAD_DEFAULT = {"drain_seconds": 0.0, "remaining_allocations": 0, "fail": False, "fail_message": "drain failed"}
 NOMAD = {"default": dict(NOMAD_DEFAULT), "instances": {}}
@@ -78,6 +80,22 @@ def count_call(service, action) -> None:
         CALLS[key] = CALLS.get(key, 0) + 1
 
 
+def after_next_call(key: str, callback) -> None:
+    """Runs `callback` once, when the next `key` ("service:Action") call has been carried out, before its answer."""
+    with LOCK:
+        AFTER_CALL.setdefault(key, []).append(callback)
+
+
+def run_after_call(service, action) -> None:
+    key = f"{service}:{action}"
+    if key not in AFTER_CALL:  # read without the lock: the common case costs nothing
+        return
+    with LOCK:
+        callbacks = AFTER_CALL.pop(key, [])
+    for callback in callbacks:
+        callback()
+
+
 def reset_knobs() -> None:
     with LOCK:
         GENERATION["value"] += 1
@@ -88,7 +106,8 @@ def reset_knobs() -> None:
         FAULTS.clear()
         THROTTLE.update({"fraction": 0.0, "service": None, "action": None, "rng": random.Random(0)})
         DELIVERY.update({"drop_next": 0, "duplicate_next": 0, "kill_next": 0, "kill_after_seconds": 0.2,
-                         "retry_delays": [1.0, 2.0]})
+                         "kill_on_call": None, "retry_delays": [1.0, 2.0]})
+        AFTER_CALL.clear()
         AGENTS.clear()
         NOMAD["default"] = dict(NOMAD_DEFAULT)
         NOMAD["instances"] = {}

@@ -4,6 +4,9 @@ import json
 import os
 import sys
 import time
+import urllib.error
+
+import pytest
 
 from conftest import make_role, zip_bytes
 
@@ -81,6 +84,22 @@ def test_crash_then_success_and_kill_mid_invocation(emulator, tmp_path):
                       what="killed invocation and its retry")
     outcomes = [e["outcome"] for e in finished(emulator) if e["function"] == "slow"]
     assert outcomes == ["crash", "response"] and emulator.events("lambda-killed")
+
+
+def test_kill_on_call_kills_the_invocation_after_that_call_took_effect_and_before_it_is_answered(emulator, tmp_path):
+    emulator.control("deliveries", {"retry_delays": [0.1, 0.1]})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        emulator.control("deliveries", {"kill_on_call": "SendCommand"})
+    assert "kill_on_call" in refused.value.read().decode()
+    arn, record = function(emulator, tmp_path, behaviour="slow", extra_env={"SLOW_SECONDS": "2"})
+    emulator.control("deliveries", {"kill_next": 1, "kill_on_call": "sns:ListTopics"})
+    emulator.client("sns").publish(TopicArn=subscribed_topic(emulator, arn), Message="m")
+    emulator.wait_for(lambda: records(record), what="the invocation to start")
+    assert not emulator.events("lambda-killed")
+    emulator.client("sns").list_topics()  # stands in for the handler's own call
+    assert emulator.events("lambda-killed"), "killed before the call was answered"
+    emulator.wait_for(lambda: len(finished(emulator)) == 2, what="the killed invocation and its retry")
+    assert [e["outcome"] for e in finished(emulator)] == ["crash", "response"]
 
 
 def test_crash_is_retried_and_timeout_is_enforced(emulator, tmp_path):
