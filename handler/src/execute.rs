@@ -117,15 +117,11 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
             };
             // Sending is also the look: SendCommand says whether SSM reaches the agent, and the listing after it
             // whether an earlier command of this action stands. Either answer is decided on again, without sending.
-            let observed = match send_drain(aws, config, instance_id, comment).await? {
-                Sent::Standing { command_id } => {
-                    done.push(format!("sent {command_id}"));
-                    continue;
-                }
-                Sent::Yielded { command_id, standing } => {
-                    done.push(format!("sent {command_id}, a duplicate of {}: cancelled", standing.command_id));
-                    Observed { command: Some(standing), ..observed.clone() }
-                }
+            let sent = send_drain(aws, config, instance_id, comment).await?;
+            done.push(sent.describe());
+            let observed = match sent {
+                Sent::Standing { .. } => continue,
+                Sent::Yielded { standing, .. } => Observed { command: Some(standing), ..observed.clone() },
                 Sent::Unreachable => {
                     let mut observed = observe_fully(aws, config, trigger).await?;
                     if observed.command.is_none() && observed.agent == Agent::Online {
@@ -136,11 +132,8 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
                     observed
                 }
             };
+            // Never another SendDrain: the agent is now known unreachable, or a command of this action stands.
             for action in decide(trigger, &observed, config, epoch_seconds()) {
-                if matches!(action, Action::SendDrain { .. }) {
-                    done.push("wait: a drain command was just sent".into());
-                    continue;
-                }
                 done.push(act(aws, config, &action).await?);
             }
         }
@@ -168,7 +161,9 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
             info!(reason, "nothing left to do");
             Ok(format!("done: {reason}"))
         }
-        Action::SendDrain { .. } => unreachable!("handle_instance sends drains itself"),
+        Action::SendDrain { instance_id, comment } => {
+            Ok(send_drain(aws, config, instance_id, comment).await?.describe())
+        }
         Action::Heartbeat { group, instance_id } => {
             let sent = aws
                 .autoscaling
@@ -255,6 +250,19 @@ enum Sent {
     Yielded { command_id: String, standing: CommandSeen },
     /// `SendCommand` answered `InvalidInstanceId`: no agent reachable, or not an instance SSM manages.
     Unreachable,
+}
+
+impl Sent {
+    /// A short description for the invocation's summary.
+    fn describe(&self) -> String {
+        match self {
+            Sent::Standing { command_id } => format!("sent {command_id}"),
+            Sent::Yielded { command_id, standing } => {
+                format!("sent {command_id}, a duplicate of {}: cancelled", standing.command_id)
+            }
+            Sent::Unreachable => "send: instance not reachable by SSM".into(),
+        }
+    }
 }
 
 async fn send_drain(aws: &Aws, config: &HandlerConfig, instance_id: &str, comment: &str) -> Result<Sent, HandlerError> {
