@@ -105,6 +105,18 @@ fn duplicate_lifecycle_notification_three_times_gives_one_command_and_one_comple
     let cancelled = ledger.of_kind("command-cancelled").filter(|e| e["instance_id"] == *instance).count();
     assert_eq!(sent, 1 + cancelled, "every extra command is a cancelled duplicate:\n{}", ledger.summary());
     assert!(cancelled <= 2, "at most one duplicate per extra copy:\n{}", ledger.summary());
+    // A duplicate whose script starts before its cancel lands follows the running drain: enabling it again would
+    // restart its deadline.
+    let enabled = ledger
+        .of_kind("nomad-call")
+        .filter(|e| e["instance_id"] == *instance)
+        .filter(|e| {
+            e["argv"]
+                .as_array()
+                .is_some_and(|argv| argv.iter().any(|a| a == "drain") && argv.iter().any(|a| a == "-enable"))
+        })
+        .count();
+    assert_eq!(enabled, 1, "the node's drain is enabled once:\n{}", ledger.summary());
 }
 
 #[test]

@@ -107,16 +107,25 @@ run_bounded() {
 
 const NOMAD_BODY: &str = r#"command -v nomad >/dev/null 2>&1 || fail "nomad is not on PATH"
 nomad node eligibility -disable -self || fail "disabling scheduling eligibility failed"
-say "eligibility disabled; draining with a deadline of ${deadline_seconds}s"
+# Go-template braces are split so SSM does not read them as a parameter.
+template_open='{''{'
+# A repeated drain command (a duplicate delivery's, cancelled moments later) follows the running drain: enabling it
+# again would restart its deadline.
+node_draining=$(nomad node status -self -t "${template_open} .Drain }}") || fail "reading this node's drain state failed"
 drain_status=0
-run_bounded nomad node drain -enable -self -yes -deadline "${deadline_seconds}s" || drain_status=$?
+if [ "$node_draining" = "true" ]; then
+  say "eligibility disabled; a drain is already running on this node: following it"
+  run_bounded nomad node drain -self -monitor || drain_status=$?
+else
+  say "eligibility disabled; draining with a deadline of ${deadline_seconds}s"
+  run_bounded nomad node drain -enable -self -yes -deadline "${deadline_seconds}s" || drain_status=$?
+fi
 if [ "$drain_status" -gt 128 ]; then
   say "the drain had not returned ${grace_seconds}s after its ${deadline_seconds}s deadline; stopped it"
 elif [ "$drain_status" -ne 0 ]; then
   say "nomad node drain exited with status ${drain_status}"
 fi
-# Verify: "ineligible" is not "empty". Go-template braces are split so SSM does not read them as a parameter.
-template_open='{''{'
+# Verify: "ineligible" is not "empty".
 node_id=$(nomad node status -self -t "${template_open} .ID }}") || fail "reading this node's ID failed"
 [ -n "$node_id" ] || fail "nomad returned an empty node ID"
 filter="NodeID == \"${node_id}\" and (ClientStatus == \"running\" or ClientStatus == \"pending\") and JobType != \"system\" and JobType != \"sysbatch\""

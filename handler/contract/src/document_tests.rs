@@ -76,12 +76,18 @@ printf '%s\n' "$*" >> "$FAKE_NOMAD_LOG"
 case "$1 $2" in
   "node eligibility") echo "Node \"node-1\" scheduling eligibility set: ineligible for scheduling"; exit 0 ;;
   "node drain")
+    case "$*" in *-monitor*) echo "All allocations on node \"node-1\" have stopped"; exit 0 ;; esac
     case "$FAKE_NOMAD_MODE" in
       drain_error) echo "Error updating drain specification: Unexpected response code: 500" >&2; exit 1 ;;
       deadline) exec sleep 30 ;;
       *) echo "All allocations on node \"node-1\" have stopped"; exit 0 ;;
     esac ;;
-  "node status") printf 'node-1-uuid\n'; exit 0 ;;
+  "node status")
+    case "$*" in
+      *.Drain*) [ "$FAKE_NOMAD_MODE" = already_draining ] && echo true || echo false ;;
+      *) printf 'node-1-uuid\n' ;;
+    esac
+    exit 0 ;;
   "operator api")
     case "$FAKE_NOMAD_MODE" in
       remain|deadline) printf '[{"ID":"a1","Name":"ci.build[0]","JobType":"batch","ClientStatus":"running"}]\n' ;;
@@ -165,9 +171,23 @@ fn nomad_drain_succeeds_under(shell: &str) {
     let calls = sandbox.nomad_calls();
     let lines: Vec<&str> = calls.lines().collect();
     assert_eq!(lines[0], "node eligibility -disable -self", "eligibility is disabled first: {calls}");
-    assert_eq!(lines[1], "node drain -enable -self -yes -deadline 5s");
-    assert!(lines[3].contains("NodeID == \"node-1-uuid\"") && lines[3].contains("JobType != \"system\""), "{calls}");
+    assert_eq!(lines[1], "node status -self -t {{ .Drain }}", "{calls}");
+    assert_eq!(lines[2], "node drain -enable -self -yes -deadline 5s");
+    assert!(lines[4].contains("NodeID == \"node-1-uuid\"") && lines[4].contains("JobType != \"system\""), "{calls}");
     assert!(stdout(&output).contains("drained: no non-system allocation is running on node node-1-uuid"));
+}
+
+/// A duplicate drain command must not restart the running drain's deadline: it follows the drain, then verifies.
+#[test]
+fn nomad_drain_already_running_is_followed_not_enabled_again() {
+    let sandbox = Sandbox::new();
+    let (output, _) = sandbox.run(&DrainPreset::Nomad, "already_draining", QUICK);
+    assert!(output.status.success(), "{}", stdout(&output));
+    let calls = sandbox.nomad_calls();
+    assert!(!calls.contains("-enable"), "the drain is not enabled again: {calls}");
+    assert!(calls.lines().any(|line| line == "node drain -self -monitor"), "{calls}");
+    assert!(calls.contains("operator api"), "the node is still verified empty: {calls}");
+    assert!(stdout(&output).contains("a drain is already running on this node: following it"));
 }
 
 #[test]

@@ -81,6 +81,20 @@ run() {
       echo "Node \"$node_id\" drain strategy unset"
       return 0
     fi
+    if [[ $all == *" -monitor "* ]]; then
+      # Follows the drain another call started until it ends (the node state says so), or fails as it would.
+      while [ "$node_drain" = True ] && [ "$fail" != 1 ]; do
+        sleep 0.1
+        . "$state_path"
+      done
+      if [ "$fail" = 1 ]; then
+        echo "Error: $fail_message" >&2
+        return 1
+      fi
+      now
+      echo "$stamp: Drain complete for node $node_id"
+      return 0
+    fi
     node_drain=True node_eligibility=ineligible
     save
     now
@@ -106,7 +120,7 @@ run() {
         while [[ $template =~ $pattern ]]; do
           case ${BASH_REMATCH[1]} in
             ID) value=$node_id ;; Name) value=$instance ;; Status) value=ready ;;
-            SchedulingEligibility) value=$node_eligibility ;; Drain) value=$node_drain ;; *) value='<no value>' ;;
+            SchedulingEligibility) value=$node_eligibility ;; Drain) value=${node_drain,,} ;; *) value='<no value>' ;;
           esac
           out+="${template%%"${BASH_REMATCH[0]}"*}$value"
           template=${template#*"${BASH_REMATCH[0]}"}
