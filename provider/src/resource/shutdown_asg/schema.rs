@@ -150,7 +150,9 @@ derived from `timeout`, then verify no non-system allocation still runs. `\"comm
                             "command",
                             Type::String,
                             "Shell script run on the instance when `preset = \"command\"` (required then, not allowed \
-otherwise). Exit status 0 means the instance is safe to terminate; anything else is a failed drain.",
+otherwise). Exit status 0 means the instance is safe to terminate; anything else is a failed drain. It may be started \
+a second time while it runs (a duplicate notification's command, cancelled moments later), so it must be safe to \
+start twice.",
                         ),
                         Attribute::optional_computed(
                             "timeout",
