@@ -76,35 +76,6 @@ fn waiting_instance() -> Rule {
         })
 }
 
-fn commands(listed: Vec<(&'static str, String, CommandStatus)>) -> Rule {
-    mock!(aws_sdk_ssm::Client::list_commands)
-        .match_requests(|request| {
-            request.instance_id() == Some(INSTANCE)
-                && request
-                    .filters()
-                    .iter()
-                    .any(|f| f.key() == &CommandFilterKey::DocumentName && f.value() == "ci-drain")
-        })
-        .then_output(move || {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-            ListCommandsOutput::builder()
-                .set_commands(Some(
-                    listed
-                        .iter()
-                        .map(|(id, comment, status)| {
-                            Command::builder()
-                                .command_id(*id)
-                                .comment(comment)
-                                .status(status.clone())
-                                .requested_date_time(aws_smithy_types::DateTime::from_secs(now - 120))
-                                .build()
-                        })
-                        .collect(),
-                ))
-                .build()
-        })
-}
-
 fn complete_rule(
     result: &'static str,
 ) -> aws_smithy_mocks::RuleBuilder<
@@ -151,9 +122,16 @@ fn sent(command: Command) -> Rule {
         .then_output(move || SendCommandOutput::builder().command(command.clone()).build())
 }
 
-fn listed_after_send(listed: Vec<Command>) -> Rule {
+/// `ListCommands` of the instance, filtered on our drain document, answering `listed`.
+fn commands(listed: Vec<Command>) -> Rule {
     mock!(aws_sdk_ssm::Client::list_commands)
-        .match_requests(|request| request.instance_id() == Some(INSTANCE))
+        .match_requests(|request| {
+            request.instance_id() == Some(INSTANCE)
+                && request
+                    .filters()
+                    .iter()
+                    .any(|f| f.key() == &CommandFilterKey::DocumentName && f.value() == "ci-drain")
+        })
         .then_output(move || ListCommandsOutput::builder().set_commands(Some(listed.clone())).build())
 }
 
@@ -192,7 +170,7 @@ async fn lifecycle_event_sends_one_keyed_drain_command_with_terminal_notificatio
         .then_output(|| {
             SendCommandOutput::builder().command(drain_command("c-new", CommandStatus::Pending, epoch_now())).build()
         });
-    let listed = listed_after_send(vec![drain_command("c-new", CommandStatus::Pending, epoch_now())]);
+    let listed = commands(vec![drain_command("c-new", CommandStatus::Pending, epoch_now())]);
     // No Auto Scaling rule and no agent rule: any other call fails the test.
     let aws = clients(&[], &[&listed, &send]);
 
@@ -212,7 +190,7 @@ async fn a_concurrent_duplicate_drain_command_yields_to_the_earlier_one() {
         drain_command("c-early", CommandStatus::Pending, now - 1),
         drain_command("c-late", CommandStatus::Pending, now),
     );
-    let listed = listed_after_send(vec![early, late.clone()]);
+    let listed = commands(vec![early, late.clone()]);
     let (send, cancel) = (sent(late), cancelled("c-late"));
     let aws = clients(&[], &[&listed, &send, &cancel]);
 
@@ -231,7 +209,7 @@ async fn a_redelivered_notification_after_a_successful_drain_completes_it() {
     let now = epoch_now();
     let (done, again) =
         (drain_command("c-1", CommandStatus::Success, now - 300), drain_command("c-2", CommandStatus::Pending, now));
-    let listed = listed_after_send(vec![done, again.clone()]);
+    let listed = commands(vec![done, again.clone()]);
     let (send, cancel) = (sent(again), cancelled("c-2"));
     let complete = complete_rule("CONTINUE").then_output(|| CompleteLifecycleActionOutput::builder().build());
     let aws = clients(&[&complete], &[&listed, &send, &cancel]);
@@ -299,7 +277,7 @@ async fn a_cancelled_duplicates_notification_does_not_fail_the_running_drain() {
     let now = epoch_now();
     let standing = drain_command("c-early", CommandStatus::InProgress, now - 5);
     let duplicate = drain_command(COMMAND_IN_FIXTURE, CommandStatus::Cancelled, now - 4);
-    let listed = listed_after_send(vec![standing, duplicate]);
+    let listed = commands(vec![standing, duplicate]);
     let instance = waiting_instance();
     let aws = clients(&[&instance], &[&listed]);
 
@@ -340,7 +318,7 @@ async fn tick_walks_waiting_instances_only_and_completes_a_failed_drain_with_on_
         });
     let complete = complete_rule("ABANDON").then_output(|| CompleteLifecycleActionOutput::builder().build());
     let instance = waiting_instance();
-    let listed = commands(vec![("c-1", format!("graceful-drain {TOKEN}"), CommandStatus::Failed)]);
+    let listed = commands(vec![drain_command("c-1", CommandStatus::Failed, epoch_now() - 120)]);
     let aws = clients(&[&groups, &instance, &complete], &[&listed]);
 
     let summary =
