@@ -17,15 +17,21 @@ fn main() {
     for (architecture, env_suffix) in ARCHITECTURES {
         let zip = zip_dir.join(architecture).join("bootstrap.zip");
         println!("cargo:rerun-if-changed={}", zip.display());
-        let bytes = std::fs::read(&zip).unwrap_or_else(|error| {
-            panic!(
-                "the drain handler bundle {} is missing ({error}); run `cargo xtask lambda` first (or set \
-GRACEFUL_HANDLER_ZIP_DIR to a directory holding arm64/bootstrap.zip and x86_64/bootstrap.zip)",
-                zip.display()
-            )
-        });
+        // A missing bundle is a one-line build error, not a panic with a backtrace: a fresh clone's `cargo build`
+        // tells the user what to run.
+        let (bytes, path) = match std::fs::read(&zip).and_then(|bytes| Ok((bytes, zip.canonicalize()?))) {
+            Ok(found) => found,
+            Err(error) => {
+                println!(
+                    "cargo::error=the drain handler bundle {} is missing ({error}): run `cargo xtask lambda` first \
+(or set GRACEFUL_HANDLER_ZIP_DIR to a directory holding arm64/bootstrap.zip and x86_64/bootstrap.zip)",
+                    zip.display()
+                );
+                return;
+            }
+        };
         let sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
-        println!("cargo:rustc-env=GRACEFUL_HANDLER_ZIP_{env_suffix}={}", zip.canonicalize().unwrap().display());
+        println!("cargo:rustc-env=GRACEFUL_HANDLER_ZIP_{env_suffix}={}", path.display());
         println!("cargo:rustc-env=GRACEFUL_HANDLER_SHA256_{env_suffix}={sha256}");
     }
 }

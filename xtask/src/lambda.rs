@@ -1,22 +1,19 @@
 //! `cargo xtask lambda`: builds the drain handler for Lambda (static musl, x86_64 and arm64) in one cargo run,
 //! verifies each binary is static, and packs each into a deterministic zip the provider embeds.
 
-use crate::{Result, cmd};
+use crate::capability::{CrossTarget, MUSL_TARGETS};
+use crate::{Result, cmd, setup};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// (Rust target, Lambda architecture directory, ELF `e_machine`).
-pub const TARGETS: [(&str, &str, u16); 2] =
-    [("x86_64-unknown-linux-musl", "x86_64", 0x3e), ("aarch64-unknown-linux-musl", "arm64", 0xb7)];
+/// Each Rust target and its Lambda architecture directory.
+pub const TARGETS: [(&CrossTarget, &str); 2] = [(&MUSL_TARGETS[0], "x86_64"), (&MUSL_TARGETS[1], "arm64")];
 /// Each zip must stay at or under 3 MB.
 pub const MAX_ZIP_BYTES: u64 = 3_000_000;
 const PACKAGE: &str = "graceful-handler";
 const BINARY: &str = "bootstrap";
-/// Debian packages that provide the C compilers ring needs per target, and the compiler each provides.
-const C_COMPILERS: [(&str, &str); 2] = [("musl-gcc", "musl-tools"), ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")];
 
 /// Where the zips land: `<workspace>/target/lambda/<arch>/bootstrap.zip` (the provider's build embeds them from here).
 pub fn zip_dir() -> PathBuf {
@@ -32,22 +29,19 @@ pub fn run(args: &[String]) -> Result {
     if let Some(unknown) = args.first() {
         return Err(format!("unexpected argument {unknown:?}; usage: cargo xtask lambda").into());
     }
-    ensure_toolchains()?;
+    setup::ensure_targets(&MUSL_TARGETS.iter().collect::<Vec<_>>())?;
     let mut build = cmd::cargo();
     build.args(["build", "--release", "-p", PACKAGE, "--bin", BINARY]);
-    for (target, _, _) in TARGETS {
-        build.args(["--target", target]);
+    for target in &MUSL_TARGETS {
+        build.args(["--target", target.triple]);
+        target.apply_env(&mut build);
     }
-    // aarch64: Debian has no aarch64 musl gcc; its glibc cross compiler works as C compiler and linker.
-    build
-        .env("CC_aarch64_unknown_linux_musl", "aarch64-linux-gnu-gcc")
-        .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "aarch64-linux-gnu-gcc");
     cmd::run(&mut build)?;
 
-    for (target, arch, machine) in TARGETS {
-        let binary_path = cmd::target_dir().join(target).join("release").join(BINARY);
+    for (target, arch) in TARGETS {
+        let binary_path = cmd::target_dir().join(target.triple).join("release").join(BINARY);
         let binary = std::fs::read(&binary_path).map_err(|e| format!("reading {}: {e}", binary_path.display()))?;
-        check_static_elf(&binary, machine).map_err(|e| format!("{}: {e}", binary_path.display()))?;
+        check_static_elf(&binary, target.elf_machine).map_err(|e| format!("{}: {e}", binary_path.display()))?;
         let zip = zip_bytes(&binary)?;
         let path = zip_path(arch);
         write_atomically(&path, &zip)?;
@@ -68,41 +62,6 @@ pub fn run(args: &[String]) -> Result {
         }
     }
     Ok(())
-}
-
-/// Installs what the musl builds need, only what is missing: the rustup targets and the C compilers ring uses.
-/// Fast when everything is present (one `rustup` call and a PATH lookup).
-pub fn ensure_toolchains() -> Result {
-    let installed = cmd::output(Command::new("rustup").args(["target", "list", "--installed"]))
-        .map_err(|e| format!("{e}\n(rustup is needed to add the musl targets: https://rustup.rs)"))?;
-    let missing_targets: Vec<&str> = TARGETS
-        .iter()
-        .map(|(target, _, _)| *target)
-        .filter(|target| !installed.lines().any(|l| l.trim() == *target))
-        .collect();
-    if !missing_targets.is_empty() {
-        cmd::run(Command::new("rustup").args(["target", "add"]).args(&missing_targets))?;
-    }
-    let missing_packages: Vec<&str> = C_COMPILERS
-        .iter()
-        .filter(|(compiler, _)| find_on_path(compiler).is_none())
-        .map(|(_, package)| *package)
-        .collect();
-    if !missing_packages.is_empty() {
-        if find_on_path("apt-get").is_none() {
-            return Err(format!("missing C cross compilers; install the Debian/Ubuntu packages {missing_packages:?} (or their equivalents)").into());
-        }
-        cmd::run(Command::new("apt-get").args(["update", "-qq"]))?;
-        cmd::run(
-            Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing_packages),
-        )?;
-    }
-    Ok(())
-}
-
-fn find_on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| candidate.is_file())
 }
 
 /// A zip holding only `bootstrap` at the root, mode 0755, with a fixed timestamp: same binary, same bytes.

@@ -1,7 +1,9 @@
 //! `cargo xtask <task>`: the project's tasks, one module each. Commands are run as argument lists, never shell strings.
 
 mod bench;
+mod capability;
 mod cmd;
+mod debian;
 mod demo;
 mod docs;
 mod install;

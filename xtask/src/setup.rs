@@ -1,21 +1,78 @@
 //! `cargo xtask setup`: everything a fresh machine needs before building and testing, from the package registries
-//! only (rustup targets, Debian packages, the emulator's PyPI venv). Idempotent and quick when all is there.
+//! only (rustup targets, Debian packages, the emulator's PyPI venv). It checks capabilities, not binaries on PATH:
+//! each Lambda target's C compiler must compile and statically link a program that includes libc headers, rustc must
+//! link for the target, the arm64 result must run under qemu-user, Python must make a venv with pip. What fails is
+//! installed from Debian's packages, and probed again; what still fails is an error naming the package.
+//! Idempotent and quick (a few seconds) when all is there.
 
-use crate::{Result, cmd, lambda, venv};
+use crate::capability::{self, CrossTarget, Missing};
+use crate::{Result, cmd, debian, venv};
 use std::process::Command;
 
-pub fn run(_args: &[String]) -> Result {
+pub fn run(args: &[String]) -> Result {
+    if let Some(unknown) = args.first() {
+        return Err(format!("unexpected argument {unknown:?}; usage: cargo xtask setup").into());
+    }
     ensure_all()
 }
 
 pub fn ensure_all() -> Result {
-    lambda::ensure_toolchains()?;
-    venv::ensure_emulator_packages()?;
+    ensure_base_packages()?;
+    let targets: Vec<&CrossTarget> = capability::MUSL_TARGETS.iter().collect();
+    ensure_targets(&targets)?;
+    ensure_capabilities("the emulator's Python", capability::probe_python_venv)?;
+    ensure_capabilities("gpg (release signatures)", capability::probe_gpg)?;
     let venv = venv::ensure_emulator_venv()?;
     println!("setup: emulator venv ready at {}", venv.display());
     let version = terraform_version()?;
     println!("setup: {version}");
     Ok(())
+}
+
+/// Adds the rustup targets, then probes each target's C and Rust toolchain, installing the Debian packages of what
+/// fails and probing once more.
+pub fn ensure_targets(targets: &[&CrossTarget]) -> Result {
+    let installed = cmd::output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .map_err(|e| format!("{e}\n(rustup is needed to add the musl targets)"))?;
+    let missing_targets: Vec<&str> =
+        targets.iter().map(|t| t.triple).filter(|triple| !installed.lines().any(|l| l.trim() == *triple)).collect();
+    if !missing_targets.is_empty() {
+        cmd::run(Command::new("rustup").args(["target", "add"]).args(&missing_targets))?;
+    }
+    for target in targets {
+        ensure_capabilities(target.triple, || capability::probe_target(target))?;
+    }
+    Ok(())
+}
+
+/// Runs a probe; installs the packages of what it found missing; runs it again. Still missing: an error per failure.
+pub fn ensure_capabilities(what: &str, probe: impl Fn() -> Vec<Missing>) -> Result {
+    let first = probe();
+    if first.is_empty() {
+        println!("setup: {what}: ok");
+        return Ok(());
+    }
+    let mut packages: Vec<&str> = first.iter().flat_map(|m| m.packages.iter().copied()).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    for missing in &first {
+        println!("setup: {what}: {missing}");
+    }
+    debian::install(&packages)?;
+    let second = probe();
+    if second.is_empty() {
+        println!("setup: {what}: ok after installing {}", packages.join(" "));
+        return Ok(());
+    }
+    let reasons: Vec<String> = second.iter().map(|m| format!("  {m}")).collect();
+    Err(format!("{what} is not usable on this machine:\n{}", reasons.join("\n")).into())
+}
+
+/// The packages setup relies on a new machine having: on a machine that lacks one (another image), install it.
+fn ensure_base_packages() -> Result {
+    let absent: Vec<&str> =
+        debian::EXPECTED_ON_A_NEW_MACHINE.iter().copied().filter(|p| !debian::is_installed(p)).collect();
+    debian::install(&absent)
 }
 
 /// The Terraform CLI must be on the machine already (it is on this project's machine image; no registry we can reach

@@ -1,5 +1,5 @@
-//! The emulator's Python venv (moto + our extension, pinned in `tests/emulator/requirements.txt`), the system
-//! packages the emulator needs, and its pytest suite.
+//! The emulator's Python venv (moto + our extension, pinned in `tests/emulator/requirements.txt`) and its pytest
+//! suite.
 
 use crate::Result;
 use crate::cmd;
@@ -18,12 +18,6 @@ fn venv_dir() -> PathBuf {
     std::env::var_os(VENV_ENV_VAR)
         .map(PathBuf::from)
         .unwrap_or_else(|| cmd::workspace_root().join("target").join("emulator-venv"))
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
 }
 
 /// Creates the venv and installs the pinned requirements; does nothing when the stamp matches the requirements.
@@ -50,28 +44,6 @@ pub fn ensure_emulator_venv() -> Result<PathBuf> {
     std::fs::write(&stamp, requirements).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
     println!("emulator venv ready: {}", venv.display());
     Ok(venv)
-}
-
-/// Installs the Debian packages the emulator needs when missing: `qemu-user-static` (runs arm64 handler binaries on
-/// an x86_64 host) and `python3-venv` (the venv itself).
-pub fn ensure_emulator_packages() -> Result {
-    let mut missing = Vec::new();
-    if !on_path("qemu-aarch64-static") && std::env::consts::ARCH == "x86_64" {
-        missing.push("qemu-user-static");
-    }
-    let has_ensurepip =
-        Command::new("python3").args(["-c", "import ensurepip, venv"]).output().is_ok_and(|out| out.status.success());
-    if !has_ensurepip {
-        missing.push("python3-venv");
-    }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    println!("installing {}", missing.join(" "));
-    cmd::run(Command::new("apt-get").args(["update", "-qq"]))
-        .map_err(|e| format!("{e} (installing {} needs root and apt-get)", missing.join(" ")))?;
-    cmd::run(Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing))?;
-    Ok(())
 }
 
 /// Runs the emulator's own pytest suite (its summary line is printed by pytest).
