@@ -261,16 +261,17 @@ def _put_lifecycle_hook(self):
     timeout = self._get_int_param("HeartbeatTimeout")
     if timeout is None:
         timeout = existing.heartbeat_timeout if existing else 3600
+    # The model has no range on HeartbeatTimeout; its documentation does: "The range is from 30 to 7200 seconds"
+    # (PutLifecycleHook, HeartbeatTimeout).
     if not 30 <= timeout <= 7200:
         raise ValidationError(f"Heartbeat timeout must be between 30 and 7200 seconds, got {timeout}")
     result = self._get_param("DefaultResult") or (existing.default_result if existing else "ABANDON")
     if result not in ("CONTINUE", "ABANDON"):
         raise ValidationError(f"Invalid value for DefaultResult: {result!r}; expected CONTINUE or ABANDON")
+    # NotificationMetadata's length (1..4000) and charset are the model's (validation/gate.py checks them).
     metadata = self._get_param("NotificationMetadata")
     if metadata is None and existing:
         metadata = getattr(existing, "notification_metadata", None)
-    if metadata is not None and len(metadata) > 1023:
-        raise ValidationError("NotificationMetadata must be at most 1023 characters")
     target = self._get_param("NotificationTargetARN")
     role = self._get_param("RoleARN")
     if existing and target is None:

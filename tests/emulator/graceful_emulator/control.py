@@ -6,6 +6,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from werkzeug.wrappers import Request, Response
 
 from . import autoscaling_hooks, lambda_runtime, schedules, ssm_commands, state
+from .validation import gate
 
 PREFIX = "/_graceful/"
 
@@ -28,6 +29,7 @@ def reset() -> None:
     autoscaling_hooks.reset()
     schedules.reset()
     state.reset_knobs()
+    gate.reset()
     moto_api_backend.reset()
 
 
@@ -118,6 +120,9 @@ def _route(request: Request) -> Response:
             raise ValueError(f"field 'scale' must be positive, got {scale}")
         state.CLOCK["scale"] = scale
         return _json({"scale": scale})
+    if path == "validation":
+        gate.set_enabled(_require(body, "enabled", bool))
+        return _json({"validation": {"enabled": gate.SETTINGS.enabled}})
     if path == "schedules/fire":
         fired = schedules.fire_now(_require(body, "rule", str))
         return _json({"fired": fired})

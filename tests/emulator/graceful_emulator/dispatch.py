@@ -2,7 +2,8 @@
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from . import control, faults, state
+from . import control, faults, state, wire_errors
+from .validation import gate
 
 _original_call = DomainDispatcherApplication.__call__
 _original_backend_for_host = DomainDispatcherApplication.get_backend_for_host
@@ -19,6 +20,10 @@ def _call(self, environ, start_response):
         fault = faults.pick_fault(service, action)
         if fault:
             return faults.error_response(environ, start_response, service, action, *fault)
+        rejection = gate.check(environ, service, action)
+        if rejection:
+            return wire_errors.answer(environ, start_response, service, rejection.code, rejection.message,
+                                      rejection.status)
         response = _original_call(self, environ, start_response)
         state.run_after_call(service, action)
         return response

@@ -1,12 +1,10 @@
 """Fault knobs applied in front of moto: fail the next N calls of an API, throttle a fraction of calls."""
 
 import io
-import json
 import re
-import uuid
 from urllib.parse import parse_qs
 
-from . import state
+from . import state, wire_errors
 
 _SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 
@@ -85,17 +83,4 @@ def pick_fault(service, action):
 
 def error_response(environ, start_response, service, action, code, message, status):
     state.log_event("fault-injected", service=service, action=action, code=code)
-    request_id = str(uuid.uuid4())
-    reason = {400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error",
-              503: "Service Unavailable"}.get(status, "Error")
-    if environ.get("HTTP_X_AMZ_TARGET") or service == "lambda":
-        body = json.dumps({"__type": code, "message": message}).encode()
-        headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code),
-                   ("x-amzn-RequestId", request_id)]
-    else:
-        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
-                f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>").encode()
-        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
-    headers.append(("Content-Length", str(len(body))))
-    start_response(f"{status} {reason}", headers)
-    return [body]
+    return wire_errors.answer(environ, start_response, service, code, message, status)

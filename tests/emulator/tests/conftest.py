@@ -11,6 +11,7 @@ import urllib.request
 import zipfile
 
 import boto3
+import botocore.config
 import pytest
 
 EMULATOR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,9 +50,11 @@ class Emulator:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}; event log: "
                              f"{json.dumps(self.events(), default=str)[-3000:]}")
 
-    def client(self, service: str):
+    def client(self, service: str, validate_locally: bool = True):
+        """A boto3 client; `validate_locally=False` sends what botocore would refuse (as another SDK might)."""
         return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id="test",
-                            aws_secret_access_key="test")
+                            aws_secret_access_key="test",
+                            config=botocore.config.Config(parameter_validation=validate_locally))
 
 
 @pytest.fixture(scope="session")
