@@ -5,7 +5,7 @@ import json
 from moto.moto_api._internal.models import moto_api_backend
 from werkzeug.wrappers import Request, Response
 
-from . import autoscaling_hooks, lambda_runtime, schedules, ssm_commands, state
+from . import autoscaling_hooks, lambda_runtime, nomad_world, schedules, ssm_commands, state
 from .validation import gate
 
 PREFIX = "/_graceful/"
@@ -102,12 +102,7 @@ def _route(request: Request) -> Response:
             state.AGENTS[instance_id] = {"ping_status": ping, "managed": bool(body.get("managed", True))}
         return _json({"agent": state.AGENTS[instance_id]})
     if path == "nomad":
-        allowed = set(state.NOMAD_DEFAULT)
-        unknown = sorted(set(body) - allowed - {"instance_id"})
-        if unknown:
-            raise ValueError(f"unknown fields {unknown}; expected some of {sorted(allowed)} and 'instance_id'")
-        kinds = {"drain_seconds": (int, float), "remaining_allocations": int, "fail": bool, "fail_message": str}
-        settings = {k: _require(body, k, kinds[k]) for k in body if k in allowed}
+        settings = nomad_world.validate(body)
         with state.LOCK:
             if body.get("instance_id"):
                 state.NOMAD["instances"].setdefault(body["instance_id"], {}).update(settings)

@@ -9,7 +9,6 @@ import datetime
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import subprocess
@@ -26,7 +25,7 @@ from moto.logs.models import logs_backends
 from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
 
-from . import publish, state
+from . import nomad_world, publish, state
 
 TERMINAL = ("Success", "Failed", "TimedOut", "Cancelled")
 OUTPUT_LIMIT = 24000
@@ -269,14 +268,6 @@ def _read(path: str) -> str:
         return ""
 
 
-def _nomad_behaviour_script(behaviour: dict) -> str:
-    """The stand-in nomad's behaviour as shell assignments it sources (it is a bash script: see nomad_standin.sh)."""
-    return (f"drain_seconds={shlex.quote(str(float(behaviour['drain_seconds'])))}\n"
-            f"remaining_allocations={int(behaviour['remaining_allocations'])}\n"
-            f"fail={1 if behaviour['fail'] else 0}\n"
-            f"fail_message={shlex.quote(str(behaviour['fail_message']))}\n")
-
-
 def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
     generation = state.current_generation()
     time.sleep(0.05)  # the agent picks the command up shortly after SendCommand
@@ -289,7 +280,7 @@ def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
     os.makedirs(node_dir, exist_ok=True)
     behaviour_path = os.path.join(node_dir, "nomad-behaviour.sh")
     with open(behaviour_path, "w") as handle:
-        handle.write(_nomad_behaviour_script(state.nomad_behaviour(instance_id)))
+        handle.write(nomad_world.behaviour_script(state.nomad_behaviour(instance_id)))
     calls_path = os.path.join(work, "nomad-calls.jsonl")
     env = dict(os.environ)
     env.update({"PATH": os.path.join(work_root(), "bin") + os.pathsep + env.get("PATH", ""),

@@ -7,6 +7,8 @@ import random
 import threading
 import time
 
+from . import nomad_world
+
 # One re-entrant lock guards every structure of the extension (and the moto objects it mutates from timer threads).
 LOCK = threading.RLock()
 # The event log and the call counts, touched on every request and state change, have their own short-held lock so
@@ -29,7 +31,7 @@ DELIVERY = {"drop_next": 0, "duplicate_next": 0, "kill_next": 0, "kill_after_sec
 # "service:Action" -> callbacks run once, after the emulator has carried out the next such call and before it answers.
 AFTER_CALL: dict = {}
 AGENTS: dict = {}  # instance id -> {"ping_status": "Online"|"ConnectionLost"|"Inactive", "managed": bool}
-NOMAD_DEFAULT = {"drain_seconds": 0.0, "remaining_allocations": 0, "fail": False, "fail_message": "drain failed"}
+NOMAD_DEFAULT = nomad_world.DEFAULTS  # the stand-in nomad's world: see nomad_world.py
 NOMAD = {"default": dict(NOMAD_DEFAULT), "instances": {}}
 
 # Bumped by every reset: background work started before a reset stops quietly instead of writing into the new run.

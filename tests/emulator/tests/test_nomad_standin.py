@@ -1,32 +1,245 @@
-"""The stand-in nomad on its own: a second drain command follows the running drain instead of enabling it again."""
+"""The stand-in nomad on its own, behaviour by behaviour (each as hashicorp/nomad's source has it; see the comments in
+nomad_standin.sh for the file and function each follows)."""
 
 import os
 import subprocess
 import time
 
+import pytest
+
+from graceful_emulator import nomad_world
+
 STANDIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "graceful_emulator", "nomad_standin.sh")
+STATE = "{{ if .DrainStrategy }}draining{{ else if .LastDrain }}{{ .LastDrain.Status }}{{ end }}"
+EVERY_NS_RUNNING = 'ClientStatus == "running" or ClientStatus == "pending"'
 
 
-def nomad(tmp_path, *args, background=False):
-    env = dict(os.environ, GRACEFUL_NOMAD_BEHAVIOUR=str(tmp_path / "nomad-behaviour.sh"),
-               GRACEFUL_NOMAD_CALLS=str(tmp_path / "calls.jsonl"), AWS_SSM_INSTANCE_ID="i-1")
-    command = ["bash", STANDIN, *args]
-    if background:
-        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=10)
+class Node:
+    """One stand-in Nomad client node in a temp dir, with the world `knobs` set (as POST /_graceful/nomad sets it)."""
+
+    def __init__(self, tmp_path, **knobs):
+        self.dir = tmp_path
+        world = dict(nomad_world.DEFAULTS)
+        world.update(nomad_world.validate(knobs))
+        (tmp_path / "nomad-behaviour.sh").write_text(nomad_world.behaviour_script(world))
+        self.env = dict(os.environ, GRACEFUL_NOMAD_BEHAVIOUR=str(tmp_path / "nomad-behaviour.sh"),
+                        GRACEFUL_NOMAD_CALLS=str(tmp_path / "calls.jsonl"), AWS_SSM_INSTANCE_ID="i-1")
+        for name in ("NOMAD_ADDR", "NOMAD_TOKEN", "NOMAD_CACERT", "NOMAD_NAMESPACE"):
+            self.env.pop(name, None)
+
+    def run(self, *args, stdin=subprocess.DEVNULL, env=None, timeout=10):
+        return subprocess.run(["bash", STANDIN, *args], env=dict(self.env, **(env or {})), capture_output=True,
+                              text=True, timeout=timeout, stdin=stdin)
+
+    def background(self, *args):
+        return subprocess.Popen(["bash", STANDIN, *args], env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+
+    def state(self):
+        return self.run("node", "status", "-self", "-t", STATE).stdout.strip()
+
+    def listing(self, filter_=EVERY_NS_RUNNING, *flags):
+        return self.run("operator", "api", "-X", "GET", *flags, "-filter", filter_, "/v1/allocations").stdout
 
 
-def test_drain_state_reads_as_go_prints_it_and_monitor_follows_the_running_drain(tmp_path):
-    (tmp_path / "nomad-behaviour.sh").write_text("drain_seconds=1.5\nremaining_allocations=0\nfail=0\n")
-    assert nomad(tmp_path, "node", "status", "-self", "-t", "{{ .Drain }}").stdout.strip() == "false"
-    draining = nomad(tmp_path, "node", "drain", "-enable", "-self", "-yes", "-deadline", "60s", background=True)
-    deadline = time.monotonic() + 5
-    while nomad(tmp_path, "node", "status", "-self", "-t", "{{ .Drain }}").stdout.strip() != "true":
-        assert time.monotonic() < deadline, "the drain never showed as running"
+def wait_for(condition, limit=10.0):
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
         time.sleep(0.05)
+
+
+def test_filter_is_evaluated_on_the_whole_allocation_so_jobtype_is_a_400_text_body_with_exit_0(tmp_path):
+    node = Node(tmp_path, allocations=[{"name": "web.web[0]", "type": "service"}])
+    answer = node.run("operator", "api", "-X", "GET", "-filter", 'JobType != "system"', "/v1/allocations")
+    assert answer.returncode == 0
+    assert answer.stdout.startswith("failed to read result page: error finding value in datum")
+    assert '"Name":"web.web[0]"' in node.listing('Job.Type != "system"')
+    # `and` short-circuits: no allocation of another node reaches the unknown field.
+    assert node.listing('NodeID == "other" and JobType != "system"') == "[]"
+
+
+def test_only_the_default_namespace_is_listed_unless_asked_for_every_namespace(tmp_path):
+    node = Node(tmp_path, allocations=[{"name": "ci.build[0]", "namespace": "ci", "type": "batch"}])
+    assert node.listing() == "[]"
+    assert '"Namespace":"ci"' in node.listing(EVERY_NS_RUNNING, "-namespace", "*")
+    assert '"Namespace":"ci"' in node.run("operator", "api", "-X", "GET", "/v1/allocations?namespace=*").stdout
+
+
+def test_operator_api_posts_a_stdin_that_is_not_a_terminal(tmp_path):
+    node = Node(tmp_path)
+    posted = node.run("operator", "api", "/v1/allocations", stdin=subprocess.PIPE)
+    assert (posted.returncode, posted.stdout) == (0, "Invalid method")
+    assert node.run("operator", "api", "-X", "GET", "/v1/allocations", stdin=subprocess.PIPE).stdout == "[]"
+    assert node.run("operator", "api", "/v1/allocations").stdout == "[]"  # /dev/null is a character device
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-enable", "-self", "-deadline", "0s"], "A positive drain duration must be given"),
+    (["-enable", "-self", "-deadline", "ten"], 'Failed to parse deadline "ten": time: invalid duration "ten"'),
+    (["-enable", "-self", "-deadline", "5s", "-force"], "-deadline can't be combined with -force or -no-deadline"),
+    (["-enable", "-monitor", "-self"], "The -monitor flag cannot be used with the '-enable' or '-disable' flags"),
+    (["-self"], "Either the '-enable' or '-disable' flag must be set, unless using '-monitor'"),
+    (["-enable"], "Node ID must be specified if -self isn't being used"),
+    (["-disable", "-self", "-ignore-system"], "-disable can't be combined with flags configuring drain strategy"),
+    (["-enable", "-self", "-frobnicate"], "flag provided but not defined: -frobnicate"),
+])
+def test_drain_usage_errors_exit_1_with_nomads_messages(tmp_path, args, message):
+    answer = Node(tmp_path).run("node", "drain", *args)
+    assert answer.returncode == 1 and message in answer.stderr, answer
+
+
+def test_monitor_on_a_node_not_draining_warns_and_exits_0(tmp_path):
+    answer = Node(tmp_path).run("node", "drain", "-self", "-monitor")
+    assert (answer.returncode, answer.stderr.strip(), answer.stdout) == (0, "No drain strategy set", "")
+
+
+def test_blocking_drain_exits_0_when_its_monitor_fails_while_the_node_still_drains(tmp_path):
+    node = Node(tmp_path, allocations=[{"name": "ci.build[0]", "type": "batch", "runs_seconds": 30}],
+                leader_loss_after_seconds=0.5, leader_loss_seconds=1)
+    answer = node.run("node", "drain", "-enable", "-self", "-yes", "-deadline", "1h")
+    assert answer.returncode == 0
+    assert "Error monitoring node: Unexpected response code: 500 (No cluster leader)" in answer.stderr
+    wait_for(lambda: node.state() == "draining")
+
+
+def test_service_allocations_migrate_and_the_drain_completes_when_they_have_stopped(tmp_path):
+    node = Node(tmp_path, allocations=[{"name": "web.web[0]", "type": "service", "stop_seconds": 1}])
     started = time.monotonic()
-    followed = nomad(tmp_path, "node", "drain", "-self", "-monitor")
+    answer = node.run("node", "drain", "-enable", "-self", "-yes", "-deadline", "1h")
+    assert answer.returncode == 0 and "All allocations on node" in answer.stdout, answer
+    assert time.monotonic() - started >= 1.0
+    assert node.state() == "complete"
+    assert node.run("node", "status", "-self", "-t", "{{ .SchedulingEligibility }}").stdout == "ineligible\n"
+
+
+def test_at_the_deadline_the_drain_completes_while_batch_allocations_are_still_being_stopped(tmp_path):
+    node = Node(tmp_path, allocations=[{"name": "ci.build[0]", "type": "batch", "stop_seconds": 2}])
+    assert node.run("node", "drain", "-enable", "-self", "-yes", "-detach", "-deadline", "1s").returncode == 0
+    assert node.state() == "draining"
+    wait_for(lambda: node.state() == "complete")
+    assert '"Name":"ci.build[0]"' in node.listing()  # forced off, still stopping
+    wait_for(lambda: node.listing() == "[]", limit=5)
+
+
+def test_sysbatch_is_waited_for_and_system_allocations_stop_last_unless_ignored(tmp_path):
+    world = dict(allocations=[{"name": "ci.build[0]", "type": "sysbatch", "runs_seconds": 1},
+                              {"name": "logs.agent[0]", "type": "system", "stop_seconds": 1}])
+    (tmp_path / "a").mkdir()
+    node = Node(tmp_path / "a", **world)
+    node.run("node", "drain", "-enable", "-self", "-yes", "-detach", "-deadline", "1h")
+    assert node.state() == "draining"
+    wait_for(lambda: node.state() == "complete")
+    assert '"Name":"logs.agent[0]"' in node.listing()  # told to stop at completion, takes 1 s
+    wait_for(lambda: node.listing() == "[]", limit=5)
+    (tmp_path / "b").mkdir()
+    ignoring = Node(tmp_path / "b", **world)
+    ignoring.run("node", "drain", "-enable", "-self", "-yes", "-detach", "-ignore-system", "-deadline", "1h")
+    wait_for(lambda: ignoring.state() == "complete")
+    time.sleep(1.2)
+    assert '"Name":"logs.agent[0]"' in ignoring.listing()
+
+
+def test_a_cancelled_drain_is_canceled_eligible_again_and_its_monitor_keeps_waiting(tmp_path):
+    node = Node(tmp_path, allocations=[{"name": "ci.build[0]", "type": "batch"}], cancel_after_seconds=0.5)
+    monitor = node.background("node", "drain", "-enable", "-self", "-yes", "-deadline", "1h")
+    wait_for(lambda: node.state() == "canceled")
+    assert node.run("node", "status", "-self", "-t", "{{ .SchedulingEligibility }}").stdout == "eligible\n"
+    time.sleep(1)
+    assert monitor.poll() is None, "the monitor must hang after a cancel: the build still runs"
+    monitor.kill()
+    monitor.wait()
+
+
+def test_disable_with_keep_ineligible_leaves_the_node_ineligible(tmp_path):
+    node = Node(tmp_path, allocations=[{"name": "ci.build[0]", "type": "batch"}])
+    node.run("node", "drain", "-enable", "-self", "-yes", "-detach", "-deadline", "1h")
+    unset = node.run("node", "drain", "-disable", "-keep-ineligible", "-self")
+    assert unset.returncode == 0 and "drain strategy unset" in unset.stdout
+    assert node.state() == "canceled"
+    assert node.run("node", "status", "-self", "-t", "{{ .SchedulingEligibility }}").stdout == "ineligible\n"
+    node.run("node", "drain", "-disable", "-self")
+    assert node.run("node", "status", "-self", "-t", "{{ .SchedulingEligibility }}").stdout == "eligible\n"
+
+
+def test_templates_error_on_unknown_fields_and_nil_pointers(tmp_path):
+    node = Node(tmp_path)
+    unknown = node.run("node", "status", "-self", "-t", "{{ .JobType }}")
+    assert unknown.returncode == 1 and "can't evaluate field JobType in type *api.Node" in unknown.stderr
+    nil = node.run("node", "status", "-self", "-t", "{{ .LastDrain.Status }}")
+    assert nil.returncode == 1 and "nil pointer evaluating *api.DrainMetadata.Status" in nil.stderr
+    assert node.run("node", "status", "-self", "-t", "{{ .Drain }}").stdout == "false\n"
+    assert node.state() == ""
+
+
+def test_a_tls_only_agent_needs_an_https_address_and_its_ca(tmp_path):
+    node = Node(tmp_path, agent="tls")
+    plain = node.run("node", "eligibility", "-disable", "-self")
+    assert plain.returncode == 1 and "malformed HTTP response" in plain.stderr
+    unknown_ca = node.run("node", "eligibility", "-disable", "-self", env={"NOMAD_ADDR": "https://127.0.0.1:4646"})
+    assert unknown_ca.returncode == 1 and "x509: certificate signed by unknown authority" in unknown_ca.stderr
+    (tmp_path / "ca.pem").write_text("ca")
+    ok = node.run("node", "eligibility", "-disable", "-self",
+                  env={"NOMAD_ADDR": "https://127.0.0.1:4646", "NOMAD_CACERT": str(tmp_path / "ca.pem")})
+    assert ok.returncode == 0, ok
+    listing = node.run("operator", "api", "-X", "GET", "/v1/allocations")
+    assert listing.returncode == 1 and listing.stderr.startswith("Error performing request")
+
+
+def test_an_agent_that_is_down_refuses_every_call(tmp_path):
+    answer = Node(tmp_path, agent="down").run("node", "status", "-self", "-t", "{{ .ID }}")
+    assert answer.returncode == 1 and "connect: connection refused" in answer.stderr
+
+
+def test_acl_tokens_are_checked_per_capability_and_namespace(tmp_path):
+    node = Node(tmp_path, acl_token="s3cret", token_read_job_namespaces=["default"],
+                allocations=[{"name": "ci.build[0]", "namespace": "ci", "type": "batch"}])
+    anonymous = node.run("node", "status", "-self", "-t", "{{ .ID }}")
+    assert anonymous.returncode == 1 and "403 (Permission denied)" in anonymous.stderr
+    token = {"NOMAD_TOKEN": "s3cret"}
+    assert node.run("node", "status", "-self", "-t", "{{ .ID }}", env=token).returncode == 0
+    # `*` lists only the namespaces the token may read-job in; a namespace it may not is a 403 text body, exit 0.
+    assert node.run("operator", "api", "-X", "GET", "-namespace", "*", "/v1/allocations", env=token).stdout == "[]"
+    denied = node.run("operator", "api", "-X", "GET", "-namespace", "ci", "/v1/allocations", env=token)
+    assert (denied.returncode, denied.stdout) == (0, "Permission denied")
+
+
+def test_unsupported_commands_fail_loudly(tmp_path):
+    answer = Node(tmp_path).run("job", "run", "x.nomad")
+    assert answer.returncode == 127 and "unsupported command" in answer.stderr
+
+
+def test_a_call_is_fast(tmp_path):
+    node = Node(tmp_path, allocations=[{"name": f"j{i}.g[0]", "type": "batch"} for i in range(5)])
+    started = time.monotonic()
+    for _ in range(20):
+        node.listing('NodeID == "x" or Job.Type != "system"', "-namespace", "*")
+    per_call = (time.monotonic() - started) / 20
+    assert per_call < 0.05, f"{per_call * 1000:.1f} ms a call"
+
+
+def test_a_second_drain_command_follows_the_running_drain(tmp_path):
+    node = Node(tmp_path, drain_seconds=1.5)
+    draining = node.background("node", "drain", "-enable", "-self", "-yes", "-deadline", "60s")
+    wait_for(lambda: node.run("node", "status", "-self", "-t", "{{ .Drain }}").stdout.strip() == "true")
+    started = time.monotonic()
+    followed = node.run("node", "drain", "-self", "-monitor")
     assert followed.returncode == 0 and "Drain complete" in followed.stdout
     assert draining.wait(timeout=5) == 0
     assert time.monotonic() - started > 0.5, "the monitor returned before the drain ended"
-    assert nomad(tmp_path, "node", "status", "-self", "-t", "{{ .Drain }}").stdout.strip() == "false"
+    assert node.state() == "complete"
+
+
+@pytest.mark.parametrize("knobs, message", [
+    ({"alocations": []}, "unknown fields ['alocations']"),
+    ({"agent": "sideways"}, "field 'agent' must be up, tls or down"),
+    ({"allocations": [{"name": "ci.build[0]", "type": "daemon"}]}, "allocations[0].type must be one of"),
+    ({"allocations": [{"name": "build"}]}, "allocations[0].name is required, as job.group[index]"),
+    ({"allocations": [{"name": "ci.build[0]", "stop_seconds": "5"}]}, "allocations[0].stop_seconds must be"),
+    ({"fail": 1}, "field 'fail' must be one of ['bool']"),
+    ({"remaining_allocations": True}, "field 'remaining_allocations' must be one of ['int']"),
+])
+def test_world_knobs_are_checked_naming_the_field(knobs, message):
+    with pytest.raises(ValueError) as raised:
+        nomad_world.validate(knobs)
+    assert message in str(raised.value)
