@@ -15,6 +15,10 @@ import time
 
 import boto3
 
+# moto's bundled ami-12c6146b is a Windows Server image (EC2 Platform "windows"): the drain document's
+# `platformType: Linux` precondition would skip its step there, as the agent does. This is moto's Amazon Linux AMI.
+LINUX_AMI = "ami-760aaa0f"
+
 
 def _client(endpoint: str):
     return boto3.client(
@@ -68,7 +72,7 @@ def main(argv=None) -> int:
     if args.command == "create-group":
         config = f"{args.name}-lc"
         client.create_launch_configuration(
-            LaunchConfigurationName=config, ImageId="ami-12c6146b", InstanceType="t3.micro"
+            LaunchConfigurationName=config, ImageId=LINUX_AMI, InstanceType="t3.micro"
         )
         client.create_auto_scaling_group(
             AutoScalingGroupName=args.name,

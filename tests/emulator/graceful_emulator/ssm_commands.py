@@ -25,7 +25,7 @@ from moto.logs.models import logs_backends
 from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
 
-from . import nomad_world, publish, state
+from . import nomad_world, publish, ssm_document_rules, state
 
 TERMINAL = ("Success", "Failed", "TimedOut", "Cancelled")
 OUTPUT_LIMIT = 24000
@@ -157,6 +157,7 @@ def _resolve_parameters(content: dict, given: dict) -> dict:
             resolved[name] = default if isinstance(default, list) else [str(default)]
         else:
             raise _error("InvalidParameters", f"document requires parameter {name!r}, which was not given")
+    ssm_document_rules.check_parameter_values(declared, resolved)
     return resolved
 
 
@@ -181,8 +182,9 @@ def _shell_steps(content: dict, parameters: dict) -> list:
             commands = [commands]
         script = _substitute("\n".join(commands), parameters)
         timeout = int(_substitute(str(inputs.get("timeoutSeconds", 3600)), parameters))
+        ssm_document_rules.precondition_met(step.get("precondition"), "Linux")  # refuses a malformed one
         steps.append({"name": step.get("name", f"step{index}"), "script": script, "timeout": timeout,
-                      "working_directory": inputs.get("workingDirectory")})
+                      "working_directory": inputs.get("workingDirectory"), "precondition": step.get("precondition")})
     if not steps:
         raise _error("InvalidDocument", "the document has no aws:runShellScript step")
     return steps
@@ -289,7 +291,12 @@ def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
     invocation["start"] = _now()
     _set_status(command, invocation, "InProgress", "InProgress")
     status, details, code = "Success", "Success", 0
+    platform = ssm_document_rules.platform_type(command["account"], command["region"], instance_id)
     for index, step in enumerate(steps):
+        if not ssm_document_rules.precondition_met(step["precondition"], platform):
+            with open(os.path.join(work, "stdout"), "a") as out:
+                out.write(ssm_document_rules.skipped_note(step["name"], step["precondition"]))
+            continue
         script = os.path.join(work, f"_script_{index}.sh")
         with open(script, "w") as handle:
             handle.write(step["script"] + "\n")

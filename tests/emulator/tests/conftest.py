@@ -14,6 +14,8 @@ import boto3
 import botocore.config
 import pytest
 
+from graceful_emulator.seed import LINUX_AMI
+
 EMULATOR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGION = "us-east-1"
 
@@ -96,7 +98,7 @@ def make_group(emulator, name: str = "workers", size: int = 3) -> list:
     ec2 = emulator.client("ec2")
     asg = emulator.client("autoscaling")
     template = ec2.create_launch_template(LaunchTemplateName=f"{name}-lt",
-                                          LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"})
+                                          LaunchTemplateData={"ImageId": LINUX_AMI, "InstanceType": "t3.micro"})
     asg.create_auto_scaling_group(AutoScalingGroupName=name, MinSize=0, MaxSize=10, DesiredCapacity=size,
                                   AvailabilityZones=["us-east-1a"],
                                   LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]})

@@ -6,7 +6,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import drain_queue, topic_with_queue
+from conftest import LINUX_AMI, drain_queue, topic_with_queue
 
 
 def document(emulator, name: str, commands: list, timeout: int = 3600, parameters: dict | None = None) -> str:
@@ -19,7 +19,7 @@ def document(emulator, name: str, commands: list, timeout: int = 3600, parameter
 
 
 def instances(emulator, count: int = 1) -> list:
-    reservation = emulator.client("ec2").run_instances(ImageId="ami-12c6146b", MinCount=count, MaxCount=count)
+    reservation = emulator.client("ec2").run_instances(ImageId=LINUX_AMI, MinCount=count, MaxCount=count)
     return [i["InstanceId"] for i in reservation["Instances"]]
 
 

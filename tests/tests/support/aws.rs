@@ -44,7 +44,9 @@ impl Aws {
             self.autoscaling
                 .create_launch_configuration()
                 .launch_configuration_name(&config_name)
-                .image_id("ami-12c6146b")
+                // A Linux image: moto's ami-12c6146b is Windows, where the drain step's platformType precondition
+                // skips it.
+                .image_id("ami-760aaa0f")
                 .instance_type("t3.micro")
                 .send()
                 .await

@@ -6,7 +6,8 @@ import io
 import threading
 
 from .. import state
-from . import service_models, shape_rules, wire
+from . import service_limits, service_models, shape_rules, wire
+from .rejection import Rejection
 
 # Each service's answer to a request that breaks its model constraints (code, HTTP status).
 # - Query services: `ValidationError`, 400: "The input fails to satisfy the constraints specified by an AWS
@@ -44,13 +45,6 @@ def reset() -> None:
 def set_enabled(enabled: bool) -> None:
     with _LOCK:
         SETTINGS.enabled = enabled
-
-
-@dataclasses.dataclass(frozen=True)
-class Rejection:
-    code: str
-    status: int
-    message: str
 
 
 def _body(environ: dict) -> bytes:
@@ -108,7 +102,11 @@ def check(environ: dict, service, action):
     violations = []
     shape_rules.check_structure(operation.input_shape, members, "", violations)
     if not violations:
-        return None
+        limit = service_limits.check(service, operation.name, members, environ)
+        if limit:
+            state.log_event("request-invalid", service=service, action=operation.name, rule=limit.rule, path="",
+                            code=limit.code)
+        return limit
     type_errors = [v for v in violations if v.rule == "type"]
     if type_errors and protocol != "query":
         code, status = _SERIALIZATION_ERROR
