@@ -6,6 +6,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from werkzeug.wrappers import Request, Response
 
 from . import autoscaling_hooks, lambda_runtime, nomad_world, schedules, ssm_commands, state
+from .iam import sessions
 from .validation import gate
 
 PREFIX = "/_graceful/"
@@ -30,6 +31,7 @@ def reset() -> None:
     schedules.reset()
     state.reset_knobs()
     gate.reset()
+    sessions.reset()
     moto_api_backend.reset()
 
 
@@ -115,6 +117,15 @@ def _route(request: Request) -> Response:
             raise ValueError(f"field 'scale' must be positive, got {scale}")
         state.CLOCK["scale"] = scale
         return _json({"scale": scale})
+    if path == "sessions":
+        session = sessions.assume(body.get("account", "123456789012"), body.get("region", "us-east-1"),
+                                  _require(body, "role_arn", str), body.get("session_name", "graceful-test"))
+        return _json({"session": {"arn": session.session_arn, "access_key_id": session.access_key_id,
+                                  "secret_access_key": session.secret_access_key,
+                                  "session_token": session.session_token}})
+    if path == "iam":
+        gate.set_iam_enforced(_require(body, "enforced", bool))
+        return _json({"iam": {"enforced": gate.SETTINGS.iam_enforced}})
     if path == "validation":
         gate.set_enabled(_require(body, "enabled", bool))
         return _json({"validation": {"enabled": gate.SETTINGS.enabled}})

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from moto.awslambda.utils import get_backend
 
 from . import state
+from .iam import sessions
 
 RUNTIME_PREFIX = "/2018-06-01/runtime/invocation/"
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64"}
@@ -285,6 +286,13 @@ def command_for(bootstrap: str) -> list:
     raise RuntimeError(f"bootstrap is built for {machine}; this {host} host cannot run it")
 
 
+def _role_credentials(function) -> dict:
+    """The execution role's temporary credentials, from the emulator's STS (Lambda assumes the function's role)."""
+    session = sessions.assume(function.account_id, function.region, function.role, function.function_name)
+    return {"AWS_ACCESS_KEY_ID": session.access_key_id, "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+            "AWS_SESSION_TOKEN": session.session_token}
+
+
 def _environment(function, runtime_api: str) -> dict:
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC",
@@ -298,6 +306,7 @@ def _environment(function, runtime_api: str) -> dict:
         "AWS_LAMBDA_LOG_STREAM_NAME": f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", "_HANDLER": function.handler or "bootstrap",
     }
+    env.update(_role_credentials(function))
     logging_config = getattr(function, "logging_config", None) or {}
     if logging_config.get("LogFormat") == "JSON":
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"

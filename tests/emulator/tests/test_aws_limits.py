@@ -48,7 +48,8 @@ def test_inline_role_policies_over_10240_characters_in_aggregate_are_refused(emu
     make_role(emulator, "sized")
     iam.put_role_policy(RoleName="sized", PolicyName="first", PolicyDocument=policy_of_characters(6000))
     iam.put_role_policy(RoleName="sized", PolicyName="second", PolicyDocument=policy_of_characters(4240))
-    answer = rejected(iam.put_role_policy, RoleName="sized", PolicyName="third", PolicyDocument=policy_of_characters(100))
+    answer = rejected(iam.put_role_policy, RoleName="sized", PolicyName="third",
+                      PolicyDocument=policy_of_characters(100))
     assert answer["Error"]["Code"] == "LimitExceeded"
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 409
     assert answer["Error"]["Message"] == "Maximum policy size of 10240 bytes exceeded for role sized"

@@ -6,6 +6,7 @@ import io
 import threading
 
 from .. import state
+from ..iam import authorize
 from . import service_limits, service_models, shape_rules, wire
 from .rejection import Rejection
 
@@ -30,7 +31,8 @@ _SERIALIZATION_ERROR = ("SerializationException", 400)
 
 @dataclasses.dataclass
 class Settings:
-    enabled: bool = True  # strict by default; the control API can turn it off for one test
+    enabled: bool = True  # model constraints and limits: strict by default; the control API can turn it off
+    iam_enforced: bool = True  # IAM for role sessions (a Lambda function's role): on by default
 
 
 SETTINGS = Settings()
@@ -40,11 +42,17 @@ _LOCK = threading.Lock()
 def reset() -> None:
     with _LOCK:
         SETTINGS.enabled = True
+        SETTINGS.iam_enforced = True
 
 
 def set_enabled(enabled: bool) -> None:
     with _LOCK:
         SETTINGS.enabled = enabled
+
+
+def set_iam_enforced(enforced: bool) -> None:
+    with _LOCK:
+        SETTINGS.iam_enforced = enforced
 
 
 def _body(environ: dict) -> bytes:
@@ -85,8 +93,9 @@ def _message(violations: list) -> str:
 
 
 def check(environ: dict, service, action):
-    """A Rejection for a request that breaks its operation's model constraints, or None."""
-    if not SETTINGS.enabled or service not in service_models.VALIDATED_SERVICES:
+    """A Rejection for a request that breaks its operation's model constraints, a documented limit, or IAM (for a
+    role session's credentials), else None."""
+    if service not in service_models.VALIDATED_SERVICES:
         return None
     operation, labels = _operation(service, action, environ)
     if operation is None or operation.input_shape is None:
@@ -95,10 +104,22 @@ def check(environ: dict, service, action):
     try:
         members = _members(protocol, operation, environ, labels)
     except wire.BodyNotJson as error:
+        if not SETTINGS.enabled:
+            return None
         code, status = _SERIALIZATION_ERROR
         state.log_event("request-invalid", service=service, action=operation.name, rule="json", path="",
                         code=code)
         return Rejection(code, status, f"Could not parse the request body as JSON: {error}")
+    if SETTINGS.enabled:
+        rejection = _validation_rejection(service, protocol, operation, members, environ)
+        if rejection:
+            return rejection
+    if SETTINGS.iam_enforced:
+        return authorize.check(environ, service, operation.name, members)
+    return None
+
+
+def _validation_rejection(service, protocol, operation, members: dict, environ: dict):
     violations = []
     shape_rules.check_structure(operation.input_shape, members, "", violations)
     if not violations:
