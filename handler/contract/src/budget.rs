@@ -16,6 +16,12 @@ pub const RECONCILE_INTERVAL_SECONDS: u64 = 60;
 /// Time after the drain budget for the handler to observe the command's end and complete the action:
 /// three reconcile ticks, so one lost tick or notification still completes in time.
 pub const COMPLETION_GRACE_SECONDS: u64 = 3 * RECONCILE_INTERVAL_SECONDS;
+/// Seconds Nomad may still need after a drain's deadline before every allocation has stopped: the drainer acts on a
+/// deadline within 5 s (`NodeDeadlineCoalesceWindow`, nomad/drainer/drainer.go), then each task gets its kill timeout,
+/// capped by the client's `max_kill_timeout` (default 30 s), plus a few seconds of `shutdown_delay` and signalling.
+pub const FORCED_STOP_SECONDS: u64 = 40;
+/// Seconds the drain script needs after the forced-stop window to verify the node and exit.
+pub const VERIFY_SECONDS: u64 = 15;
 /// How long an unreachable SSM agent is waited for, at most.
 pub const AGENT_WAIT_MAX_SECONDS: u64 = 300;
 
@@ -103,7 +109,8 @@ pub fn derive(drain_timeout_seconds: u64, heartbeat_override: Option<u64>) -> Re
             ceiling_seconds: wait_ceiling_seconds,
         });
     }
-    let verify_margin = (drain_timeout_seconds / 10).clamp(15, 300);
+    // The margin after the deadline holds the forced-stop window and the verification.
+    let verify_margin = (drain_timeout_seconds / 10).clamp(FORCED_STOP_SECONDS + VERIFY_SECONDS, 300);
     Ok(DrainBudget {
         drain_timeout_seconds,
         nomad_deadline_seconds: drain_timeout_seconds - verify_margin,
@@ -253,6 +260,7 @@ mod tests {
     fn short_heartbeat_is_fine_when_the_drain_fits_inside_it() {
         let budget = derive(60, Some(240)).unwrap();
         assert!(!budget.heartbeats_needed);
-        assert_eq!(budget.nomad_deadline_seconds, 45);
+        // The shortest budget still leaves the forced-stop window and the verification after the deadline.
+        assert_eq!(budget.nomad_deadline_seconds, 60 - FORCED_STOP_SECONDS - VERIFY_SECONDS);
     }
 }

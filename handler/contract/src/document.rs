@@ -3,14 +3,16 @@
 //! The script is POSIX `sh` (what the SSM agent runs `runCommand` with), quotes every expansion, and honours one
 //! contract for both presets: exit 0 means "safe to terminate", anything else means the drain did not finish.
 
-use crate::budget::DrainBudget;
+use crate::budget::{DrainBudget, FORCED_STOP_SECONDS};
+use crate::nomad_settings::NomadConnection;
 use serde_json::json;
 use std::collections::BTreeMap;
 
 /// How the instance is drained.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DrainPreset {
-    /// Nomad client: disable eligibility, drain with a deadline, verify no non-system allocation still runs.
+    /// Nomad client: disable eligibility, drain with a deadline, wait for Nomad to complete it, verify no non-system
+    /// allocation is pending or running in any namespace.
     Nomad,
     /// The user's own script (any shell; a `#!` line picks the interpreter, otherwise `sh`).
     Command(String),
@@ -27,10 +29,10 @@ pub const COMMAND_DEADLINE_ENV: &str = "GRACEFUL_DRAIN_DEADLINE_SECONDS";
 /// Prefix of every line the scripts print, so the drain's own messages stand out in the command output.
 pub const LOG_PREFIX: &str = "graceful-drain:";
 
-/// Seconds a drain that has not returned by its deadline is given before it is stopped: half the margin the budget
-/// leaves between the deadline and the execution timeout, so verification still runs inside the timeout.
+/// Seconds a drain that has not ended by its deadline is given before it is reported: half the margin the budget
+/// leaves between the deadline and the execution timeout, and never less than Nomad's forced-stop window.
 pub fn grace_seconds(budget: &DrainBudget) -> u64 {
-    (budget.drain_timeout_seconds.saturating_sub(budget.nomad_deadline_seconds) / 2).max(1)
+    (budget.drain_timeout_seconds.saturating_sub(budget.nomad_deadline_seconds) / 2).max(FORCED_STOP_SECONDS)
 }
 
 /// The parameter values `SendCommand` passes (also the document's defaults).
@@ -41,8 +43,14 @@ pub fn default_parameters(budget: &DrainBudget) -> BTreeMap<String, Vec<String>>
     ])
 }
 
-/// The SSM Command document's content (JSON), as `CreateDocument`/`UpdateDocument` take it.
+/// The SSM Command document's content (JSON), as `CreateDocument`/`UpdateDocument` take it, for a Nomad agent at its
+/// defaults (see [`render_with`]).
 pub fn render(preset: &DrainPreset, budget: &DrainBudget) -> String {
+    render_with(preset, budget, &NomadConnection::default())
+}
+
+/// The document, with the nomad preset reaching its agent through `connection`.
+pub fn render_with(preset: &DrainPreset, budget: &DrainBudget, connection: &NomadConnection) -> String {
     let description = match preset {
         DrainPreset::Nomad => "Drains this Nomad client before the instance terminates (graceful_shutdown_asg)",
         DrainPreset::Command(_) => "Runs the drain command before the instance terminates (graceful_shutdown_asg)",
@@ -70,7 +78,7 @@ pub fn render(preset: &DrainPreset, budget: &DrainBudget) -> String {
             "precondition": { "StringEquals": ["platformType", "Linux"] },
             "inputs": {
                 "timeoutSeconds": budget.drain_timeout_seconds,
-                "runCommand": script(preset).lines().collect::<Vec<_>>(),
+                "runCommand": script_with(preset, connection).lines().collect::<Vec<_>>(),
             },
         }],
     });
@@ -79,8 +87,13 @@ pub fn render(preset: &DrainPreset, budget: &DrainBudget) -> String {
 
 /// The whole drain script for a preset, with `{{ parameter }}` placeholders SSM substitutes.
 pub fn script(preset: &DrainPreset) -> String {
+    script_with(preset, &NomadConnection::default())
+}
+
+/// The drain script, with the nomad preset's connection settings ahead of its first `nomad` call.
+pub fn script_with(preset: &DrainPreset, connection: &NomadConnection) -> String {
     let body = match preset {
-        DrainPreset::Nomad => NOMAD_BODY.to_string(),
+        DrainPreset::Nomad => format!("{}{NOMAD_BODY}", connection.script_prelude()),
         DrainPreset::Command(user_script) => command_body(user_script),
     };
     format!("{PRELUDE}{body}")
@@ -105,38 +118,85 @@ run_bounded() {
 }
 "#;
 
+/// The nomad preset. Every rule here follows hashicorp/nomad's own behaviour:
+/// - `nomad node drain` exits 0 once the drain is set whatever happens next (command/node_drain.go `Run`, api/nodes.go
+///   `monitorDrainMultiplex` stops at its first error) and its monitor hangs after a cancel, so the drain is started
+///   `-detach`ed and its end is read from the node: `LastDrain.Status` is `complete` or `canceled`
+///   (nomad/structs/structs.go `DrainStatus*`).
+/// - At the deadline Nomad marks the drain complete as soon as it has told the remaining allocations to stop
+///   (nomad/drainer/drainer.go `handleDeadlinedNodes`), so "complete" is not "empty": the node's allocations are then
+///   listed until none but system ones is pending or running (sysbatch counts: the drainer waits for it too).
+/// - The listing filter sees the whole `Allocation` (nomad/state/paginator `next`): `Job.Type`, not `JobType`; and
+///   `Alloc.List` lists only the `default` namespace unless asked for `*` (nomad/alloc_endpoint.go).
+/// - `nomad operator api` exits 0 for any HTTP status and POSTs its stdin when stdin is not a terminal
+///   (command/operator_api.go `Run`): an explicit GET, stdin from /dev/null, and anything but a JSON list is a failure.
 const NOMAD_BODY: &str = r#"command -v nomad >/dev/null 2>&1 || fail "nomad is not on PATH"
-nomad node eligibility -disable -self || fail "disabling scheduling eligibility failed"
+now() { date +%s; }
+# Polls come every second at first, then every 5 s (a long build needs no faster answer); never past the give-up time.
+poll_interval=1
+pause() {
+  remaining_seconds=$((give_up_at - $(now)))
+  [ "$remaining_seconds" -gt 0 ] || return 0
+  [ "$poll_interval" -le "$remaining_seconds" ] || poll_interval=$remaining_seconds
+  sleep "$poll_interval"
+  [ "$poll_interval" -ge 5 ] || poll_interval=$((poll_interval + 1))
+}
+nomad node eligibility -disable -self </dev/null || fail "disabling scheduling eligibility failed"
 # Go-template braces are split so SSM does not read them as a parameter.
 template_open='{''{'
+node_id=$(nomad node status -self -t "${template_open} .ID }}" </dev/null) || fail "reading this node's ID failed"
+[ -n "$node_id" ] || fail "nomad returned an empty node ID"
+drain_state_template="${template_open} if .DrainStrategy }}draining${template_open} else if .LastDrain }}${template_open} .LastDrain.Status }}${template_open} end }}"
+drain_state() { nomad node status -self -t "$drain_state_template" </dev/null; }
+drain_state=$(drain_state) || fail "reading this node's drain state failed"
+started_at=$(now)
+give_up_at=$((started_at + deadline_seconds + grace_seconds))
 # A repeated drain command (a duplicate delivery's, cancelled moments later) follows the running drain: enabling it
 # again would restart its deadline.
-node_draining=$(nomad node status -self -t "${template_open} .Drain }}") || fail "reading this node's drain state failed"
-drain_status=0
-if [ "$node_draining" = "true" ]; then
-  say "eligibility disabled; a drain is already running on this node: following it"
-  run_bounded nomad node drain -self -monitor || drain_status=$?
+followed=0
+if [ "$drain_state" = "draining" ]; then
+  followed=1
+  say "eligibility disabled; a drain is already running on node ${node_id}: following it"
 else
-  say "eligibility disabled; draining with a deadline of ${deadline_seconds}s"
-  run_bounded nomad node drain -enable -self -yes -deadline "${deadline_seconds}s" || drain_status=$?
+  nomad node drain -enable -self -yes -detach -deadline "${deadline_seconds}s" </dev/null || fail "enabling the drain failed"
+  say "eligibility disabled; draining node ${node_id} with a deadline of ${deadline_seconds}s"
 fi
-if [ "$drain_status" -gt 128 ]; then
-  say "the drain had not returned ${grace_seconds}s after its ${deadline_seconds}s deadline; stopped it"
-elif [ "$drain_status" -ne 0 ]; then
-  say "nomad node drain exited with status ${drain_status}"
+# Wait for Nomad to end the drain. A read that fails is retried (a leader election is brief) until the give-up time.
+while :; do
+  if drain_state=$(drain_state); then
+    case "$drain_state" in
+      complete) break ;;
+      draining) ;;
+      canceled) fail "the drain of node ${node_id} was cancelled (nomad node drain -disable)" ;;
+      *) fail "node ${node_id} reports drain state '${drain_state}', expected draining, complete or canceled" ;;
+    esac
+  fi
+  [ "$(now)" -lt "$give_up_at" ] || fail "the drain of node ${node_id} had not completed ${grace_seconds}s after its ${deadline_seconds}s deadline (last state: ${drain_state})"
+  pause
+done
+# System allocations stay to the end (Nomad stops them last); sysbatch ones are waited for like batch ones
+# (nomad/drainer/draining_node.go IsDone skips only system jobs).
+# "complete" is not "empty": after a deadline the last allocations are still being stopped, and those of a namespace
+# the token cannot read are not listed; so a drain that may have been forced (it ran into its deadline, or it was
+# another command's, whose deadline is unknown) is given the whole grace before the check.
+if [ "$followed" -eq 1 ] || [ $(($(now) - started_at)) -ge "$deadline_seconds" ]; then
+  say "the drain of node ${node_id} may have been forced at its deadline: waiting until ${grace_seconds}s after it for Nomad to stop what was left"
+  remaining_seconds=$((give_up_at - $(now)))
+  [ "$remaining_seconds" -le 0 ] || sleep "$remaining_seconds"
 fi
-# Verify: "ineligible" is not "empty".
-node_id=$(nomad node status -self -t "${template_open} .ID }}") || fail "reading this node's ID failed"
-[ -n "$node_id" ] || fail "nomad returned an empty node ID"
-filter="NodeID == \"${node_id}\" and (ClientStatus == \"running\" or ClientStatus == \"pending\") and JobType != \"system\" and JobType != \"sysbatch\""
-remaining=$(nomad operator api -filter "$filter" /v1/allocations) || fail "listing this node's allocations failed"
-compact=$(printf '%s' "$remaining" | tr -d ' \t\r\n')
-if [ "$compact" != "[]" ]; then
-  names=$(printf '%s\n' "$remaining" | tr ',' '\n' | grep '"Name"' | tr -d ' "' | sed 's/^.*Name://' | tr '\n' ' ')
-  fail "allocations still running on node ${node_id}: ${names}"
-fi
-[ "$drain_status" -eq 0 ] || fail "the drain did not finish (status ${drain_status})"
-say "drained: no non-system allocation is running on node ${node_id}"
+filter="NodeID == \"${node_id}\" and (ClientStatus == \"running\" or ClientStatus == \"pending\") and Job.Type != \"system\""
+while :; do
+  remaining=$(nomad operator api -X GET -namespace '*' -filter "$filter" /v1/allocations </dev/null) || remaining="nomad operator api exited with status $?"
+  case "$remaining" in
+    '[]') break ;;
+    '[{'*)
+      names=$(printf '%s\n' "$remaining" | tr ',' '\n' | grep '^"Name":' | sed 's/^"Name":"//; s/"$//' | tr '\n' ' ')
+      [ "$(now)" -lt "$give_up_at" ] || fail "allocations still running on node ${node_id}: ${names}" ;;
+    *) fail "listing the allocations of node ${node_id} failed: $(printf '%s' "$remaining" | head -c 300)" ;;
+  esac
+  pause
+done
+say "drained: no non-system allocation is pending or running on node ${node_id}"
 exit 0
 "#;
 

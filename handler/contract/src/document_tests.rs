@@ -71,27 +71,58 @@ struct Sandbox {
 }
 
 const FAKE_NOMAD: &str = r#"#!/bin/sh
-# Stand-in nomad: records its arguments, behaves as FAKE_NOMAD_MODE says.
+# Fake nomad for the script's unit tests (the faithful stand-in is the emulator's): records its arguments, and answers
+# as FAKE_NOMAD_MODE says. Node state ("draining" / "complete" / "canceled") lives in a file beside it.
 printf '%s\n' "$*" >> "$FAKE_NOMAD_LOG"
+state_file="$FAKE_NOMAD_LOG.state"
+[ -r "$state_file" ] || echo none > "$state_file"
+polls_file="$FAKE_NOMAD_LOG.polls"
 case "$1 $2" in
-  "node eligibility") echo "Node \"node-1\" scheduling eligibility set: ineligible for scheduling"; exit 0 ;;
+  "node eligibility") echo "Node \"node-1-uuid\" scheduling eligibility set: ineligible for scheduling"; exit 0 ;;
   "node drain")
-    case "$*" in *-monitor*) echo "All allocations on node \"node-1\" have stopped"; exit 0 ;; esac
-    case "$FAKE_NOMAD_MODE" in
-      drain_error) echo "Error updating drain specification: Unexpected response code: 500" >&2; exit 1 ;;
-      deadline) exec sleep 30 ;;
-      *) echo "All allocations on node \"node-1\" have stopped"; exit 0 ;;
+    case "$*" in
+      *-enable*-detach*)
+        case "$FAKE_NOMAD_MODE" in
+          drain_error) echo "Error updating drain specification: Unexpected response code: 500" >&2; exit 1 ;;
+        esac
+        echo draining > "$state_file"; echo "Node \"node-1-uuid\" drain strategy set"; exit 0 ;;
+      *-enable*)
+        # Without -detach: the real command monitors and exits 0 whatever the drain did.
+        echo draining > "$state_file"; echo "Error monitoring node: Unexpected response code: 500" >&2; exit 0 ;;
     esac ;;
   "node status")
     case "$*" in
-      *.Drain*) [ "$FAKE_NOMAD_MODE" = already_draining ] && echo true || echo false ;;
+      *.DrainStrategy*)
+        state=$(cat "$state_file")
+        [ "$FAKE_NOMAD_MODE" = already_draining ] && [ "$state" = none ] && state=draining
+        if [ "$state" = draining ]; then
+          polls=$(($(cat "$polls_file" 2>/dev/null || echo 0) + 1)); echo "$polls" > "$polls_file"
+          case "$FAKE_NOMAD_MODE" in
+            canceled) state=canceled ;;
+            never_completes) ;;
+            read_error) [ "$polls" -ge 3 ] && state=complete
+                        [ "$polls" -eq 2 ] && { echo "Error querying node info: Unexpected response code: 500 (No cluster leader)" >&2; exit 1; } ;;
+            *) [ "$polls" -ge 2 ] && state=complete ;;
+          esac
+          echo "$state" > "$state_file"
+        fi
+        [ "$state" = none ] && state=
+        echo "$state" ;;
+      *.Drain*) echo false ;;
       *) printf 'node-1-uuid\n' ;;
     esac
     exit 0 ;;
   "operator api")
+    # POSTs its stdin unless stdin is a terminal or -X is given; /v1/allocations answers 405 to anything but GET.
+    case "$*" in *"-X GET"*) ;; *) [ -c /dev/stdin ] || { printf 'Invalid method'; exit 0; } ;; esac
+    case "$*" in *"-namespace *"*) ;; *) printf '[]'; exit 0 ;; esac
     case "$FAKE_NOMAD_MODE" in
-      remain|deadline) printf '[{"ID":"a1","Name":"ci.build[0]","JobType":"batch","ClientStatus":"running"}]\n' ;;
-      *) printf '[]\n' ;;
+      remain) printf '[{"ID":"a1","Name":"ci.build[0]","Namespace":"ci","ClientStatus":"running"}]' ;;
+      forbidden) printf 'Permission denied' ;;
+      system_running)
+        case "$*" in *JobType*) printf 'failed to read result page: error finding value in datum: /JobType at part 0: couldn'"'"'t find key: struct field with name "JobType"' ;;
+                     *) printf '[]' ;; esac ;;
+      *) printf '[]' ;;
     esac
     exit 0 ;;
 esac
@@ -171,10 +202,13 @@ fn nomad_drain_succeeds_under(shell: &str) {
     let calls = sandbox.nomad_calls();
     let lines: Vec<&str> = calls.lines().collect();
     assert_eq!(lines[0], "node eligibility -disable -self", "eligibility is disabled first: {calls}");
-    assert_eq!(lines[1], "node status -self -t {{ .Drain }}", "{calls}");
-    assert_eq!(lines[2], "node drain -enable -self -yes -deadline 5s");
-    assert!(lines[4].contains("NodeID == \"node-1-uuid\"") && lines[4].contains("JobType != \"system\""), "{calls}");
-    assert!(stdout(&output).contains("drained: no non-system allocation is running on node node-1-uuid"));
+    assert_eq!(lines[1], "node status -self -t {{ .ID }}", "{calls}");
+    assert!(lines[2].starts_with("node status -self -t {{ if .DrainStrategy }}draining"), "{calls}");
+    assert_eq!(lines[3], "node drain -enable -self -yes -detach -deadline 5s", "{calls}");
+    let listing = lines.iter().find(|l| l.starts_with("operator api")).expect("the allocations are listed");
+    assert!(listing.starts_with("operator api -X GET -namespace * -filter "), "{listing}");
+    assert!(listing.contains("NodeID == \"node-1-uuid\"") && listing.contains("Job.Type != \"system\""), "{listing}");
+    assert!(stdout(&output).contains("drained: no non-system allocation is pending or running on node node-1-uuid"));
 }
 
 /// A duplicate drain command must not restart the running drain's deadline: it follows the drain, then verifies.
@@ -185,39 +219,121 @@ fn nomad_drain_already_running_is_followed_not_enabled_again() {
     assert!(output.status.success(), "{}", stdout(&output));
     let calls = sandbox.nomad_calls();
     assert!(!calls.contains("-enable"), "the drain is not enabled again: {calls}");
-    assert!(calls.lines().any(|line| line == "node drain -self -monitor"), "{calls}");
     assert!(calls.contains("operator api"), "the node is still verified empty: {calls}");
-    assert!(stdout(&output).contains("a drain is already running on this node: following it"));
+    assert!(stdout(&output).contains("a drain is already running on node node-1-uuid: following it"));
 }
 
 #[test]
 fn nomad_drain_with_allocations_remaining_exits_non_zero_naming_them() {
     let sandbox = Sandbox::new();
-    let (output, _) = sandbox.run(&DrainPreset::Nomad, "remain", QUICK);
+    let (output, _) = sandbox.run(&DrainPreset::Nomad, "remain", &[("deadlineSeconds", "1"), ("graceSeconds", "1")]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(stdout(&output).contains("NOT DRAINED: allocations still running on node node-1-uuid: ci.build[0]"));
 }
 
 #[test]
-fn nomad_drain_error_exits_non_zero_even_when_the_node_looks_empty() {
+fn nomad_drain_that_cannot_be_set_exits_non_zero() {
     let sandbox = Sandbox::new();
     let (output, _) = sandbox.run(&DrainPreset::Nomad, "drain_error", QUICK);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).contains("NOT DRAINED: enabling the drain failed"), "{}", stdout(&output));
+}
+
+/// `nomad node drain` exits 0 once the drain is set: only the node's `LastDrain` says it completed.
+#[test]
+fn nomad_drain_that_never_completes_is_not_drained_even_though_nomad_exited_0() {
+    let sandbox = Sandbox::new();
+    let (output, elapsed) =
+        sandbox.run(&DrainPreset::Nomad, "never_completes", &[("deadlineSeconds", "1"), ("graceSeconds", "1")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(elapsed < Duration::from_secs(10), "gave up after deadline + grace, took {elapsed:?}");
     let text = stdout(&output);
-    assert!(text.contains("nomad node drain exited with status 1"), "{text}");
-    assert!(text.contains("NOT DRAINED: the drain did not finish (status 1)"), "{text}");
+    assert!(text.contains("had not completed 1s after its 1s deadline (last state: draining)"), "{text}");
+}
+
+/// A drain an operator cancels ends at once as NOT DRAINED (Nomad's own monitor would hang).
+#[test]
+fn nomad_drain_cancelled_by_an_operator_ends_promptly_as_not_drained() {
+    let sandbox = Sandbox::new();
+    let (output, elapsed) =
+        sandbox.run(&DrainPreset::Nomad, "canceled", &[("deadlineSeconds", "30"), ("graceSeconds", "40")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert!(
+        stdout(&output).contains("NOT DRAINED: the drain of node node-1-uuid was cancelled"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
-fn nomad_drain_that_outlives_its_deadline_is_stopped_and_reported() {
+fn nomad_drain_state_read_that_fails_once_is_retried() {
     let sandbox = Sandbox::new();
-    let (output, elapsed) =
-        sandbox.run(&DrainPreset::Nomad, "deadline", &[("deadlineSeconds", "1"), ("graceSeconds", "1")]);
+    let (output, _) = sandbox.run(&DrainPreset::Nomad, "read_error", QUICK);
+    assert!(output.status.success(), "{}", stdout(&output));
+}
+
+/// A system allocation still running is excluded by `Job.Type` (a `JobType` filter answers HTTP 400).
+#[test]
+fn nomad_drain_leaves_system_allocations_out_of_the_check() {
+    let sandbox = Sandbox::new();
+    let (output, _) = sandbox.run(&DrainPreset::Nomad, "system_running", QUICK);
+    assert!(output.status.success(), "{}", stdout(&output));
+}
+
+/// `nomad operator api` exits 0 for any HTTP status: a text body is a failed listing, not "allocations remain".
+#[test]
+fn nomad_listing_that_answers_an_error_body_fails_saying_so() {
+    let sandbox = Sandbox::new();
+    let (output, _) = sandbox.run(&DrainPreset::Nomad, "forbidden", QUICK);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
-    assert!(elapsed < Duration::from_secs(10), "stopped after deadline + grace, took {elapsed:?}");
     let text = stdout(&output);
-    assert!(text.contains("had not returned 1s after its 1s deadline"), "{text}");
-    assert!(text.contains("NOT DRAINED: allocations still running"), "{text}");
+    assert!(
+        text.contains("NOT DRAINED: listing the allocations of node node-1-uuid failed: Permission denied"),
+        "{text}"
+    );
+}
+
+/// With stdin not a terminal `nomad operator api` would POST it: the script's stdin must not change its request.
+#[test]
+fn nomad_listing_is_a_get_whatever_the_script_stdin_is() {
+    let sandbox = Sandbox::new();
+    let mut text = script(&DrainPreset::Nomad);
+    for (name, value) in QUICK {
+        text = text.replace(&format!("{{{{ {name} }}}}"), value);
+    }
+    let path = format!("{}:{}", sandbox.path().display(), std::env::var("PATH").unwrap_or_default());
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(text)
+        .env("PATH", path)
+        .env("FAKE_NOMAD_MODE", "success")
+        .env("FAKE_NOMAD_LOG", sandbox.log_path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdin.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stdout(&output));
+}
+
+/// Nomad needs up to `max_kill_timeout` (30 s) plus the drainer's 5 s deadline window to stop what the deadline
+/// forced off: every budget leaves that, and the verification, after the deadline.
+#[test]
+fn every_budget_leaves_the_forced_stop_window_after_the_deadline() {
+    for timeout in [60, 61, 90, 120, 300, 549, 600, 3600, 5400, 86400] {
+        let budget = derive(timeout, None).unwrap();
+        let grace = grace_seconds(&budget);
+        assert!(grace >= 40, "{timeout} s budget: grace {grace} s");
+        assert!(budget.nomad_deadline_seconds > 0, "{timeout} s budget: no deadline left");
+        assert!(
+            budget.nomad_deadline_seconds + grace + crate::budget::VERIFY_SECONDS <= timeout,
+            "{timeout} s budget: deadline {} s + grace {grace} s leaves no time to verify",
+            budget.nomad_deadline_seconds
+        );
+    }
 }
 
 #[test]

@@ -4,5 +4,6 @@ pub mod budget;
 pub mod config;
 pub mod document;
 pub mod names;
+pub mod nomad_settings;
 
 pub use config::{CONFIG_ENV_VAR, HandlerConfig, LifecycleResult};
