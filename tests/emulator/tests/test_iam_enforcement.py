@@ -188,3 +188,16 @@ def test_group_instances_carry_the_aws_autoscaling_group_name_tag_a_condition_ca
     role = send_command_role(emulator, "group-sender", "aws:ResourceTag/aws:autoscaling:groupName")
     ssm = session_client(emulator, "ssm", role)
     ssm.send_command(DocumentName="drain-doc", InstanceIds=[instance])
+
+
+def test_parameter_arns_drop_the_leading_slash(emulator):
+    role = role_with_policy(emulator, "locker", [
+        {"Effect": "Allow", "Action": ["ssm:PutParameter", "ssm:GetParametersByPath"],
+         "Resource": [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/locks",
+                      f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/locks/*"]}])
+    ssm = session_client(emulator, "ssm", role)
+    ssm.put_parameter(Name="/locks/token-1", Value="i-1", Type="String")
+    assert [p["Name"] for p in ssm.get_parameters_by_path(Path="/locks")["Parameters"]] == ["/locks/token-1"]
+    answer = denied(ssm.put_parameter, Name="/elsewhere/token-1", Value="i-1", Type="String")
+    assert f"on resource: arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/elsewhere/token-1 because" in \
+        answer["Error"]["Message"]

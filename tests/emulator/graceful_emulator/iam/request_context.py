@@ -44,8 +44,10 @@ def _values_for(placeholder: str, members: dict, account: str, region: str, reso
             return []
         # moto's group ARN carries the group id: ...:autoScalingGroup:<id>:autoScalingGroupName/<name>
         return [group.arn.split(":")[6] if placeholder == "GroupId" else group.name]
-    if placeholder == "ParameterNameWithoutLeadingSlash" and isinstance(members.get("Name"), str):
-        return [members["Name"].lstrip("/")]  # SSM parameter ARNs drop the name's leading slash (SAR note)
+    if placeholder == "ParameterNameWithoutLeadingSlash":
+        # SSM parameter ARNs drop the name's (or GetParametersByPath's path's) leading slash (SAR note).
+        name = members.get("Name") or members.get("Path")
+        return [name.lstrip("/")] if isinstance(name, str) else []
     for name, value in members.items():
         if name.lower() in (placeholder.lower(), placeholder.lower() + "s"):
             values = value if isinstance(value, list) else [value]
