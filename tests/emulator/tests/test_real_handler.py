@@ -45,9 +45,17 @@ def test_real_handler_drains_a_scale_in_from_three_to_one(emulator):
         "drain_timeout_seconds": 60, "heartbeat_timeout_seconds": 300, "on_failure": "ABANDON",
         "agent_wait_seconds": 30,
     }
+    handler_role = make_role(emulator, "graceful-lambda")
+    # The emulator enforces IAM for the handler's role session. This test is about the drain flow, so the role may
+    # do anything on Auto Scaling and SSM and pass roles; the provider's least-privilege policy is checked by the
+    # Rust acceptance suites, where the provider writes it.
+    drain_flow = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["autoscaling:*", "ssm:*", "iam:PassRole"], "Resource": "*"}]}
+    emulator.client("iam").put_role_policy(RoleName="graceful-lambda", PolicyName="drain-flow",
+                                           PolicyDocument=json.dumps(drain_flow))
     function_arn = emulator.client("lambda").create_function(
         FunctionName="graceful-handler", Runtime="provided.al2023", Handler="bootstrap", Architectures=["x86_64"],
-        Role=make_role(emulator, "graceful-lambda"), Code={"ZipFile": code}, Timeout=120, MemorySize=128,
+        Role=handler_role, Code={"ZipFile": code}, Timeout=120, MemorySize=128,
         Environment={"Variables": {"GRACEFUL_CONFIG": json.dumps(config)}})["FunctionArn"]
     for topic in (lifecycle_topic, status_topic):
         sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn)
