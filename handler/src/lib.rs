@@ -7,5 +7,7 @@ pub mod duplicates;
 pub mod emf;
 pub mod event;
 pub mod execute;
+pub mod https;
 pub mod observe;
+pub mod sdk_config;
 pub mod telemetry;

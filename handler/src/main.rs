@@ -1,10 +1,8 @@
 //! The `bootstrap` of the drain Lambda: logging, configuration and AWS clients once per cold start, then the
 //! runtime loop handing each payload to `execute::handle` within the invocation's deadline.
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use drain_contract::{CONFIG_ENV_VAR, HandlerConfig};
 use graceful_handler::aws_error::HandlerError;
 use graceful_handler::execute::handle;
@@ -26,7 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     if let Err(error) = &config {
         tracing::error!(error = %error, "the handler configuration is unusable; every invocation will fail");
     }
-    let aws = clients().await;
+    let aws = clients();
     let (aws, config) = (&aws, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let config = config.as_ref().map_err(|e| HandlerError::Config(e.clone()))?;
@@ -42,21 +40,18 @@ fn load_config() -> Result<HandlerConfig, String> {
     HandlerConfig::from_json(&json).map_err(|e| format!("environment variable {CONFIG_ENV_VAR}: {e}"))
 }
 
-/// Ring-only rustls (one TLS stack), adaptive retry, and timeouts short enough that a dead endpoint cannot hold an
-/// invocation. `AWS_ENDPOINT_URL` is honoured by the default config loader.
-async fn clients() -> Aws {
-    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+/// The HTTPS client of `https.rs`, adaptive retry, and timeouts short enough that a dead endpoint cannot hold an
+/// invocation, configured from Lambda's own environment (`sdk_config.rs`).
+fn clients() -> Aws {
+    let http = graceful_handler::https::client();
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
         .operation_attempt_timeout(Duration::from_secs(5))
         .operation_timeout(Duration::from_secs(12))
         .build();
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .retry_config(RetryConfig::adaptive().with_max_attempts(3))
-        .timeout_config(timeouts)
-        .load()
-        .await;
+    let retry = RetryConfig::adaptive().with_max_attempts(3);
+    let shared =
+        graceful_handler::sdk_config::from_lambda_environment(|name| std::env::var(name).ok(), http, retry, timeouts);
     Aws { autoscaling: aws_sdk_autoscaling::Client::new(&shared), ssm: aws_sdk_ssm::Client::new(&shared) }
 }
 

@@ -25,10 +25,25 @@ pub fn for_architecture(architecture: &str) -> Option<&'static HandlerBundle> {
 }
 
 #[cfg(test)]
+#[path = "../build.rs"]
+#[allow(dead_code)]
+mod build_script;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use base64::Engine;
     use sha2::{Digest, Sha256};
+
+    #[test]
+    fn a_missing_bundle_is_one_build_error_line_that_says_what_to_run() {
+        let nowhere = std::env::temp_dir().join(format!("graceful-no-bundle-{}", std::process::id()));
+        let lines = super::build_script::directives(&nowhere);
+        let errors: Vec<&String> = lines.iter().filter(|l| l.starts_with("cargo::error=")).collect();
+        assert_eq!(errors.len(), 1, "{lines:?}");
+        assert!(errors[0].contains("run `cargo xtask lambda` first") && !errors[0].contains('\n'), "{}", errors[0]);
+        assert!(!lines.iter().any(|l| l.starts_with("cargo:rustc-env=")), "nothing to embed: {lines:?}");
+    }
 
     #[test]
     fn embedded_hashes_match_the_embedded_zips() {

@@ -9,6 +9,7 @@ mod docs;
 mod install;
 mod lambda;
 mod prepare;
+mod release;
 mod seed;
 mod setup;
 mod stats;
@@ -26,6 +27,11 @@ tasks:
   test                  everything CI runs: setup, handler zips, all test suites
   demo                  the full drain flow against the emulated AWS
   docs                  regenerate docs/ from the provider schema
+  release [--version X.Y.Z] [--out DIR]
+                        the provider for linux_amd64 and linux_arm64 in the registry layout, SHA256SUMS signed
+                        with the key named by GPG_FINGERPRINT (unsigned, said loudly, without it)
+  release-check [--profile P]
+                        two signed release runs with a throwaway key, verified as a registry and Terraform would
   bench <plan|apply|handler|drain>
                         benchmarks that print figures";
 
@@ -43,6 +49,8 @@ fn main() {
         "test" => test::run(rest),
         "demo" => demo::run(rest),
         "docs" => docs::run(rest),
+        "release" => release::run(rest),
+        "release-check" => release::check::run(rest),
         "bench" => bench::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

@@ -1,9 +1,9 @@
 //! `cargo xtask test`: what CI runs, and the README's test command. Sets up the machine, builds the handler zips and
 //! the provider once, lints, then runs every suite: Rust unit and acceptance tests, the emulator's pytest suite, and
-//! `terraform test` on the examples. Each suite prints its runner's own summary.
+//! `terraform test` on the examples, then the release check. Each suite prints its runner's own summary.
 
 use crate::prepare::{self, Build};
-use crate::{Result, cmd, venv};
+use crate::{Result, cmd, release, venv};
 
 pub fn run(args: &[String]) -> Result {
     let skip_lint = args.iter().any(|a| a == "--no-lint");
@@ -25,6 +25,12 @@ pub fn run(args: &[String]) -> Result {
     }
     if let Err(error) = venv::run_pytest(&venv_dir) {
         failures.push(format!("emulator tests: {error}"));
+    }
+    // The release layout, signature and Terraform install path. Built with the dev profile here: the provider's
+    // release profile for two more targets would add the longest build of the run; `cargo xtask release` itself
+    // defaults to `provider-release`, and the packaging, signing and install steps are the same code either way.
+    if let Err(error) = release::check::run(&["--profile".into(), "dev".into()]) {
+        failures.push(format!("release check: {error}"));
     }
     if failures.is_empty() {
         println!("xtask test: every suite passed");
