@@ -2,6 +2,7 @@
 
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use drain_contract::operations::Operation;
 use lambda_runtime::Diagnostic;
 use std::time::Duration;
 
@@ -14,6 +15,12 @@ pub enum HandlerError {
     /// The invocation's own bound ran out before its work finished; the next delivery or tick resumes it.
     #[error("the invocation stopped after {0:?}, before its work finished (bounded to stay inside the Lambda timeout)")]
     OutOfTime(Duration),
+    /// SSM refused `SendCommand` with `AccessDenied`: the agent may be online, but the handler role may not run the
+    /// drain document on this instance (a policy or tag problem, not an unreachable agent).
+    #[error(
+        "sending drain command ({instance_id}): SSM refused it with AccessDenied, so the handler role may not run the drain document on this instance (check the instance's aws:autoscaling:groupName tag and the handler policy): {message}"
+    )]
+    SendRefused { instance_id: String, message: String },
     /// The function's configuration is unusable: retrying cannot help.
     #[error("reading the handler configuration: {0}")]
     Config(String),
@@ -23,6 +30,7 @@ impl HandlerError {
     pub fn code(&self) -> Option<&str> {
         match self {
             HandlerError::Aws { code, .. } => code.as_deref(),
+            HandlerError::SendRefused { .. } => Some(ACCESS_DENIED),
             _ => None,
         }
     }
@@ -39,13 +47,16 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
+/// The error code SSM answers when IAM denies a call.
+pub const ACCESS_DENIED: &str = "AccessDeniedException";
+
 /// Wraps an SDK error with what was being done and to what; keeps the AWS error code for classification.
-pub fn failure<E>(operation: &'static str, subject: &str, error: E) -> HandlerError
+pub fn failure<E>(operation: Operation, subject: &str, error: E) -> HandlerError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     HandlerError::Aws {
-        operation,
+        operation: operation.doing(),
         subject: subject.to_string(),
         code: error.code().map(str::to_string),
         message: DisplayErrorContext(&error).to_string(),

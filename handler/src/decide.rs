@@ -4,7 +4,7 @@
 //! repeated: a duplicate notification observes the command the first one sent and decides nothing new.
 
 use crate::event::{CommandStatusNotice, Event};
-use drain_contract::budget::{COMPLETION_GRACE_SECONDS, RECONCILE_INTERVAL_SECONDS};
+use drain_contract::budget::{RECONCILE_INTERVAL_SECONDS, needed_wait_seconds};
 use drain_contract::{HandlerConfig, LifecycleResult};
 
 /// The Auto Scaling lifecycle state of an instance parked by a terminate hook.
@@ -15,6 +15,10 @@ pub const COMMENT_PREFIX: &str = "graceful-drain ";
 pub const COMMENT_MAX_CHARS: usize = 100;
 /// After the execution timeout, how long a command may still show as running before it is cancelled.
 pub const EXECUTION_OVERRUN_SECONDS: u64 = 2 * RECONCILE_INTERVAL_SECONDS;
+/// How long a drain lock may stand with no command of it listed before the next generation may be taken: longer
+/// than the function's 120 s timeout, so the holder's invocation has ended, plus a minute for `ListCommands` to
+/// show a command it sent (the listing is eventually consistent).
+pub const LOCK_STALE_SECONDS: u64 = 3 * RECONCILE_INTERVAL_SECONDS;
 
 /// What an event asks the handler to look at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,6 +133,13 @@ pub struct CommandSeen {
     pub requested_at: u64,
 }
 
+/// The newest drain lock of the instance (see `drain_lock`): its generation and when it was taken (epoch seconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockSeen {
+    pub generation: u32,
+    pub taken_at: u64,
+}
+
 /// What the executor read from AWS about one instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Observed {
@@ -138,6 +149,8 @@ pub struct Observed {
     pub command: Option<CommandSeen>,
     /// When the lifecycle action began (epoch seconds), if known.
     pub waiting_since: Option<u64>,
+    /// The instance's drain lock, when one was read.
+    pub lock: Option<LockSeen>,
 }
 
 /// How a lifecycle action ended, for logs and the `outcome` metric.
@@ -162,9 +175,11 @@ impl Outcome {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// Take drain lock `lock_generation` of the instance and, only if it was free, send the drain.
     SendDrain {
         instance_id: String,
         comment: String,
+        lock_generation: u32,
     },
     Heartbeat {
         group: String,
@@ -224,19 +239,30 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
     let Some(command) = current_command(trigger, observed, now) else {
         return match &observed.agent {
             Agent::Online => {
-                let Trigger::Lifecycle { token, .. } = trigger else {
+                let comment = match trigger {
+                    Trigger::Lifecycle { token, .. } => drain_comment(token),
                     // A tick or a status event without a token: key the command on the instance instead.
-                    return vec![Action::SendDrain {
-                        instance_id: instance_id.clone(),
-                        comment: instance_comment(&instance_id),
-                    }];
+                    _ => instance_comment(&instance_id),
                 };
-                vec![Action::SendDrain { instance_id, comment: drain_comment(token) }]
+                let send = |lock_generation| {
+                    vec![Action::SendDrain { instance_id: instance_id.clone(), comment, lock_generation }]
+                };
+                match &observed.lock {
+                    None => send(1),
+                    // Its holder's invocation is over and no command of it is listed: it never sent.
+                    Some(lock) if now.saturating_sub(lock.taken_at) >= LOCK_STALE_SECONDS => send(lock.generation + 1),
+                    Some(_) => vec![Action::Wait { reason: "a drain of this action is being started" }],
+                }
             }
             Agent::Unreachable(_) | Agent::NotManaged => {
-                let waited = observed.waiting_since.map(|since| now.saturating_sub(since)).unwrap_or(0);
+                // The lock is taken after the wait began, so it bounds the wait from below when nothing else does.
+                let since = observed.waiting_since.or(observed.lock.as_ref().map(|lock| lock.taken_at));
+                let waited = since.map(|since| now.saturating_sub(since)).unwrap_or(0);
                 if waited >= config.agent_wait_seconds {
                     vec![complete(config.on_failure, Outcome::AgentUnreachable, 0)]
+                } else if since.is_some() && heartbeat_due(config, waited) {
+                    // A heartbeat timeout shorter than the agent wait: keep the hook alive while waiting too.
+                    vec![Action::Heartbeat { group: group.clone(), instance_id }]
                 } else {
                     vec![Action::Wait { reason: "the SSM agent is not reachable yet" }]
                 }
@@ -256,7 +282,7 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
             complete(config.on_failure, Outcome::BudgetExceeded, elapsed),
         ];
     }
-    if heartbeat_due(config, elapsed) {
+    if heartbeat_due(config, now.saturating_sub(wait_start(observed, &command, config))) {
         return vec![Action::Heartbeat { group: group.clone(), instance_id }];
     }
     vec![Action::Wait { reason: "the drain is in progress" }]
@@ -293,13 +319,26 @@ fn instance_comment(instance_id: &str) -> String {
     format!("graceful-drain-instance {instance_id}").chars().take(COMMENT_MAX_CHARS).collect()
 }
 
+/// When AWS's hook clock started: the observed start of the wait, else an earlier estimate (the command was sent at
+/// most an agent wait and a tick after it). An early estimate only moves heartbeats earlier, which is safe.
+fn wait_start(observed: &Observed, command: &CommandSeen, config: &HandlerConfig) -> u64 {
+    observed
+        .waiting_since
+        .unwrap_or_else(|| command.requested_at.saturating_sub(config.agent_wait_seconds + RECONCILE_INTERVAL_SECONDS))
+}
+
+/// Whether the hook can time out before the drain ends, so heartbeats are needed at all.
+pub fn heartbeats_needed(config: &HandlerConfig) -> bool {
+    config.heartbeat_timeout_seconds < needed_wait_seconds(config.drain_timeout_seconds, config.agent_wait_seconds)
+}
+
 /// Stateless heartbeat schedule: every reconcile tick within the last three tick intervals of each heartbeat
-/// window (counted from the command's start) sends one. A heartbeat sent anywhere in window k keeps the hook alive
-/// past the start of window k+1's heartbeat span, so one lost tick never lets the hook expire.
-pub fn heartbeat_due(config: &HandlerConfig, elapsed: u64) -> bool {
+/// window sends one. Windows are counted from the start of the wait (`waited`), because that is when AWS's hook
+/// clock starts, not from the command's start. A heartbeat sent anywhere in window k keeps the hook alive past the
+/// start of window k+1's heartbeat span, so one lost tick never lets the hook expire.
+pub fn heartbeat_due(config: &HandlerConfig, waited: u64) -> bool {
     let window = config.heartbeat_timeout_seconds.max(1);
-    let needed = window < config.drain_timeout_seconds + COMPLETION_GRACE_SECONDS;
-    needed && elapsed % window + 3 * RECONCILE_INTERVAL_SECONDS >= window
+    heartbeats_needed(config) && waited % window + 3 * RECONCILE_INTERVAL_SECONDS >= window
 }
 
 #[cfg(test)]

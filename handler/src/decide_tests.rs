@@ -19,7 +19,8 @@ fn config() -> HandlerConfig {
         notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
         command_log_group_name: None,
         drain_timeout_seconds: 3600,
-        heartbeat_timeout_seconds: 3780,
+        // What the budget derives for 3600 s: agent wait + drain + grace.
+        heartbeat_timeout_seconds: 300 + 3600 + 180,
         on_failure: LifecycleResult::Abandon,
         drain_command: None,
         agent_wait_seconds: 300,
@@ -54,11 +55,14 @@ fn waiting() -> Observed {
         agent: Agent::Online,
         command: None,
         waiting_since: Some(NOW - 10),
+        lock: None,
     }
 }
 
+/// A command sent `age` seconds ago, 10 s after the instance began waiting.
 fn with_command(status: &str, age: u64) -> Observed {
     Observed {
+        waiting_since: Some(NOW - age - 10),
         command: Some(CommandSeen {
             command_id: "c-1".into(),
             comment: drain_comment(TOKEN),
@@ -74,7 +78,15 @@ fn complete(result: LifecycleResult, outcome: Outcome, drain_seconds: u64) -> Ac
 }
 
 fn send(comment: String) -> Action {
-    Action::SendDrain { instance_id: "i-1".into(), comment }
+    send_generation(comment, 1)
+}
+
+fn send_generation(comment: String, lock_generation: u32) -> Action {
+    Action::SendDrain { instance_id: "i-1".into(), comment, lock_generation }
+}
+
+fn locked(age: u64, generation: u32) -> Observed {
+    Observed { lock: Some(LockSeen { generation, taken_at: NOW - age }), ..waiting() }
 }
 
 #[test]
@@ -102,6 +114,14 @@ fn decision_table() {
         |state: &str| Observed { membership: Some(("ci-a".into(), state.into())), ..with_command("Success", 60) };
     let in_other_group = Observed { membership: Some(("other".into(), TERMINATING_WAIT.into())), ..waiting() };
     let listing_lags = Observed { command: None, ..waiting() };
+    // The drain started late (the agent came online near the end of its wait): heartbeats count from the wait.
+    let started_late = Observed { waiting_since: Some(NOW - 450), ..with_command("InProgress", 150) };
+    let unreachable_since_lock = Observed {
+        agent: Agent::Unreachable("ConnectionLost".into()),
+        waiting_since: None,
+        lock: Some(LockSeen { generation: 1, taken_at: NOW - 300 }),
+        ..waiting()
+    };
 
     #[rustfmt::skip]
     let rows: Vec<(&str, Trigger, Observed, &HandlerConfig, Vec<Action>)> = vec![
@@ -122,6 +142,18 @@ fn decision_table() {
         ("in progress, heartbeat due before the hook's timeout",
             tick(), with_command("InProgress", 450), &heartbeats,
             vec![Action::Heartbeat { group: "ci-a".into(), instance_id: "i-1".into() }]),
+        ("a drain started late: the heartbeat is due by the hook's clock, which started at the wait",
+            tick(), started_late, &heartbeats,
+            vec![Action::Heartbeat { group: "ci-a".into(), instance_id: "i-1".into() }]),
+        ("the listing lags behind a drain another sender started: its lock stands, nothing is sent",
+            tick(), locked(5, 1), &cfg, vec![Action::Wait { reason: "a drain of this action is being started" }]),
+        ("a redelivered notification while the lock is fresh: nothing is sent",
+            lifecycle(), locked(LOCK_STALE_SECONDS - 1, 1), &cfg,
+            vec![Action::Wait { reason: "a drain of this action is being started" }]),
+        ("a stale lock with no command of it listed: its holder never sent; take the next generation",
+            tick(), locked(LOCK_STALE_SECONDS, 2), &cfg, vec![send_generation("graceful-drain-instance i-1".into(), 3)]),
+        ("agent unreachable and the wait's start unknown: the lock bounds it",
+            tick(), unreachable_since_lock, &cfg, vec![complete(LifecycleResult::Abandon, Outcome::AgentUnreachable, 0)]),
         ("pending delivery counts as in progress",
             tick(), with_command("Pending", 20), &cfg, vec![Action::Wait { reason: "the drain is in progress" }]),
         ("cancelling is not terminal yet",
@@ -278,11 +310,10 @@ fn comment_is_the_token_key_within_100_chars() {
     assert_eq!(drain_comment(&"x".repeat(300)).chars().count(), COMMENT_MAX_CHARS);
 }
 
-/// Time from the start of the lifecycle wait to the drain command's start (SNS delivery + one invocation).
-const NOTIFICATION_LATENCY_SECONDS: i64 = 15;
-
-/// Simulates reconcile ticks (every interval, any phase, one tick lost in each window) over a whole drain and
-/// checks the hook never runs out between heartbeats.
+/// Simulates reconcile ticks (every interval, any phase, one tick lost in each window) through `decide` over a
+/// whole wait: the agent is unreachable until the drain starts, anywhere from seconds to the whole agent wait after
+/// the instance began waiting, then the drain runs its budget. The hook's clock starts at the wait; it must never
+/// run out before the drain ends.
 #[test]
 fn heartbeat_schedule_keeps_the_hook_alive_for_the_whole_drain() {
     // With the shortest heartbeat timeout the budget allows (two ticks) every tick is needed; longer ones survive a
@@ -292,28 +323,52 @@ fn heartbeat_schedule_keeps_the_hook_alive_for_the_whole_drain() {
     {
         let cfg = HandlerConfig { heartbeat_timeout_seconds, ..heartbeat_config() };
         let window = cfg.heartbeat_timeout_seconds;
-        let tick = RECONCILE_INTERVAL_SECONDS;
-        for phase in 0..tick {
-            for &lost in losses {
-                // The hook's timer started when the instance began waiting, seconds before the command.
-                let mut expires_at = window as i64 - NOTIFICATION_LATENCY_SECONDS;
-                let mut due_in_window = 0usize;
-                let mut elapsed = phase;
-                while elapsed < cfg.drain_timeout_seconds {
-                    assert!(
-                        (elapsed as i64) < expires_at,
-                        "hook expired at {expires_at}s (phase {phase}, window {window})"
-                    );
-                    if heartbeat_due(&cfg, elapsed) {
-                        let index = due_in_window;
-                        due_in_window += 1;
-                        if Some(index) != lost {
-                            expires_at = (elapsed + window) as i64;
-                        }
-                    } else {
-                        due_in_window = 0;
+        let interval = RECONCILE_INTERVAL_SECONDS;
+        let began = NOW - 100_000;
+        for drain_starts_at in [15, 200, cfg.agent_wait_seconds - 1] {
+            let observed_after = |waited: u64| {
+                if waited < drain_starts_at {
+                    Observed {
+                        agent: Agent::Unreachable("ConnectionLost".into()),
+                        waiting_since: Some(began),
+                        ..waiting()
                     }
-                    elapsed += tick;
+                } else {
+                    Observed {
+                        command: Some(CommandSeen {
+                            command_id: "c-1".into(),
+                            comment: drain_comment(TOKEN),
+                            status: "InProgress".into(),
+                            requested_at: began + drain_starts_at,
+                        }),
+                        waiting_since: Some(began),
+                        ..waiting()
+                    }
+                }
+            };
+            for phase in 0..interval {
+                for &lost in losses {
+                    // Seconds since the instance began waiting.
+                    let mut expires_at = window;
+                    let mut due_in_window = 0usize;
+                    let mut waited = phase;
+                    while waited < drain_starts_at + cfg.drain_timeout_seconds {
+                        assert!(
+                            waited < expires_at,
+                            "hook expired at {expires_at}s (drain from {drain_starts_at}s, phase {phase}, window {window})"
+                        );
+                        let actions = decide(&tick(), &observed_after(waited), &cfg, began + waited);
+                        if actions.iter().any(|a| matches!(a, Action::Heartbeat { .. })) {
+                            let index = due_in_window;
+                            due_in_window += 1;
+                            if Some(index) != lost {
+                                expires_at = waited + window;
+                            }
+                        } else {
+                            due_in_window = 0;
+                        }
+                        waited += interval;
+                    }
                 }
             }
         }

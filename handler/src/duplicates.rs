@@ -1,7 +1,7 @@
-//! Duplicate drain commands: two deliveries of one lifecycle notification handled at the same moment can both see
-//! "no command yet" and both call `SendCommand` (SSM has no idempotency token). Every command carries the lifecycle
-//! token in its `Comment`, so duplicates are recognisable; the earliest one (requested time, then command id) is
-//! the drain, every later one yields: its sender cancels it, and observation ignores it.
+//! Duplicate drain commands in the history: the drain lock (`drain_lock`) keeps a second command from being sent,
+//! but commands sent before it existed, or by hand with our comment, may still be listed. Every command carries the
+//! lifecycle token in its `Comment`, so duplicates are recognisable; the earliest one (requested time, then command
+//! id) is the drain, and observation ignores every later one.
 
 use crate::decide::CommandSeen;
 
@@ -20,11 +20,6 @@ pub fn without_duplicates(commands: Vec<(SendOrder, CommandSeen)>) -> Vec<Comman
     };
     let keep: Vec<bool> = commands.iter().map(|(order, seen)| standing(order, &seen.comment)).collect();
     commands.into_iter().zip(keep).filter(|(_, keep)| *keep).map(|((_, seen), _)| seen).collect()
-}
-
-/// After sending `ours`, the command it must yield to, if another command with the same comment was sent first.
-pub fn yields_to<'a>(ours: &SendOrder, same_comment: &'a [SendOrder]) -> Option<&'a SendOrder> {
-    same_comment.iter().filter(|other| other.command_id != ours.command_id && *other < ours).min()
 }
 
 #[cfg(test)]
@@ -58,16 +53,5 @@ mod tests {
         ]);
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].command_id, "m");
-    }
-
-    #[test]
-    fn the_later_sender_yields_and_the_earlier_one_keeps_its_command() {
-        let first = order(100, 1, "a");
-        let second = order(100, 2, "b");
-        let listed = [first.clone(), second.clone()];
-        assert_eq!(yields_to(&second, &listed), Some(&first));
-        assert_eq!(yields_to(&first, &listed), None);
-        // The earlier sender may not see the later command yet; it keeps its own either way.
-        assert_eq!(yields_to(&first, std::slice::from_ref(&first)), None);
     }
 }

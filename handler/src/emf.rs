@@ -16,6 +16,8 @@ pub enum Metric {
     Heartbeats,
     /// One per instance whose SSM agent could not be reached.
     AgentUnreachable,
+    /// One per `SendCommand` that IAM refused (`AccessDenied`): a permission problem, not an unreachable agent.
+    SendRefused,
 }
 
 impl Metric {
@@ -25,6 +27,7 @@ impl Metric {
             Metric::Outcome => ("outcome", "Count"),
             Metric::Heartbeats => ("heartbeats", "Count"),
             Metric::AgentUnreachable => ("agent_unreachable", "Count"),
+            Metric::SendRefused => ("send_refused", "Count"),
         }
     }
 }

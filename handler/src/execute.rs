@@ -1,17 +1,17 @@
 //! One invocation: parse the payload, triage each event, observe each instance, decide, and carry out the actions
 //! against AWS. Thin by design: every choice is made in `decide`; this file only performs and logs.
 
-use crate::aws_error::{HandlerError, failure, is_no_active_lifecycle_action};
-use crate::decide::{Action, Agent, CommandSeen, Observed, Outcome, Triage, Trigger, decide, triage};
-use crate::duplicates::{SendOrder, yields_to};
+use crate::aws_error::{ACCESS_DENIED, HandlerError, failure, is_no_active_lifecycle_action};
+use crate::decide::{Action, Agent, Outcome, Triage, Trigger, decide, triage};
+use crate::drain_lock::{self, Taken};
 use crate::emf::{self, Metric};
 use crate::event::{Event, parse};
-use crate::observe::{
-    Aws, command_seen, list_drain_commands, observe, observe_fully, send_order, token_of, waiting_instances,
-};
+use crate::observe::{Aws, observe, observe_fully, token_of, waiting_instances};
 use aws_sdk_ssm::operation::send_command::SendCommandError;
 use aws_sdk_ssm::types::{CloudWatchOutputConfig, NotificationConfig, NotificationEvent, NotificationType};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use drain_contract::HandlerConfig;
+use drain_contract::operations::Operation;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{Instrument, error, info, info_span, warn};
@@ -111,17 +111,17 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
         }
         let mut done = Vec::new();
         for action in decide(trigger, &observed, config, epoch_seconds()) {
-            let Action::SendDrain { instance_id, comment } = &action else {
+            let Action::SendDrain { instance_id, comment, lock_generation } = &action else {
                 done.push(act(aws, config, &action).await?);
                 continue;
             };
-            // Sending is also the look: SendCommand says whether SSM reaches the agent, and the listing after it
-            // whether an earlier command of this action stands. Either answer is decided on again, without sending.
-            let sent = send_drain(aws, config, instance_id, comment).await?;
+            // Sending is also the look: the lock says whether a drain of this action was started already, and
+            // SendCommand whether SSM reaches the agent. Either answer is decided on again from a full read.
+            let sent = send_drain(aws, config, instance_id, comment, *lock_generation).await?;
             done.push(sent.describe());
             let observed = match sent {
                 Sent::Standing { .. } => continue,
-                Sent::Yielded { standing, .. } => Observed { command: Some(standing), ..observed.clone() },
+                Sent::LockHeld => observe_fully(aws, config, trigger).await?,
                 Sent::Unreachable => {
                     let mut observed = observe_fully(aws, config, trigger).await?;
                     if observed.command.is_none() && observed.agent == Agent::Online {
@@ -132,7 +132,8 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
                     observed
                 }
             };
-            // Never another SendDrain: the agent is now known unreachable, or a command of this action stands.
+            // A second SendDrain here can only take a newer lock generation (a stale lock), so it is sent once
+            // more at most: `act` does not decide again.
             for action in decide(trigger, &observed, config, epoch_seconds()) {
                 done.push(act(aws, config, &action).await?);
             }
@@ -161,8 +162,8 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
             info!(reason, "nothing left to do");
             Ok(format!("done: {reason}"))
         }
-        Action::SendDrain { instance_id, comment } => {
-            Ok(send_drain(aws, config, instance_id, comment).await?.describe())
+        Action::SendDrain { instance_id, comment, lock_generation } => {
+            Ok(send_drain(aws, config, instance_id, comment, *lock_generation).await?.describe())
         }
         Action::Heartbeat { group, instance_id } => {
             let sent = aws
@@ -173,7 +174,7 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
                 .instance_id(instance_id)
                 .send()
                 .await
-                .map_err(|e| failure("recording lifecycle action heartbeat", instance_id, e));
+                .map_err(|e| failure(Operation::RecordLifecycleActionHeartbeat, instance_id, e));
             match sent {
                 Ok(_) => {
                     info!("heartbeat sent");
@@ -188,15 +189,27 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
             }
         }
         Action::CancelCommand { command_id, instance_id } => {
-            aws.ssm
+            // Best effort: the budget is spent either way, and a failed cancel (the command ended meanwhile, or
+            // throttling) must not keep the lifecycle action from being completed after it. AWS does not
+            // guarantee a cancel stops the process anyway.
+            let cancelled = aws
+                .ssm
                 .cancel_command()
                 .command_id(command_id)
                 .instance_ids(instance_id)
                 .send()
                 .await
-                .map_err(|e| failure("cancelling drain command", command_id, e))?;
-            warn!(command_id = %command_id, "drain budget exceeded: command cancelled");
-            Ok(format!("cancelled {command_id}"))
+                .map_err(|e| failure(Operation::CancelCommand, command_id, e));
+            match cancelled {
+                Ok(_) => {
+                    warn!(command_id = %command_id, "drain budget exceeded: command cancelled");
+                    Ok(format!("cancelled {command_id}"))
+                }
+                Err(error) => {
+                    warn!(command_id = %command_id, error = %error, "drain budget exceeded: cancelling the command failed; completing anyway");
+                    Ok(format!("cancel of {command_id} failed"))
+                }
+            }
         }
         Action::Complete { group, instance_id, result, outcome, drain_seconds } => {
             let completed = aws
@@ -208,7 +221,7 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
                 .lifecycle_action_result(result.as_aws_str())
                 .send()
                 .await
-                .map_err(|e| failure("completing lifecycle action", instance_id, e));
+                .map_err(|e| failure(Operation::CompleteLifecycleAction, instance_id, e));
             match completed {
                 Ok(_) => {
                     info!(
@@ -243,11 +256,10 @@ fn record_outcome(config: &HandlerConfig, instance_id: &str, group: &str, outcom
 
 /// What sending a drain command found out.
 enum Sent {
-    /// Our command is the drain of this action.
+    /// We took the lock and our command is the drain of this action.
     Standing { command_id: String },
-    /// An earlier command with the same comment stands (a concurrent or repeated delivery of the notification sent
-    /// it); ours was cancelled.
-    Yielded { command_id: String, standing: CommandSeen },
+    /// Another caller holds this generation of the instance's drain lock: it started (or is starting) the drain.
+    LockHeld,
     /// `SendCommand` answered `InvalidInstanceId`: no agent reachable, or not an instance SSM manages.
     Unreachable,
 }
@@ -257,15 +269,23 @@ impl Sent {
     fn describe(&self) -> String {
         match self {
             Sent::Standing { command_id } => format!("sent {command_id}"),
-            Sent::Yielded { command_id, standing } => {
-                format!("sent {command_id}, a duplicate of {}: cancelled", standing.command_id)
-            }
+            Sent::LockHeld => "not sent: a drain of this action was started already".into(),
             Sent::Unreachable => "send: instance not reachable by SSM".into(),
         }
     }
 }
 
-async fn send_drain(aws: &Aws, config: &HandlerConfig, instance_id: &str, comment: &str) -> Result<Sent, HandlerError> {
+async fn send_drain(
+    aws: &Aws,
+    config: &HandlerConfig,
+    instance_id: &str,
+    comment: &str,
+    lock_generation: u32,
+) -> Result<Sent, HandlerError> {
+    if drain_lock::take(aws, config, instance_id, lock_generation, comment, epoch_seconds()).await? == Taken::Held {
+        info!(lock_generation, "drain lock held by another sender");
+        return Ok(Sent::LockHeld);
+    }
     // Only terminal statuses: nothing is decided on `InProgress`, and each notification is an invocation.
     let notification = NotificationConfig::builder()
         .notification_arn(&config.notification_topic_arn)
@@ -290,40 +310,27 @@ async fn send_drain(aws: &Aws, config: &HandlerConfig, instance_id: &str, commen
         .cloud_watch_output_config(output_config)
         .send()
         .await;
-    let ours = match sent {
+    // The lock stays taken whatever the answer: no command exists on a refusal, and the lock goes stale, so a later
+    // tick can take the next generation once the agent or the permission is back.
+    match sent {
         Ok(output) => {
-            let command = output.command();
-            let id = command.and_then(|c| c.command_id()).unwrap_or_default();
-            send_order(command.and_then(|c| c.requested_date_time()), id)
+            let command_id = output.command().and_then(|c| c.command_id()).unwrap_or_default().to_string();
+            info!(command_id = %command_id, comment, lock_generation, "drain command sent");
+            Ok(Sent::Standing { command_id })
         }
         Err(error) if error.as_service_error().is_some_and(SendCommandError::is_invalid_instance_id) => {
-            let error = failure("sending drain command", instance_id, error);
+            let error = failure(Operation::SendCommand, instance_id, error);
             warn!(error = %error, "SSM cannot reach the instance");
             emf::emit(&config.resource_name, Metric::AgentUnreachable, 1.0, &[], &[("instance_id", instance_id)]);
-            return Ok(Sent::Unreachable);
+            Ok(Sent::Unreachable)
         }
-        Err(error) => return Err(failure("sending drain command", instance_id, error)),
-    };
-    let command_id = ours.command_id.clone();
-    info!(command_id = %command_id, comment, "drain command sent");
-    // Another delivery of the same notification may have sent this drain already: the earliest command stands.
-    let listed: Vec<(SendOrder, CommandSeen)> =
-        list_drain_commands(aws, config, instance_id).await?.iter().filter_map(command_seen).collect();
-    let same_comment: Vec<SendOrder> =
-        listed.iter().filter(|(_, seen)| seen.comment == comment).map(|(order, _)| order.clone()).collect();
-    let Some(earlier) = yields_to(&ours, &same_comment) else {
-        return Ok(Sent::Standing { command_id });
-    };
-    aws.ssm
-        .cancel_command()
-        .command_id(&command_id)
-        .instance_ids(instance_id)
-        .send()
-        .await
-        .map_err(|e| failure("cancelling duplicate drain command", &command_id, e))?;
-    warn!(command_id = %command_id, standing = %earlier.command_id, "duplicate drain command cancelled");
-    let standing = listed.into_iter().find(|(order, _)| order == earlier).map(|(_, seen)| seen);
-    Ok(Sent::Yielded { command_id, standing: standing.expect("`earlier` was taken from `listed`") })
+        Err(error) if error.code() == Some(ACCESS_DENIED) => {
+            let message = error.message().unwrap_or_default().to_string();
+            emf::emit(&config.resource_name, Metric::SendRefused, 1.0, &[], &[("instance_id", instance_id)]);
+            Err(HandlerError::SendRefused { instance_id: instance_id.to_string(), message })
+        }
+        Err(error) => Err(failure(Operation::SendCommand, instance_id, error)),
+    }
 }
 
 fn epoch_seconds() -> u64 {

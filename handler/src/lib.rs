@@ -3,6 +3,7 @@
 
 pub mod aws_error;
 pub mod decide;
+pub mod drain_lock;
 pub mod duplicates;
 pub mod emf;
 pub mod event;

@@ -2,15 +2,26 @@
 //! drain command for it, and the managed groups' waiting instances. Read-only; every call bounded by the SDK config.
 
 use crate::aws_error::{HandlerError, failure};
-use crate::decide::{Agent, COMMENT_PREFIX, CommandSeen, Observed, TERMINATING_WAIT, Trigger, drain_comment};
+use crate::decide::{
+    Agent, COMMENT_PREFIX, CommandSeen, Observed, TERMINATING_WAIT, Trigger, drain_comment, heartbeats_needed,
+    is_terminal,
+};
+use crate::drain_lock;
 use crate::duplicates::{SendOrder, without_duplicates};
 use crate::event::parse_time;
 use aws_sdk_autoscaling::types::LifecycleState;
 use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey, InstanceInformationStringFilter, PingStatus};
 use drain_contract::HandlerConfig;
+use drain_contract::operations::Operation;
 
 /// `DescribeAutoScalingGroups` accepts at most this many names per call.
 const MAX_GROUP_NAMES_PER_CALL: usize = 50;
+/// `DescribeScalingActivities` answers at most 100 activities per page (botocore model: "The default value is 100
+/// and the maximum value is 100").
+const ACTIVITIES_PER_PAGE: i32 = 100;
+/// Pages of activities read, newest first, looking for one instance's termination: a wave of this many
+/// terminations and launches in one group is still covered, and the read stays bounded.
+const MAX_ACTIVITY_PAGES: usize = 10;
 
 /// The AWS clients, built once per cold start.
 #[derive(Clone, Debug)]
@@ -20,36 +31,39 @@ pub struct Aws {
 }
 
 /// Observes one instance with the fewest calls that can change the decision:
-/// - a lifecycle notification is itself the observation: it names the group and says the instance just entered
-///   `Terminating:Wait`. Whether SSM can reach the agent and whether a drain already runs are answered by
-///   `SendCommand` and the duplicate check after it (see `execute`), so nothing is read before sending;
+/// - a lifecycle notification is not proof that the instance still waits (it may be stale or redelivered), so the
+///   instance's group and state are read first; nothing else is. Whether a drain already runs is answered by the
+///   drain lock taken before sending, and whether SSM reaches the agent by `SendCommand` (see `execute`);
 /// - a `Success` status notification needs only the instance's group and state: any drain command of ours that
 ///   succeeded means the node is drained, so the command list cannot change the decision;
 /// - everything else (ticks, failed or cancelled commands, which may be a yielding duplicate) reads it all.
 pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
     match trigger {
-        Trigger::Lifecycle { group, time, .. } => Ok(Observed {
-            membership: Some((group.clone(), TERMINATING_WAIT.to_string())),
+        Trigger::Lifecycle { instance_id, time, .. } => Ok(Observed {
+            membership: membership(aws, instance_id).await?,
             agent: Agent::Online,
             command: None,
             waiting_since: time.as_deref().and_then(parse_time),
+            lock: None,
         }),
         Trigger::CommandStatus { instance_id, status, .. } if status == "Success" => Ok(Observed {
             membership: membership(aws, instance_id).await?,
             agent: Agent::Online,
             command: None,
             waiting_since: None,
+            lock: None,
         }),
         _ => observe_fully(aws, config, trigger).await,
     }
 }
 
-/// Reads everything the decision can use: membership, the drain command, and (when there is no command) the agent
-/// and when the wait began. Calls that cannot change the decision are skipped.
+/// Reads everything the decision can use: membership, the drain command, (when there is no command) the drain lock
+/// and the agent, and when the wait began if the agent wait or the heartbeat schedule needs it. Calls that cannot
+/// change the decision are skipped.
 pub async fn observe_fully(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
     let instance_id = trigger.instance_id();
     let membership = membership(aws, instance_id).await?;
-    let mut observed = Observed { membership, agent: Agent::Online, command: None, waiting_since: None };
+    let mut observed = Observed { membership, agent: Agent::Online, command: None, waiting_since: None, lock: None };
     let Some((group, state)) = &observed.membership else { return Ok(observed) };
     if state != TERMINATING_WAIT || !config.autoscaling_group_names.contains(group) {
         return Ok(observed);
@@ -60,11 +74,16 @@ pub async fn observe_fully(aws: &Aws, config: &HandlerConfig, trigger: &Trigger)
         _ => None,
     };
     observed.command = drain_command(aws, config, trigger).await?;
-    if observed.command.is_none() {
-        observed.agent = agent(aws, instance_id).await?;
-        if observed.agent != Agent::Online && observed.waiting_since.is_none() {
-            observed.waiting_since = wait_started(aws, &group, instance_id).await?;
+    let start_needed = match &observed.command {
+        None => {
+            observed.lock = drain_lock::read(aws, config, instance_id).await?;
+            observed.agent = agent(aws, instance_id).await?;
+            observed.agent != Agent::Online
         }
+        Some(command) => !is_terminal(&command.status) && heartbeats_needed(config),
+    };
+    if start_needed && observed.waiting_since.is_none() {
+        observed.waiting_since = wait_started(aws, &group, instance_id).await?;
     }
     Ok(observed)
 }
@@ -77,7 +96,7 @@ async fn membership(aws: &Aws, instance_id: &str) -> Result<Option<(String, Stri
         .instance_ids(instance_id)
         .send()
         .await
-        .map_err(|e| failure("describing Auto Scaling instance", instance_id, e))?;
+        .map_err(|e| failure(Operation::DescribeAutoScalingInstances, instance_id, e))?;
     Ok(output.auto_scaling_instances().first().and_then(|details| {
         Some((details.auto_scaling_group_name()?.to_string(), details.lifecycle_state()?.to_string()))
     }))
@@ -101,7 +120,7 @@ pub(crate) async fn list_drain_commands(
         .filters(filter)
         .send()
         .await
-        .map_err(|e| failure("listing drain commands", instance_id, e))?;
+        .map_err(|e| failure(Operation::ListCommands, instance_id, e))?;
     Ok(output.commands.unwrap_or_default())
 }
 
@@ -165,7 +184,7 @@ async fn agent(aws: &Aws, instance_id: &str) -> Result<Agent, HandlerError> {
         .filters(filter)
         .send()
         .await
-        .map_err(|e| failure("describing SSM instance information", instance_id, e))?;
+        .map_err(|e| failure(Operation::DescribeInstanceInformation, instance_id, e))?;
     Ok(match output.instance_information_list().first().and_then(|info| info.ping_status()) {
         None => Agent::NotManaged,
         Some(PingStatus::Online) => Agent::Online,
@@ -173,23 +192,33 @@ async fn agent(aws: &Aws, instance_id: &str) -> Result<Agent, HandlerError> {
     })
 }
 
-/// When the instance's termination activity began: the start of the lifecycle wait, for the bounded agent wait.
+/// When the instance's termination activity began: the start of the lifecycle wait, for the bounded agent wait and
+/// the heartbeat schedule. Activities come newest first, 100 a page; launches and other terminations share them,
+/// so a few pages are read before giving up.
 async fn wait_started(aws: &Aws, group: &str, instance_id: &str) -> Result<Option<u64>, HandlerError> {
-    let output = aws
+    let mut pages = aws
         .autoscaling
         .describe_scaling_activities()
         .auto_scaling_group_name(group)
-        .max_records(100)
-        .send()
-        .await
-        .map_err(|e| failure("describing scaling activities", group, e))?;
-    Ok(output
-        .activities()
-        .iter()
-        .filter(|activity| activity.description().is_some_and(|d| d.contains(instance_id)))
-        .filter_map(|activity| activity.start_time())
-        .map(|time| time.secs().max(0) as u64)
-        .max())
+        .max_records(ACTIVITIES_PER_PAGE)
+        .into_paginator()
+        .send();
+    let mut read = 0;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| failure(Operation::DescribeScalingActivities, group, e))?;
+        let started = page
+            .activities()
+            .iter()
+            .filter(|activity| activity.description().is_some_and(|d| d.contains(instance_id)))
+            .filter_map(|activity| activity.start_time())
+            .map(|time| time.secs().max(0) as u64)
+            .max();
+        read += 1;
+        if started.is_some() || read == MAX_ACTIVITY_PAGES {
+            return Ok(started);
+        }
+    }
+    Ok(None)
 }
 
 /// Every instance of the managed groups parked in `Terminating:Wait`, as reconcile triggers.
@@ -215,7 +244,7 @@ async fn walk_groups(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| failure("describing Auto Scaling groups", &config.resource_name, e))?;
+        let page = page.map_err(|e| failure(Operation::DescribeAutoScalingGroups, &config.resource_name, e))?;
         for group in page.auto_scaling_groups() {
             let group_name = group.auto_scaling_group_name().unwrap_or_default();
             for instance in group.instances() {

@@ -6,17 +6,25 @@ use aws_sdk_autoscaling::operation::complete_lifecycle_action::{
 };
 use aws_sdk_autoscaling::operation::describe_auto_scaling_groups::DescribeAutoScalingGroupsOutput;
 use aws_sdk_autoscaling::operation::describe_auto_scaling_instances::DescribeAutoScalingInstancesOutput;
+use aws_sdk_autoscaling::operation::describe_scaling_activities::DescribeScalingActivitiesOutput;
+use aws_sdk_autoscaling::operation::record_lifecycle_action_heartbeat::RecordLifecycleActionHeartbeatOutput;
+use aws_sdk_autoscaling::types::Activity;
 use aws_sdk_autoscaling::types::{AutoScalingGroup, AutoScalingInstanceDetails, Instance, LifecycleState};
+use aws_sdk_ssm::operation::cancel_command::CancelCommandError;
 use aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput;
+use aws_sdk_ssm::operation::get_parameters_by_path::GetParametersByPathOutput;
 use aws_sdk_ssm::operation::list_commands::ListCommandsOutput;
-use aws_sdk_ssm::operation::send_command::SendCommandOutput;
+use aws_sdk_ssm::operation::put_parameter::{PutParameterError, PutParameterOutput};
+use aws_sdk_ssm::operation::send_command::{SendCommandError, SendCommandOutput};
 use aws_sdk_ssm::types::{
-    Command, CommandFilterKey, CommandStatus, InstanceInformation, NotificationEvent, NotificationType, PingStatus,
+    Command, CommandFilterKey, CommandStatus, InstanceInformation, NotificationEvent, NotificationType, Parameter,
+    ParameterTier, PingStatus,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use drain_contract::names::notification_metadata;
 use drain_contract::{HandlerConfig, LifecycleResult};
+use graceful_handler::aws_error::HandlerError;
 use graceful_handler::execute::handle;
 use graceful_handler::observe::Aws;
 use serde_json::Value;
@@ -25,6 +33,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const INSTANCE: &str = "i-0123456789abcdef0";
 const COMMAND_IN_FIXTURE: &str = "a8c7e76f-15f1-4c33-9052-0123456789ab";
 const TOKEN: &str = "87654321-4321-4321-4321-210987654321";
+/// The instance's first drain lock (`<lock path of the document>/<instance>/<generation>`).
+const LOCK: &str = "/graceful/ci-drain/drain-locks/i-0123456789abcdef0/1";
 
 fn config() -> HandlerConfig {
     HandlerConfig {
@@ -38,7 +48,8 @@ fn config() -> HandlerConfig {
         notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
         command_log_group_name: Some("/graceful/ci/drain".into()),
         drain_timeout_seconds: 3600,
-        heartbeat_timeout_seconds: 3780,
+        // What the budget derives for 3600 s: agent wait + drain + grace.
+        heartbeat_timeout_seconds: 300 + 3600 + 180,
         on_failure: LifecycleResult::Abandon,
         drain_command: None,
         agent_wait_seconds: 300,
@@ -58,15 +69,20 @@ fn clients(autoscaling: &[&Rule], ssm: &[&Rule]) -> Aws {
 }
 
 fn waiting_instance() -> Rule {
+    instance_in("Terminating:Wait")
+}
+
+/// `DescribeAutoScalingInstances` of the instance, answering it in group `ci-a` and lifecycle state `state`.
+fn instance_in(state: &'static str) -> Rule {
     mock!(aws_sdk_autoscaling::Client::describe_auto_scaling_instances)
         .match_requests(|request| request.instance_ids() == [INSTANCE.to_string()])
-        .then_output(|| {
+        .then_output(move || {
             DescribeAutoScalingInstancesOutput::builder()
                 .auto_scaling_instances(
                     AutoScalingInstanceDetails::builder()
                         .instance_id(INSTANCE)
                         .auto_scaling_group_name("ci-a")
-                        .lifecycle_state("Terminating:Wait")
+                        .lifecycle_state(state)
                         .availability_zone("us-east-1a")
                         .health_status("HEALTHY")
                         .protected_from_scale_in(false)
@@ -135,159 +151,62 @@ fn commands(listed: Vec<Command>) -> Rule {
         .then_output(move || ListCommandsOutput::builder().set_commands(Some(listed.clone())).build())
 }
 
-fn cancelled(command_id: &'static str) -> Rule {
-    mock!(aws_sdk_ssm::Client::cancel_command)
-        .match_requests(move |request| request.command_id() == Some(command_id) && request.instance_ids() == [INSTANCE])
-        .then_output(|| aws_sdk_ssm::operation::cancel_command::CancelCommandOutput::builder().build())
+/// `PutParameter` of the instance's first drain lock, created only if absent, that AWS deletes by itself.
+fn lock_request(request: &aws_sdk_ssm::operation::put_parameter::PutParameterInput) -> bool {
+    request.name() == Some(LOCK)
+        && request.overwrite() == Some(false)
+        && request.tier() == Some(&ParameterTier::Advanced)
+        && request.policies().is_some_and(|p| p.contains("\"Expiration\""))
+        && request.value() == Some(&format!("graceful-drain {TOKEN}"))
 }
 
-/// The notification is the observation: SendCommand, then one listing for an earlier duplicate. Nothing else.
-#[tokio::test]
-async fn lifecycle_event_sends_one_keyed_drain_command_with_terminal_notifications_only() {
-    let send = mock!(aws_sdk_ssm::Client::send_command)
-        .match_requests(|request| {
-            let notification = request.notification_config().expect("NotificationConfig is set");
-            let output = request.cloud_watch_output_config().expect("CloudWatchOutputConfig is set");
-            request.document_name() == Some("ci-drain")
-                && request.instance_ids() == [INSTANCE.to_string()]
-                && request.comment() == Some(&format!("graceful-drain {TOKEN}"))
-                && request.comment().unwrap().len() <= 100
-                && request.service_role_arn() == Some("arn:aws:iam::123456789012:role/ci-publisher")
-                && notification.notification_arn() == Some("arn:aws:sns:us-east-1:123456789012:ci-lifecycle")
-                && notification.notification_type() == Some(&NotificationType::Invocation)
-                && notification.notification_events()
-                    == [
-                        NotificationEvent::Success,
-                        NotificationEvent::Failed,
-                        NotificationEvent::TimedOut,
-                        NotificationEvent::Cancelled,
-                    ]
-                && output.cloud_watch_output_enabled()
-                && output.cloud_watch_log_group_name() == Some("/graceful/ci/drain")
-                && request.parameters().and_then(|p| p.get("deadlineSeconds")) == Some(&vec!["3300".to_string()])
-                && request.timeout_seconds() == Some(300)
-        })
-        .then_output(|| {
-            SendCommandOutput::builder().command(drain_command("c-new", CommandStatus::Pending, epoch_now())).build()
-        });
-    let listed = commands(vec![drain_command("c-new", CommandStatus::Pending, epoch_now())]);
-    // No Auto Scaling rule and no agent rule: any other call fails the test.
-    let aws = clients(&[], &[&listed, &send]);
-
-    let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
-        .await
-        .expect("handled");
-    assert!(summary_text(&summary).contains("sent c-new\""), "{summary}");
-    assert_eq!(send.num_calls(), 1);
-    assert_eq!(listed.num_calls(), 1, "one listing, for an earlier command of the same action");
+fn lock_taken() -> Rule {
+    mock!(aws_sdk_ssm::Client::put_parameter)
+        .match_requests(lock_request)
+        .then_output(|| PutParameterOutput::builder().version(1).build())
 }
 
-/// Two deliveries of one notification handled at once both send: the later command yields and is cancelled.
-#[tokio::test]
-async fn a_concurrent_duplicate_drain_command_yields_to_the_earlier_one() {
-    let now = epoch_now();
-    let (early, late) = (
-        drain_command("c-early", CommandStatus::Pending, now - 1),
-        drain_command("c-late", CommandStatus::Pending, now),
-    );
-    let listed = commands(vec![early, late.clone()]);
-    let (send, cancel) = (sent(late), cancelled("c-late"));
-    let aws = clients(&[], &[&listed, &send, &cancel]);
-
-    let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
-        .await
-        .expect("handled");
-    let text = summary_text(&summary);
-    assert!(text.contains("a duplicate of c-early: cancelled"), "{summary}");
-    assert!(text.contains("wait: the drain is in progress"), "the earlier command is the drain: {summary}");
-    assert_eq!(cancel.num_calls(), 1);
-}
-
-/// A redelivery after the drain succeeded (its completion was lost or throttled) completes the action at once.
-#[tokio::test]
-async fn a_redelivered_notification_after_a_successful_drain_completes_it() {
-    let now = epoch_now();
-    let (done, again) =
-        (drain_command("c-1", CommandStatus::Success, now - 300), drain_command("c-2", CommandStatus::Pending, now));
-    let listed = commands(vec![done, again.clone()]);
-    let (send, cancel) = (sent(again), cancelled("c-2"));
-    let complete = complete_rule("CONTINUE").then_output(|| CompleteLifecycleActionOutput::builder().build());
-    let aws = clients(&[&complete], &[&listed, &send, &cancel]);
-
-    let summary =
-        handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
-    let text = summary_text(&summary);
-    assert!(text.contains("a duplicate of c-1: cancelled"), "{summary}");
-    assert!(text.contains("complete CONTINUE (drained)"), "{summary}");
-    assert_eq!((cancel.num_calls(), complete.num_calls()), (1, 1));
-}
-
-/// `InvalidInstanceId` is ambiguous, so the instance is then read in full; the fixture's action began hours ago,
-/// past the agent wait, so the failure policy applies.
-#[tokio::test]
-async fn an_instance_ssm_cannot_reach_is_completed_with_the_failure_policy_after_the_agent_wait() {
-    let refused = mock!(aws_sdk_ssm::Client::send_command).then_error(|| {
-        aws_sdk_ssm::operation::send_command::SendCommandError::InvalidInstanceId(
-            aws_sdk_ssm::types::error::InvalidInstanceId::builder()
-                .message("Instances not in a valid state for account")
+/// Another sender created the lock first: AWS answers `ParameterAlreadyExists`.
+fn lock_held() -> Rule {
+    mock!(aws_sdk_ssm::Client::put_parameter).match_requests(lock_request).then_error(|| {
+        PutParameterError::ParameterAlreadyExists(
+            aws_sdk_ssm::types::error::ParameterAlreadyExists::builder()
+                .message("The parameter already exists.")
                 .build(),
         )
-    });
-    let offline = mock!(aws_sdk_ssm::Client::describe_instance_information).then_output(|| {
+    })
+}
+
+/// `GetParametersByPath` of the instance's locks, answering generation 1 taken `age` seconds ago.
+fn lock_listed(age: i64) -> Rule {
+    mock!(aws_sdk_ssm::Client::get_parameters_by_path)
+        .match_requests(|request| request.path() == Some("/graceful/ci-drain/drain-locks/i-0123456789abcdef0"))
+        .then_output(move || {
+            GetParametersByPathOutput::builder()
+                .parameters(
+                    Parameter::builder()
+                        .name(LOCK)
+                        .value(format!("graceful-drain {TOKEN}"))
+                        .last_modified_date(aws_smithy_types::DateTime::from_secs(epoch_now() - age))
+                        .build(),
+                )
+                .build()
+        })
+}
+
+fn agent_is(status: PingStatus) -> Rule {
+    mock!(aws_sdk_ssm::Client::describe_instance_information).then_output(move || {
         DescribeInstanceInformationOutput::builder()
             .instance_information_list(
-                InstanceInformation::builder().instance_id(INSTANCE).ping_status(PingStatus::ConnectionLost).build(),
+                InstanceInformation::builder().instance_id(INSTANCE).ping_status(status.clone()).build(),
             )
             .build()
-    });
-    let (instance, listed) = (waiting_instance(), commands(vec![]));
-    let complete = complete_rule("ABANDON").then_output(|| CompleteLifecycleActionOutput::builder().build());
-    let aws = clients(&[&instance, &complete], &[&refused, &listed, &offline]);
-
-    let summary =
-        handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
-    assert!(summary_text(&summary).contains("complete ABANDON (agent_unreachable)"), "{summary}");
-    assert_eq!((refused.num_calls(), offline.num_calls(), complete.num_calls()), (1, 1, 1));
+    })
 }
 
-/// A `Success` notification needs only the instance's group: one read, one completion.
-#[tokio::test]
-async fn success_notification_completes_continue_and_no_active_action_means_done() {
-    let complete = complete_rule("CONTINUE").then_error(|| {
-        CompleteLifecycleActionError::generic(
-            ErrorMetadata::builder()
-                .code("ValidationError")
-                .message(format!("No active Lifecycle Action found with instance ID {INSTANCE}"))
-                .build(),
-        )
-    });
-    let instance = waiting_instance();
-    // No SSM rule: listing the commands would fail the test.
-    let aws = clients(&[&instance, &complete], &[]);
-
-    let summary =
-        handle(&aws, &config(), &status_notification("Success"), Duration::from_secs(20)).await.expect("not an error");
-    assert!(summary_text(&summary).contains("done: no active lifecycle action"), "{summary}");
-    assert_eq!((instance.num_calls(), complete.num_calls()), (1, 1));
-}
-
-/// A `Cancelled` notification may be a yielding duplicate's: the listing decides, and the standing drain goes on.
-#[tokio::test]
-async fn a_cancelled_duplicates_notification_does_not_fail_the_running_drain() {
-    let now = epoch_now();
-    let standing = drain_command("c-early", CommandStatus::InProgress, now - 5);
-    let duplicate = drain_command(COMMAND_IN_FIXTURE, CommandStatus::Cancelled, now - 4);
-    let listed = commands(vec![standing, duplicate]);
-    let instance = waiting_instance();
-    let aws = clients(&[&instance], &[&listed]);
-
-    let summary = handle(&aws, &config(), &status_notification("Cancelled"), Duration::from_secs(20)).await.unwrap();
-    assert!(summary_text(&summary).contains("wait: the drain is in progress"), "{summary}");
-}
-
-#[tokio::test]
-async fn tick_walks_waiting_instances_only_and_completes_a_failed_drain_with_on_failure() {
-    let groups = mock!(aws_sdk_autoscaling::Client::describe_auto_scaling_groups)
+/// The tick's view of group `ci-a`: the instance waiting, another in service.
+fn group_with_waiting_instance() -> Rule {
+    mock!(aws_sdk_autoscaling::Client::describe_auto_scaling_groups)
         .match_requests(|request| request.auto_scaling_group_names() == ["ci-a".to_string()])
         .then_output(|| {
             let instance = |id: &str, state: LifecycleState| {
@@ -315,7 +234,200 @@ async fn tick_walks_waiting_instances_only_and_completes_a_failed_drain_with_on_
                         .build(),
                 )
                 .build()
+        })
+}
+
+/// A termination activity of the instance that began `age` seconds ago.
+fn termination_activity(age: i64) -> Activity {
+    Activity::builder()
+        .activity_id("a-term")
+        .auto_scaling_group_name("ci-a")
+        .cause("a user request update of AutoScalingGroup constraints")
+        .description(format!("Terminating EC2 instance: {INSTANCE}"))
+        .start_time(aws_smithy_types::DateTime::from_secs(epoch_now() - age))
+        .status_code("InProgress".into())
+        .build()
+}
+
+fn launch_activity(n: usize) -> Activity {
+    Activity::builder()
+        .activity_id(format!("a-launch-{n}"))
+        .auto_scaling_group_name("ci-a")
+        .cause("an instance was started in response to a difference between desired and actual capacity")
+        .description(format!("Launching a new EC2 instance: i-{n:017x}"))
+        .start_time(aws_smithy_types::DateTime::from_secs(epoch_now() - 10))
+        .status_code("Successful".into())
+        .build()
+}
+
+/// The notification is not proof the instance still waits: its state is read first, then the lock is taken and
+/// the drain sent. Three calls; with the `Success` notification's two, five per drain.
+#[tokio::test]
+async fn lifecycle_event_looks_then_locks_then_sends_one_keyed_drain_command() {
+    let send = mock!(aws_sdk_ssm::Client::send_command)
+        .match_requests(|request| {
+            let notification = request.notification_config().expect("NotificationConfig is set");
+            let output = request.cloud_watch_output_config().expect("CloudWatchOutputConfig is set");
+            request.document_name() == Some("ci-drain")
+                && request.instance_ids() == [INSTANCE.to_string()]
+                && request.comment() == Some(&format!("graceful-drain {TOKEN}"))
+                && request.comment().unwrap().len() <= 100
+                && request.service_role_arn() == Some("arn:aws:iam::123456789012:role/ci-publisher")
+                && notification.notification_arn() == Some("arn:aws:sns:us-east-1:123456789012:ci-lifecycle")
+                && notification.notification_type() == Some(&NotificationType::Invocation)
+                && notification.notification_events()
+                    == [
+                        NotificationEvent::Success,
+                        NotificationEvent::Failed,
+                        NotificationEvent::TimedOut,
+                        NotificationEvent::Cancelled,
+                    ]
+                && output.cloud_watch_output_enabled()
+                && output.cloud_watch_log_group_name() == Some("/graceful/ci/drain")
+                && request.parameters().and_then(|p| p.get("deadlineSeconds")) == Some(&vec!["3300".to_string()])
+                && request.timeout_seconds() == Some(300)
+        })
+        .then_output(|| {
+            SendCommandOutput::builder().command(drain_command("c-new", CommandStatus::Pending, epoch_now())).build()
         });
+    let (instance, lock) = (waiting_instance(), lock_taken());
+    // No listing rule and no agent rule: any other call fails the test.
+    let aws = clients(&[&instance], &[&lock, &send]);
+
+    let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
+        .await
+        .expect("handled");
+    assert!(summary_text(&summary).contains("sent c-new\""), "{summary}");
+    assert_eq!((instance.num_calls(), lock.num_calls(), send.num_calls()), (1, 1, 1));
+}
+
+/// A stale or redelivered notification for an instance that no longer waits (here back in service) sends nothing.
+#[tokio::test]
+async fn a_stale_notification_for_an_in_service_instance_sends_no_command() {
+    let instance = instance_in("InService");
+    let (lock, send) = (lock_taken(), sent(drain_command("c-new", CommandStatus::Pending, epoch_now())));
+    let aws = clients(&[&instance], &[&lock, &send]);
+
+    let summary =
+        handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
+    assert!(summary_text(&summary).contains("done: the instance is not in Terminating:Wait"), "{summary}");
+    assert_eq!((lock.num_calls(), send.num_calls()), (0, 0), "no lock, no command: {summary}");
+}
+
+/// Exactly one drain per action while `ListCommands` lags: a second delivery (or a tick) finds the lock taken and
+/// the listing still empty, and sends nothing.
+#[tokio::test]
+async fn a_second_delivery_while_the_listing_lags_sends_no_second_drain() {
+    let (instance, lock) = (waiting_instance(), lock_held());
+    let (listed, locks, online) = (commands(vec![]), lock_listed(2), agent_is(PingStatus::Online));
+    let send = sent(drain_command("c-second", CommandStatus::Pending, epoch_now()));
+    let aws = clients(&[&instance], &[&lock, &listed, &locks, &online, &send]);
+
+    let summary =
+        handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
+    let text = summary_text(&summary);
+    assert!(text.contains("not sent: a drain of this action was started already"), "{summary}");
+    assert!(text.contains("wait: a drain of this action is being started"), "{summary}");
+    assert_eq!(send.num_calls(), 0, "{summary}");
+}
+
+/// A redelivery after the drain succeeded (its completion was lost or throttled) completes the action at once.
+#[tokio::test]
+async fn a_redelivered_notification_after_a_successful_drain_completes_it() {
+    let (instance, lock) = (waiting_instance(), lock_held());
+    let listed = commands(vec![drain_command("c-1", CommandStatus::Success, epoch_now() - 300)]);
+    let send = sent(drain_command("c-2", CommandStatus::Pending, epoch_now()));
+    let complete = complete_rule("CONTINUE").then_output(|| CompleteLifecycleActionOutput::builder().build());
+    let aws = clients(&[&instance, &complete], &[&lock, &listed, &send]);
+
+    let summary =
+        handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
+    assert!(summary_text(&summary).contains("complete CONTINUE (drained)"), "{summary}");
+    assert_eq!((send.num_calls(), complete.num_calls()), (0, 1));
+}
+
+/// `InvalidInstanceId` is ambiguous, so the instance is then read in full; the fixture's action began hours ago,
+/// past the agent wait, so the failure policy applies.
+#[tokio::test]
+async fn an_instance_ssm_cannot_reach_is_completed_with_the_failure_policy_after_the_agent_wait() {
+    let refused = mock!(aws_sdk_ssm::Client::send_command).then_error(|| {
+        SendCommandError::InvalidInstanceId(
+            aws_sdk_ssm::types::error::InvalidInstanceId::builder()
+                .message("Instances not in a valid state for account")
+                .build(),
+        )
+    });
+    let (instance, lock, listed, locks) = (waiting_instance(), lock_taken(), commands(vec![]), lock_listed(0));
+    let offline = agent_is(PingStatus::ConnectionLost);
+    let complete = complete_rule("ABANDON").then_output(|| CompleteLifecycleActionOutput::builder().build());
+    let aws = clients(&[&instance, &complete], &[&lock, &refused, &listed, &locks, &offline]);
+
+    let summary =
+        handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
+    assert!(summary_text(&summary).contains("complete ABANDON (agent_unreachable)"), "{summary}");
+    assert_eq!((refused.num_calls(), offline.num_calls(), complete.num_calls()), (1, 1, 1));
+}
+
+/// IAM refusing `SendCommand` is a permission problem, reported as its own error, not as an unreachable agent.
+#[tokio::test]
+async fn send_command_refused_by_iam_is_its_own_error_not_an_unreachable_agent() {
+    let denied = mock!(aws_sdk_ssm::Client::send_command).then_error(|| {
+        SendCommandError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("User: arn:aws:sts::123456789012:assumed-role/ci-handler/ci-drain-handler is not authorized to perform: ssm:SendCommand on resource: arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0")
+                .build(),
+        )
+    });
+    let (instance, lock) = (waiting_instance(), lock_taken());
+    let aws = clients(&[&instance], &[&lock, &denied]);
+
+    let error = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
+        .await
+        .expect_err("a refused send is an error");
+    assert!(matches!(&error, HandlerError::SendRefused { instance_id, .. } if instance_id == INSTANCE), "{error}");
+    assert!(error.to_string().contains("refused it with AccessDenied"), "{error}");
+    assert!(!error.to_string().contains("not reachable"), "{error}");
+}
+
+/// A `Success` notification needs only the instance's group: one read, one completion.
+#[tokio::test]
+async fn success_notification_completes_continue_and_no_active_action_means_done() {
+    let complete = complete_rule("CONTINUE").then_error(|| {
+        CompleteLifecycleActionError::generic(
+            ErrorMetadata::builder()
+                .code("ValidationError")
+                .message(format!("No active Lifecycle Action found with instance ID {INSTANCE}"))
+                .build(),
+        )
+    });
+    let instance = waiting_instance();
+    // No SSM rule: listing the commands would fail the test.
+    let aws = clients(&[&instance, &complete], &[]);
+
+    let summary =
+        handle(&aws, &config(), &status_notification("Success"), Duration::from_secs(20)).await.expect("not an error");
+    assert!(summary_text(&summary).contains("done: no active lifecycle action"), "{summary}");
+    assert_eq!((instance.num_calls(), complete.num_calls()), (1, 1));
+}
+
+/// A `Cancelled` notification may be an earlier duplicate's: the listing decides, and the standing drain goes on.
+#[tokio::test]
+async fn a_cancelled_duplicates_notification_does_not_fail_the_running_drain() {
+    let now = epoch_now();
+    let standing = drain_command("c-early", CommandStatus::InProgress, now - 5);
+    let duplicate = drain_command(COMMAND_IN_FIXTURE, CommandStatus::Cancelled, now - 4);
+    let listed = commands(vec![standing, duplicate]);
+    let instance = waiting_instance();
+    let aws = clients(&[&instance], &[&listed]);
+
+    let summary = handle(&aws, &config(), &status_notification("Cancelled"), Duration::from_secs(20)).await.unwrap();
+    assert!(summary_text(&summary).contains("wait: the drain is in progress"), "{summary}");
+}
+
+#[tokio::test]
+async fn tick_walks_waiting_instances_only_and_completes_a_failed_drain_with_on_failure() {
+    let groups = group_with_waiting_instance();
     let complete = complete_rule("ABANDON").then_output(|| CompleteLifecycleActionOutput::builder().build());
     let instance = waiting_instance();
     let listed = commands(vec![drain_command("c-1", CommandStatus::Failed, epoch_now() - 120)]);
@@ -328,6 +440,80 @@ async fn tick_walks_waiting_instances_only_and_completes_a_failed_drain_with_on_
     assert_eq!(handled[0]["instance_id"], INSTANCE);
     assert!(summary_text(&summary).contains("complete ABANDON (drain_failed)"), "{summary}");
     assert_eq!(complete.num_calls(), 1);
+}
+
+/// Over budget, a cancel that fails (the command ended meanwhile, throttling) must not keep the action from
+/// being completed.
+#[tokio::test]
+async fn a_failed_cancel_of_an_overrun_drain_still_completes_the_action() {
+    let groups = group_with_waiting_instance();
+    let instance = waiting_instance();
+    let overrun = drain_command("c-1", CommandStatus::InProgress, epoch_now() - 3600 - 121);
+    let listed = commands(vec![overrun]);
+    let cancel = mock!(aws_sdk_ssm::Client::cancel_command).then_error(|| {
+        CancelCommandError::InvalidCommandId(aws_sdk_ssm::types::error::InvalidCommandId::builder().build())
+    });
+    let complete = complete_rule("ABANDON").then_output(|| CompleteLifecycleActionOutput::builder().build());
+    let aws = clients(&[&groups, &instance, &complete], &[&listed, &cancel]);
+
+    let summary =
+        handle(&aws, &config(), &fixture("eventbridge-scheduled.json"), Duration::from_secs(20)).await.unwrap();
+    assert!(summary_text(&summary).contains("complete ABANDON (budget_exceeded)"), "{summary}");
+    assert_eq!((cancel.num_calls(), complete.num_calls()), (1, 1));
+}
+
+/// A drain that started late (the agent came online near the end of its wait) is kept alive by the hook's clock,
+/// which started at `Terminating:Wait`: the tick reads the wait's start and sends the heartbeat in time, although
+/// the command itself is young.
+#[tokio::test]
+async fn heartbeats_follow_the_hooks_clock_from_the_start_of_the_wait() {
+    let config = HandlerConfig { drain_timeout_seconds: 7200, heartbeat_timeout_seconds: 600, ..config() };
+    let groups = group_with_waiting_instance();
+    let instance = waiting_instance();
+    let listed = commands(vec![drain_command("c-1", CommandStatus::InProgress, epoch_now() - 150)]);
+    let activities = mock!(aws_sdk_autoscaling::Client::describe_scaling_activities)
+        .match_requests(|request| request.auto_scaling_group_name() == Some("ci-a"))
+        .then_output(|| DescribeScalingActivitiesOutput::builder().activities(termination_activity(450)).build());
+    let heartbeat = mock!(aws_sdk_autoscaling::Client::record_lifecycle_action_heartbeat)
+        .match_requests(|request| {
+            request.auto_scaling_group_name() == Some("ci-a")
+                && request.lifecycle_hook_name() == Some("ci-drain")
+                && request.instance_id() == Some(INSTANCE)
+        })
+        .then_output(|| RecordLifecycleActionHeartbeatOutput::builder().build());
+    let aws = clients(&[&groups, &instance, &activities, &heartbeat], &[&listed]);
+
+    let summary = handle(&aws, &config, &fixture("eventbridge-scheduled.json"), Duration::from_secs(20)).await.unwrap();
+    assert!(summary_text(&summary).contains("\"heartbeat\""), "{summary}");
+    assert_eq!(heartbeat.num_calls(), 1);
+}
+
+/// The wait's start of an unreachable instance is found past the first page of activities (a mass scale-in
+/// fills pages with launches and other terminations).
+#[tokio::test]
+async fn the_wait_start_is_found_beyond_the_first_page_of_scaling_activities() {
+    let groups = group_with_waiting_instance();
+    let instance = waiting_instance();
+    let (listed, locks, offline) = (commands(vec![]), lock_listed(60), agent_is(PingStatus::ConnectionLost));
+    let first_page = mock!(aws_sdk_autoscaling::Client::describe_scaling_activities)
+        .match_requests(|request| request.next_token().is_none() && request.max_records() == Some(100))
+        .then_output(|| {
+            DescribeScalingActivitiesOutput::builder()
+                .set_activities(Some((0..100).map(launch_activity).collect()))
+                .next_token("page-2")
+                .build()
+        });
+    let second_page = mock!(aws_sdk_autoscaling::Client::describe_scaling_activities)
+        .match_requests(|request| request.next_token() == Some("page-2"))
+        .then_output(|| DescribeScalingActivitiesOutput::builder().activities(termination_activity(400)).build());
+    let complete = complete_rule("ABANDON").then_output(|| CompleteLifecycleActionOutput::builder().build());
+    let aws = clients(&[&groups, &instance, &first_page, &second_page, &complete], &[&listed, &locks, &offline]);
+
+    let summary =
+        handle(&aws, &config(), &fixture("eventbridge-scheduled.json"), Duration::from_secs(20)).await.unwrap();
+    // Waited 400 s > the 300 s agent wait; the lock alone (60 s) would say "keep waiting".
+    assert!(summary_text(&summary).contains("complete ABANDON (agent_unreachable)"), "{summary}");
+    assert_eq!(second_page.num_calls(), 1);
 }
 
 #[tokio::test]

@@ -49,7 +49,7 @@ pub enum BudgetError {
     HeartbeatOutOfRange { seconds: u64 },
     /// Heartbeats are needed but the timeout leaves no room for a reconcile tick in every window.
     HeartbeatTooShortForTicks { seconds: u64 },
-    /// drain + grace exceeds the smaller of 48 h and 100 x heartbeat timeout.
+    /// agent wait + drain + grace exceeds the smaller of 48 h and 100 x heartbeat timeout.
     ExceedsWaitCeiling { needed_seconds: u64, ceiling_seconds: u64 },
 }
 
@@ -73,8 +73,9 @@ impl fmt::Display for BudgetError {
             ),
             BudgetError::ExceedsWaitCeiling { needed_seconds, ceiling_seconds } => write!(
                 f,
-                "the drain needs an instance to wait up to {} (drain timeout plus {} to complete), but AWS lets an instance wait at most {} with this heartbeat timeout (the smaller of 48h and 100 x heartbeat timeout)",
+                "the drain needs an instance to wait up to {} (up to {} for the SSM agent, the drain timeout, and {} to complete, counted from when the instance starts waiting), but AWS lets an instance wait at most {} with this heartbeat timeout (the smaller of 48h and 100 x heartbeat timeout)",
                 format_duration(*needed_seconds),
+                format_duration(AGENT_WAIT_MAX_SECONDS),
                 format_duration(COMPLETION_GRACE_SECONDS),
                 format_duration(*ceiling_seconds)
             ),
@@ -84,12 +85,24 @@ impl fmt::Display for BudgetError {
 
 impl std::error::Error for BudgetError {}
 
+/// How long an instance may have to wait, counted from `Terminating:Wait` (where AWS's hook clock starts): the
+/// drain can start as late as the end of the agent wait, then runs its budget, then needs the completion grace.
+pub fn needed_wait_seconds(drain_timeout_seconds: u64, agent_wait_seconds: u64) -> u64 {
+    agent_wait_seconds + drain_timeout_seconds + COMPLETION_GRACE_SECONDS
+}
+
+/// The bounded wait for an unreachable agent under a drain budget.
+pub fn agent_wait_seconds(drain_timeout_seconds: u64) -> u64 {
+    AGENT_WAIT_MAX_SECONDS.min(drain_timeout_seconds)
+}
+
 /// Derives every timeout from the drain budget and an optional explicit heartbeat timeout.
 pub fn derive(drain_timeout_seconds: u64, heartbeat_override: Option<u64>) -> Result<DrainBudget, BudgetError> {
     if drain_timeout_seconds < MIN_DRAIN_SECONDS {
         return Err(BudgetError::DrainTooShort { seconds: drain_timeout_seconds });
     }
-    let needed_wait = drain_timeout_seconds + COMPLETION_GRACE_SECONDS;
+    let agent_wait_seconds = agent_wait_seconds(drain_timeout_seconds);
+    let needed_wait = needed_wait_seconds(drain_timeout_seconds, agent_wait_seconds);
     let heartbeat_timeout_seconds = match heartbeat_override {
         Some(seconds) if !(HEARTBEAT_MIN_SECONDS..=HEARTBEAT_MAX_SECONDS).contains(&seconds) => {
             return Err(BudgetError::HeartbeatOutOfRange { seconds });
@@ -117,7 +130,7 @@ pub fn derive(drain_timeout_seconds: u64, heartbeat_override: Option<u64>) -> Re
         heartbeat_timeout_seconds,
         heartbeats_needed,
         wait_ceiling_seconds,
-        agent_wait_seconds: AGENT_WAIT_MAX_SECONDS.min(drain_timeout_seconds),
+        agent_wait_seconds,
     })
 }
 
@@ -227,7 +240,8 @@ mod tests {
     #[test]
     fn default_heartbeat_covers_a_short_drain_without_heartbeats() {
         let budget = derive(3600, None).unwrap();
-        assert_eq!(budget.heartbeat_timeout_seconds, 3600 + COMPLETION_GRACE_SECONDS);
+        // The hook's clock starts at Terminating:Wait: the drain may start after the whole agent wait.
+        assert_eq!(budget.heartbeat_timeout_seconds, AGENT_WAIT_MAX_SECONDS + 3600 + COMPLETION_GRACE_SECONDS);
         assert!(!budget.heartbeats_needed);
         assert_eq!(budget.nomad_deadline_seconds, 3600 - 300);
     }
@@ -251,15 +265,23 @@ mod tests {
         // 100 x 300 s = 8h20m: a 9 h drain cannot fit.
         assert_eq!(
             derive(9 * 3600, Some(300)),
-            Err(BudgetError::ExceedsWaitCeiling { needed_seconds: 9 * 3600 + 180, ceiling_seconds: 30000 })
+            Err(BudgetError::ExceedsWaitCeiling { needed_seconds: 300 + 9 * 3600 + 180, ceiling_seconds: 30000 })
         );
-        assert!(derive(48 * 3600 - COMPLETION_GRACE_SECONDS, None).is_ok());
+        let longest = 48 * 3600 - AGENT_WAIT_MAX_SECONDS - COMPLETION_GRACE_SECONDS;
+        assert!(derive(longest, None).is_ok());
+        // The agent wait counts: a drain that fits only without it is refused.
+        assert!(matches!(derive(longest + 1, None), Err(BudgetError::ExceedsWaitCeiling { .. })));
+        // 100 x 120 s = 12000 s: this drain fits only if the agent wait is ignored.
+        let drain = 12_000 - COMPLETION_GRACE_SECONDS - AGENT_WAIT_MAX_SECONDS + 1;
+        assert!(matches!(derive(drain, Some(120)), Err(BudgetError::ExceedsWaitCeiling { .. })));
     }
 
     #[test]
     fn short_heartbeat_is_fine_when_the_drain_fits_inside_it() {
-        let budget = derive(60, Some(240)).unwrap();
+        // 60 s of agent wait + 60 s of drain + 180 s of grace, counted from the start of the wait.
+        let budget = derive(60, Some(300)).unwrap();
         assert!(!budget.heartbeats_needed);
+        assert!(derive(60, Some(299)).unwrap().heartbeats_needed);
         // The shortest budget still leaves the forced-stop window and the verification after the deadline.
         assert_eq!(budget.nomad_deadline_seconds, 60 - FORCED_STOP_SECONDS - VERIFY_SECONDS);
     }

@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 /// Name of the Lambda environment variable that carries [`HandlerConfig`] as JSON.
 pub const CONFIG_ENV_VAR: &str = "GRACEFUL_CONFIG";
+/// Lambda's limit on a function's environment variables, keys and values together: 4 KB
+/// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+pub const LAMBDA_ENVIRONMENT_MAX_BYTES: usize = 4096;
 
 /// What the lifecycle action is completed with (`CompleteLifecycleAction.LifecycleActionResult`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,5 +67,61 @@ impl HandlerConfig {
 
     pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    /// Bytes this configuration takes in the function's environment: the variable's name and its JSON value.
+    pub fn environment_bytes(&self) -> usize {
+        CONFIG_ENV_VAR.len() + self.to_json().len()
+    }
+
+    /// Refuses, before anything is created, a configuration Lambda would refuse at `CreateFunction` or
+    /// `UpdateFunctionConfiguration` for its size.
+    pub fn check_environment_size(&self) -> Result<(), String> {
+        let bytes = self.environment_bytes();
+        if bytes > LAMBDA_ENVIRONMENT_MAX_BYTES {
+            return Err(format!(
+                "the drain handler's configuration takes {bytes} bytes of the Lambda environment ({} group names, {} document parameters{}), expected at most {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes (AWS's limit for a function's environment variables)",
+                self.autoscaling_group_names.len(),
+                self.document_parameters.len(),
+                if self.drain_command.is_some() { ", the drain script" } else { "" },
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(groups: usize, group_name_len: usize) -> HandlerConfig {
+        HandlerConfig {
+            resource_name: "ci".into(),
+            hook_name: "ci-drain".into(),
+            notification_metadata: crate::names::notification_metadata("ci"),
+            autoscaling_group_names: (0..groups).map(|i| format!("{i:0>group_name_len$}")).collect(),
+            document_name: "ci-drain".into(),
+            document_parameters: Default::default(),
+            notification_topic_arn: "arn:aws:sns:us-east-1:123456789012:ci-lifecycle".into(),
+            notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
+            command_log_group_name: Some("/aws/lambda/ci-drain-handler".into()),
+            drain_timeout_seconds: 3600,
+            heartbeat_timeout_seconds: 4080,
+            on_failure: LifecycleResult::Abandon,
+            drain_command: None,
+            agent_wait_seconds: 300,
+        }
+    }
+
+    #[test]
+    fn the_environment_size_is_checked_against_lambdas_4_kb() {
+        let small = config(3, 27);
+        assert!(small.check_environment_size().is_ok());
+        assert_eq!(small.environment_bytes(), CONFIG_ENV_VAR.len() + small.to_json().len());
+        // 16 names of 255 characters (the longest group name) do not fit.
+        let error = config(16, 255).check_environment_size().expect_err("over 4 KB");
+        assert!(error.contains("16 group names") && error.contains("at most 4096 bytes"), "{error}");
+        let script = HandlerConfig { drain_command: Some("x".repeat(4000)), ..small };
+        assert!(script.check_environment_size().expect_err("over 4 KB").contains("the drain script"));
     }
 }

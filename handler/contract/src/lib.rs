@@ -5,5 +5,6 @@ pub mod config;
 pub mod document;
 pub mod names;
 pub mod nomad_settings;
+pub mod operations;
 
 pub use config::{CONFIG_ENV_VAR, HandlerConfig, LifecycleResult};

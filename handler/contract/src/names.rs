@@ -64,6 +64,12 @@ pub fn notification_metadata(name: &str) -> String {
     format!("{{\"graceful_shutdown_asg\":\"{name}\"}}")
 }
 
+/// The SSM Parameter Store path under which the handler keeps one drain lock per instance of a document's drains.
+/// Document names are unique per account and region and use only `[A-Za-z0-9_.-]`, which parameter names accept.
+pub fn drain_lock_path(document_name: &str) -> String {
+    format!("/graceful/{document_name}/drain-locks")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +92,13 @@ mod tests {
     fn metadata_is_json_naming_the_resource() {
         let parsed: serde_json::Value = serde_json::from_str(&notification_metadata("ci")).unwrap();
         assert_eq!(parsed["graceful_shutdown_asg"], "ci");
+    }
+
+    #[test]
+    fn drain_lock_path_is_a_parameter_hierarchy_under_the_document() {
+        let path = drain_lock_path("ci-drain");
+        assert_eq!(path, "/graceful/ci-drain/drain-locks");
+        // Parameter names may not begin with "aws" or "ssm" (PutParameter Name doc).
+        assert!(!path.trim_start_matches('/').starts_with("aws") && !path.trim_start_matches('/').starts_with("ssm"));
     }
 }

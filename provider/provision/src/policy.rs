@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::clients::Location;
+use drain_contract::names::drain_lock_path;
 
 /// ARNs and names every policy is scoped to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +24,14 @@ impl PolicyScope<'_> {
 
     pub fn document_arn(&self) -> String {
         self.arn("ssm", &format!("document/{}", self.document_name))
+    }
+
+    /// The handler's drain locks: one parameter per instance under the document's lock path.
+    pub fn drain_lock_arns(&self) -> Vec<String> {
+        // Parameter ARNs drop the name's leading slash: `parameter/a/b` for `/a/b`.
+        let path = drain_lock_path(self.document_name);
+        let path = path.trim_start_matches('/');
+        vec![self.arn("ssm", &format!("parameter/{path}")), self.arn("ssm", &format!("parameter/{path}/*"))]
     }
 
     pub fn log_group_arn(&self) -> String {
@@ -74,6 +83,23 @@ pub fn publisher_policy(topic_arn: &str) -> Value {
             "Resource": [topic_arn]
         }]
     })
+}
+
+/// The publisher role's policy when the topic is encrypted with a customer-managed KMS key (`key_arn`, resolved with
+/// `kms:DescribeKey`): publishers to an encrypted topic need `kms:GenerateDataKey*` and `kms:Decrypt` on its key
+/// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html), only through SNS in the topic's region.
+/// The key's own policy must also let IAM policies of the account grant it (the default key policy does).
+pub fn publisher_policy_with_topic_key(location: &Location, topic_arn: &str, key_arn: &str) -> Value {
+    let mut policy = publisher_policy(topic_arn);
+    let statements = policy["Statement"].as_array_mut().expect("the publisher policy has statements");
+    statements.push(json!({
+        "Sid": "EncryptForLifecycleTopic",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": [key_arn],
+        "Condition": { "StringEquals": { "kms:ViaService": format!("sns.{}.amazonaws.com", location.region) } }
+    }));
+    policy
 }
 
 /// The topic policy: only the publisher role may publish. The Allow names the account root with a condition on
@@ -129,12 +155,29 @@ pub fn handler_policy(scope: &PolicyScope<'_>) -> Value {
                 "Action": ["ssm:SendCommand"],
                 "Resource": [scope.document_arn()]
             },
+            // Two statements for the instance's group tag: the global `aws:ResourceTag/...` key and the SSM-specific
+            // `ssm:resourceTag/...` key the SSM documentation uses for SendCommand. Either one matching is enough
+            // (statements are OR-ed), so the grant holds whichever key SSM evaluates.
             {
                 "Sid": "RunOnManagedInstances",
                 "Effect": "Allow",
                 "Action": ["ssm:SendCommand"],
                 "Resource": [scope.instances_arn()],
-                "Condition": { "StringEquals": { "aws:ResourceTag/aws:autoscaling:groupName": group_names } }
+                "Condition": { "StringEquals": { "aws:ResourceTag/aws:autoscaling:groupName": group_names.clone() } }
+            },
+            {
+                "Sid": "RunOnManagedInstancesBySsmTagKey",
+                "Effect": "Allow",
+                "Action": ["ssm:SendCommand"],
+                "Resource": [scope.instances_arn()],
+                "Condition": { "StringEquals": { "ssm:resourceTag/aws:autoscaling:groupName": group_names } }
+            },
+            // One drain per lifecycle action: a parameter created without overwrite is the lock (see the handler).
+            {
+                "Sid": "DrainLocks",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParametersByPath", "ssm:PutParameter"],
+                "Resource": scope.drain_lock_arns()
             },
             {
                 "Sid": "PassPublisherRoleForCommandNotifications",
@@ -148,16 +191,7 @@ pub fn handler_policy(scope: &PolicyScope<'_>) -> Value {
             {
                 "Sid": "ObserveWithoutResourceScoping",
                 "Effect": "Allow",
-                "Action": [
-                    "autoscaling:DescribeAutoScalingGroups",
-                    "autoscaling:DescribeAutoScalingInstances",
-                    "autoscaling:DescribeLifecycleHooks",
-                    "ssm:CancelCommand",
-                    "ssm:DescribeInstanceInformation",
-                    "ssm:GetCommandInvocation",
-                    "ssm:ListCommandInvocations",
-                    "ssm:ListCommands"
-                ],
+                "Action": UNSCOPABLE_ACTIONS,
                 "Resource": "*"
             }
         ]
@@ -168,11 +202,9 @@ pub fn handler_policy(scope: &PolicyScope<'_>) -> Value {
 pub const UNSCOPABLE_ACTIONS: &[&str] = &[
     "autoscaling:DescribeAutoScalingGroups",
     "autoscaling:DescribeAutoScalingInstances",
-    "autoscaling:DescribeLifecycleHooks",
+    "autoscaling:DescribeScalingActivities",
     "ssm:CancelCommand",
     "ssm:DescribeInstanceInformation",
-    "ssm:GetCommandInvocation",
-    "ssm:ListCommandInvocations",
     "ssm:ListCommands",
 ];
 

@@ -57,6 +57,19 @@ fn publisher_may_publish_to_its_topic_only() {
 }
 
 #[test]
+fn a_customer_managed_topic_key_is_usable_by_the_publisher_through_sns_only() {
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let policy = publisher_policy_with_topic_key(&location(), TOPIC, key);
+    let publish = statement(&policy, "PublishToLifecycleTopic");
+    assert_eq!(strings(&publish["Action"]), vec!["sns:Publish"]);
+    let kms = statement(&policy, "EncryptForLifecycleTopic");
+    assert_eq!(kms["Effect"], "Allow");
+    assert_eq!(strings(&kms["Action"]), vec!["kms:Decrypt", "kms:GenerateDataKey*"]);
+    assert_eq!(strings(&kms["Resource"]), vec![key]);
+    assert_eq!(kms["Condition"]["StringEquals"]["kms:ViaService"], "sns.us-east-1.amazonaws.com");
+}
+
+#[test]
 fn topic_policy_lets_only_the_publisher_role_publish() {
     let policy = topic_policy(&location(), TOPIC, PUBLISHER);
     let allow = statement(&policy, "PublisherRolePublishes");
@@ -107,6 +120,15 @@ fn handler_statements_have_exactly_the_expected_actions_and_resources() {
         ),
         ("RunDrainDocument", &["ssm:SendCommand"], &["arn:aws:ssm:us-east-1:123456789012:document/ci-drain"]),
         ("RunOnManagedInstances", &["ssm:SendCommand"], &["arn:aws:ec2:us-east-1:123456789012:instance/*"]),
+        ("RunOnManagedInstancesBySsmTagKey", &["ssm:SendCommand"], &["arn:aws:ec2:us-east-1:123456789012:instance/*"]),
+        (
+            "DrainLocks",
+            &["ssm:GetParametersByPath", "ssm:PutParameter"],
+            &[
+                "arn:aws:ssm:us-east-1:123456789012:parameter/graceful/ci-drain/drain-locks",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/graceful/ci-drain/drain-locks/*",
+            ],
+        ),
         ("PassPublisherRoleForCommandNotifications", &["iam:PassRole"], &[PUBLISHER]),
         ("ObserveWithoutResourceScoping", UNSCOPABLE_ACTIONS, &["*"]),
     ];
@@ -128,6 +150,44 @@ fn send_command_on_instances_is_limited_to_managed_groups() {
         strings(&condition["StringEquals"]["aws:ResourceTag/aws:autoscaling:groupName"]),
         vec!["asg-a", "asg-b"]
     );
+    // The SSM documentation's own key, in a statement of its own so that either key matching grants the call.
+    let condition = &statement(&policy, "RunOnManagedInstancesBySsmTagKey")["Condition"];
+    assert_eq!(
+        strings(&condition["StringEquals"]["ssm:resourceTag/aws:autoscaling:groupName"]),
+        vec!["asg-a", "asg-b"]
+    );
+    assert_eq!(condition["StringEquals"].as_object().unwrap().len(), 1, "one key per statement: {condition}");
+}
+
+/// Every AWS operation the handler can call (the contract's one list, which the handler's own test checks against
+/// its source) is allowed by some Allow statement of the generated policy; and nothing else is granted beyond it
+/// and the function's own logs.
+#[test]
+fn every_operation_the_handler_calls_is_granted_and_nothing_else() {
+    use drain_contract::operations::Operation;
+    let policy = handler_policy_for(vec!["asg-a"]);
+    let granted: Vec<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| strings(&s["Action"]))
+        .collect();
+    for operation in Operation::ALL {
+        assert!(
+            granted.iter().any(|a| a == operation.iam_action()),
+            "{} is not granted: {policy:#}",
+            operation.iam_action()
+        );
+    }
+    let needed = |action: &str| {
+        action.starts_with("logs:")
+            || action == "iam:PassRole"
+            || Operation::ALL.iter().any(|op| op.iam_action() == action)
+    };
+    for action in &granted {
+        assert!(needed(action), "{action} is granted but the handler never calls it");
+    }
 }
 
 #[test]
