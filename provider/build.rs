@@ -21,7 +21,7 @@ fn main() {
 
 /// The cargo directives for the bundles in `zip_dir`. A missing bundle is one `cargo::error` line, not a panic with
 /// a backtrace: a fresh clone's `cargo build` tells the user what to run.
-fn directives(zip_dir: &Path) -> Vec<String> {
+pub(crate) fn directives(zip_dir: &Path) -> Vec<String> {
     let mut lines = Vec::new();
     for (architecture, env_suffix) in ARCHITECTURES {
         let zip = zip_dir.join(architecture).join("bootstrap.zip");

@@ -54,7 +54,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         );
     }
     if let Some(region) = config.get("region").as_str() {
-        let ok = !region.is_empty() && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok = is_region_name(region);
         if !ok {
             diags.push(
                 Diagnostic::error(
@@ -68,7 +68,34 @@ pub fn validate(config: &Value) -> Diagnostics {
     diags
 }
 
+/// The shape of every AWS region name: lowercase words and a number, joined by `-` (`us-east-1`, `us-gov-west-1`,
+/// `ap-southeast-7`; botocore's partition `regionRegex`es all have this shape).
+fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let Some((number, words)) = parts.split_last() else { return false };
+    words.len() >= 2
+        && words.iter().all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.len() <= 2
+        && number.chars().all(|c| c.is_ascii_digit())
+}
+
 pub fn settings(config: &Value) -> ProviderSettings {
     let text = |name: &str| config.get(name).as_str().filter(|s| !s.is_empty()).map(str::to_string);
     ProviderSettings { region: text("region"), profile: text("profile"), endpoint: text("endpoint") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_region_name;
+
+    #[test]
+    fn region_names_have_the_aws_shape() {
+        for good in ["us-east-1", "us-gov-west-1", "ap-southeast-7", "cn-north-1", "eu-isoe-west-1"] {
+            assert!(is_region_name(good), "{good}");
+        }
+        for bad in ["", "us-east", "useast1", "US-EAST-1", "us-east-1a", "us--1", "us-east-100", "-east-1"] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+    }
 }

@@ -39,7 +39,9 @@ impl GracefulProvider {
                 "Terraform called the resource before configuring the provider; this is a bug in the provider",
             ))
         })?;
-        Ok(self.clients.get_or_init(|| crate::aws::clients(&settings)).await)
+        self.clients.get_or_try_init(|| crate::aws::clients(&settings)).await.map_err(|problem| {
+            Diagnostics::from(Diagnostic::error("AWS is not configured", format!("graceful provider: {problem}")))
+        })
     }
 }
 

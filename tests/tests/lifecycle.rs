@@ -296,3 +296,60 @@ fn quickstart_example_applies_plans_empty_and_destroys_clean() {
     let left = aws.leftovers("nomad-clients", &["nomad-clients"]);
     assert!(left.is_empty(), "left behind: {left:#?}");
 }
+
+#[test]
+fn empty_tags_converge() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    aws.create_group("tagless-a", 0);
+    let tagless = config("tagless", &["tagless-a"], "1h").replace("tags = { team = \"ci\" }", "tags = {}");
+    assert!(tagless.contains("tags = {}"), "{tagless}");
+    let ws = workspace(&emulator, &tagless);
+    ws.apply().ok("apply");
+    // `tags = var.tags` with a `{}` default is common: the refresh must not turn it into null.
+    assert_no_changes(&ws);
+    ws.destroy().ok("destroy");
+}
+
+#[test]
+fn settings_changed_out_of_band_are_planned_and_corrected() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    aws.create_group("oob-a", 0);
+    let ws = workspace(&emulator, &config("oob", &["oob-a"], "1h"));
+    ws.apply().ok("apply (create)");
+    let (_, policies) = aws.role_policies("oob-handler");
+    assert_eq!(policies.len(), 1, "the handler role has its inline policy");
+
+    // Nothing in the resource's attributes carries these two, so the plan must still see them.
+    aws.runtime.block_on(async {
+        aws.iam
+            .delete_role_policy()
+            .role_name("oob-handler")
+            .policy_name("drain-instances")
+            .send()
+            .await
+            .expect("deleting the inline policy");
+        aws.lambda
+            .update_function_configuration()
+            .function_name("oob-drain-handler")
+            .timeout(3)
+            .send()
+            .await
+            .expect("changing the function timeout");
+    });
+    let plan = ws.plan_json();
+    assert_eq!(actions(&plan, ADDRESS), ["update"], "{:#}", resource_change(&plan, ADDRESS));
+    let reported = resource_change(&plan, ADDRESS)["before"]["out_of_band_changes"].to_string();
+    assert!(reported.contains("IAM role oob-handler: its inline policy drain-instances is missing"), "{reported}");
+    assert!(reported.contains("Lambda function oob-drain-handler: its timeout differs"), "{reported}");
+
+    ws.apply().ok("apply (correct the drift)");
+    assert_eq!(aws.role_policies("oob-handler").1, policies, "the inline policy is back");
+    let timeout = aws.runtime.block_on(async {
+        aws.lambda.get_function_configuration().function_name("oob-drain-handler").send().await.unwrap().timeout()
+    });
+    assert_eq!(timeout, Some(120));
+    assert_no_changes(&ws);
+    ws.destroy().ok("destroy");
+}

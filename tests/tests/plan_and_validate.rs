@@ -106,6 +106,7 @@ fn create_plan_shows_derived_values_without_contacting_aws() {
     for arn in ["sns_topic_arn", "lambda_function_arn", "publisher_role_arn", "handler_role_arn"] {
         assert_eq!(change["after_unknown"][arn], true, "{arn} must be known after apply");
     }
+    assert_eq!(change["after_unknown"]["owner_id"], true, "a create chooses its owner id at apply");
 }
 
 /// (attribute line to put in the resource, drain block body, expected summary, text in detail, attribute the error points at)
@@ -127,7 +128,8 @@ const INVALID: &[(&str, &str, &str, &str, &str)] = &[
     ),
     (r#"on_failure = "retry""#, "", "Invalid on_failure", r#"expected one of "continue", "abandon""#, "on_failure"),
     (r#"architecture = "i386""#, "", "Invalid architecture", r#""arm64", "x86_64""#, "architecture"),
-    (r#"heartbeat_timeout = 20"#, "", "Invalid heartbeat_timeout", "expected 30 to 7200", "heartbeat_timeout"),
+    (r#"heartbeat_timeout = 20"#, "", "Invalid heartbeat_timeout", "expected 120 to 7200", "heartbeat_timeout"),
+    (r#"heartbeat_timeout = 100"#, "", "Invalid heartbeat_timeout", "expected 120 to 7200", "heartbeat_timeout"),
     (
         r#"heartbeat_timeout = 300"#,
         r#"timeout = "9h""#,
@@ -145,8 +147,25 @@ const INVALID: &[(&str, &str, &str, &str, &str)] = &[
         "permissions_boundary",
     ),
     (r#"tags = { "aws:owner" = "ci" }"#, "", "Invalid tag key", "reserves", "tags"),
+    // IAM's tag pattern, checked at plan time instead of failing at apply after the topic exists.
+    (r#"tags = { "bad{key}" = "v" }"#, "", "Invalid tag key", "contains '{'", "tags"),
+    (r#"tags = { "team" = "v<>" }"#, "", "Invalid tag value", "contains '<'", "tags"),
+    (r#"tags = { "graceful:owner" = "me" }"#, "", "Invalid tag key", "is reserved", "tags"),
+    (r#"timeouts { create = "soon" }"#, "", "Invalid timeout", "expected a duration like", "create"),
+    (r#"timeouts { delete = "30h" }"#, "", "Invalid timeout", "expected 1s to 24h", "delete"),
+    (
+        "",
+        r#"preset = "command"
+    command = format("%5000s", "exit 0")"#,
+        "Drain command too long",
+        "longer than 4096 bytes",
+        "command",
+    ),
     ("", r#"timeout = "1 hour""#, "Invalid drain timeout", "expected a duration like", "timeout"),
-    ("", r#"timeout = "30s""#, "Drain budget AWS cannot honour", "expected at least 1m", "timeout"),
+    // The 1m minimum is the provider's own rule, so the summary does not blame AWS.
+    ("", r#"timeout = "30s""#, "Drain timeout too short", "expected at least 1m", "timeout"),
+    // Bounded before any arithmetic: this once wrapped around to a 179 s heartbeat.
+    ("", r#"timeout = "18446744073709551615""#, "Drain timeout too long", "expected at most 48h", "timeout"),
     ("", r#"timeout = "2d""#, "Invalid drain timeout", "expected a duration like", "timeout"),
     ("", r#"timeout = "48h""#, "Drain budget AWS cannot honour", "at most 48h", "timeout"),
     ("", r#"preset = "consul""#, "Invalid drain preset", r#"expected "nomad" or "command""#, "preset"),

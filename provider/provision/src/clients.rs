@@ -76,6 +76,27 @@ impl Clients {
     }
 }
 
+/// What the SDK would otherwise report deep inside the first call ("dispatch failure: missing signing region", a
+/// credentials-chain dump): checked once, before any AWS call, with a message that says what to set.
+pub async fn preflight(config: &SdkConfig) -> Result<(), String> {
+    use aws_sdk_sts::config::ProvideCredentials;
+    if config.region().is_none() {
+        return Err("no AWS region: set region in the provider \"graceful\" block, AWS_REGION, or the region of \
+the AWS profile in use"
+            .to_owned());
+    }
+    let Some(credentials) = config.credentials_provider() else {
+        return Err("no AWS credentials provider is configured".to_owned());
+    };
+    credentials.provide_credentials().await.map(|_| ()).map_err(|error| {
+        format!(
+            "no AWS credentials found ({error}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile \
+(profile in the provider block or AWS_PROFILE) with credentials or SSO, or run where a container or instance role is \
+available"
+        )
+    })
+}
+
 /// The ARN partition of a region.
 pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {

@@ -9,10 +9,11 @@ use crate::aws::{autoscaling, events, iam, lambda, logs, sns, ssm};
 use crate::clients::Clients;
 use crate::derive::{DerivedArns, handler_config};
 use crate::desired::{DesiredResource, function_settings as settings};
-use crate::error::{ProvisionError, StepError};
+use crate::error::{Cause, ProvisionError, Step, StepError};
 use crate::observed::{ObservedPermission, ObservedResource};
+use crate::ownership::NotOwned;
 use crate::policy;
-use crate::read::observe;
+use crate::read::{Observation, observe};
 
 /// Brings AWS to `desired` and returns every piece as it now is.
 ///
@@ -26,7 +27,7 @@ pub async fn converge(
 ) -> Result<ObservedResource, ProvisionError> {
     let recorded = prior.map(ObservedResource::hooked_groups).unwrap_or_default();
     let known = prior.cloned().unwrap_or_else(|| ObservedResource::empty(&desired.name));
-    converge_from(clients, desired, &recorded, known).await
+    converge_from(clients, desired, &recorded, known, std::future::pending()).await
 }
 
 /// [`converge`] for a caller that recorded only group names: hooks on `recorded_groups` that are no longer desired
@@ -36,7 +37,18 @@ pub async fn converge_with_groups(
     desired: &DesiredResource,
     recorded_groups: &BTreeSet<String>,
 ) -> Result<ObservedResource, ProvisionError> {
-    converge_from(clients, desired, recorded_groups, ObservedResource::empty(&desired.name)).await
+    converge_until(clients, desired, recorded_groups, std::future::pending()).await
+}
+
+/// [`converge_with_groups`] that stops when `interrupt` resolves (Ctrl-C, the operation's timeout) with its reason:
+/// the AWS call in flight is abandoned and the error carries every piece that exists by then.
+pub async fn converge_until(
+    clients: &Clients,
+    desired: &DesiredResource,
+    recorded_groups: &BTreeSet<String>,
+    interrupt: impl Future<Output = String>,
+) -> Result<ObservedResource, ProvisionError> {
+    converge_from(clients, desired, recorded_groups, ObservedResource::empty(&desired.name), interrupt).await
 }
 
 /// `known` is returned as `observed_so_far` when even the first observation fails (nothing was changed then).
@@ -45,16 +57,38 @@ async fn converge_from(
     desired: &DesiredResource,
     recorded_groups: &BTreeSet<String>,
     known: ObservedResource,
+    interrupt: impl Future<Output = String>,
 ) -> Result<ObservedResource, ProvisionError> {
     let mut groups: BTreeSet<String> = desired.autoscaling_group_names.clone();
     groups.extend(recorded_groups.iter().cloned());
-    let mut state = match observe(clients, &desired.name, &groups).await {
-        Ok(state) => state,
+    tokio::pin!(interrupt);
+    let interrupted = |reason: String| StepError::new(Step::Converging, &desired.name, Cause::Interrupted(reason));
+    let observed = tokio::select! {
+        observed = observe(clients, &desired.name, &groups, &desired.ownership) => observed,
+        reason = &mut interrupt => Err(interrupted(reason)),
+    };
+    let Observation { owned: mut state, foreign } = match observed {
+        Ok(observation) => observation,
         Err(error) => {
             return Err(ProvisionError { error, observed_so_far: Box::new(known) });
         }
     };
-    match apply(clients, desired, &mut state).await {
+    if !foreign.is_empty() {
+        // Refused before any write: a create adopts nothing, an update overwrites nothing of someone else's.
+        let refusal = NotOwned { name: desired.name.clone(), pieces: foreign };
+        let error = StepError::new(Step::CheckingOwnership, &desired.name, Cause::NotOwned(refusal));
+        return Err(ProvisionError { error, observed_so_far: Box::new(state) });
+    }
+    // `state` records each piece as soon as it exists, so an interrupted apply still reports all of them.
+    let outcome = {
+        let run = apply(clients, desired, &mut state);
+        tokio::pin!(run);
+        tokio::select! {
+            outcome = &mut run => outcome,
+            reason = &mut interrupt => Err(interrupted(reason)),
+        }
+    };
+    match outcome {
         Ok(()) => Ok(state),
         Err(error) => Err(ProvisionError { error, observed_so_far: Box::new(state) }),
     }
@@ -65,6 +99,7 @@ async fn apply(clients: &Clients, desired: &DesiredResource, state: &mut Observe
     let names = DerivedNames::new(&desired.name);
     let location = clients.location().await?;
     let arns = DerivedArns::new(&location, &names, &desired.iam_path);
+    let tags = desired.ownership.tags_with_owner(&desired.tags);
 
     // Hooks on groups no longer managed go first: nothing new may park instances for a group we stop serving.
     let obsolete: Vec<String> =
@@ -81,7 +116,7 @@ async fn apply(clients: &Clients, desired: &DesiredResource, state: &mut Observe
             arn: &arns.topic,
             policy: policy::topic_policy(&location, &arns.topic, &arns.publisher_role),
             kms_key_id: desired.kms_key_id.as_deref(),
-            tags: &desired.tags,
+            tags: &tags,
         },
         state.topic.as_ref(),
     )
@@ -98,7 +133,7 @@ async fn apply(clients: &Clients, desired: &DesiredResource, state: &mut Observe
             policy_name: settings::PUBLISHER_POLICY_NAME,
             policy: policy::publisher_policy(&topic_arn),
             permissions_boundary: desired.permissions_boundary.as_deref(),
-            tags: &desired.tags,
+            tags: &tags,
         },
         state.publisher_role.as_ref(),
     )
@@ -123,7 +158,7 @@ async fn apply(clients: &Clients, desired: &DesiredResource, state: &mut Observe
             policy_name: settings::HANDLER_POLICY_NAME,
             policy: policy::handler_policy(&scope),
             permissions_boundary: desired.permissions_boundary.as_deref(),
-            tags: &desired.tags,
+            tags: &tags,
         },
         state.handler_role.as_ref(),
     )
@@ -134,7 +169,7 @@ async fn apply(clients: &Clients, desired: &DesiredResource, state: &mut Observe
     let content = drain_contract::document::render(&desired.preset, &desired.budget);
     let document = ssm::ensure_document(
         clients,
-        &ssm::DesiredDocument { name: &names.document, arn: &arns.document, content: &content, tags: &desired.tags },
+        &ssm::DesiredDocument { name: &names.document, arn: &arns.document, content: &content, tags: &tags },
         state.document.as_ref(),
     )
     .await?;
@@ -145,7 +180,7 @@ async fn apply(clients: &Clients, desired: &DesiredResource, state: &mut Observe
         &names.log_group,
         &arns.log_group,
         desired.log_retention_days,
-        &desired.tags,
+        &tags,
         state.log_group.as_ref(),
     )
     .await?;
@@ -163,7 +198,7 @@ async fn apply(clients: &Clients, desired: &DesiredResource, state: &mut Observe
             code_sha256: &desired.handler_code_sha256,
             config,
             log_group: &names.log_group,
-            tags: &desired.tags,
+            tags: &tags,
         },
         state.function.as_ref(),
     )
@@ -193,7 +228,7 @@ async fn apply(clients: &Clients, desired: &DesiredResource, state: &mut Observe
         lambda::ensure_permission(clients, &names.function, &sns_permission, state.sns_permission.as_ref()).await?;
     state.sns_permission = Some(sns_permission);
 
-    let rule = events::ensure_rule(clients, &names.rule, &function_arn, &desired.tags, state.rule.as_ref()).await?;
+    let rule = events::ensure_rule(clients, &names.rule, &function_arn, &tags, state.rule.as_ref()).await?;
     let rule_arn = rule.arn.clone();
     state.rule = Some(rule);
     let schedule_permission = ObservedPermission {

@@ -1,5 +1,6 @@
-//! delete: removes every piece in reverse dependency order, hooks first (so no instance is parked waiting for a
-//! handler that is gone). A piece already gone is success.
+//! delete: removes every piece this instance owns in reverse dependency order, hooks first (so no instance is
+//! parked waiting for a handler that is gone). A piece already gone is success; a piece with our name that is
+//! someone else's is left alone.
 
 use std::collections::BTreeSet;
 
@@ -7,47 +8,86 @@ use drain_contract::names::DerivedNames;
 
 use crate::aws::{autoscaling, events, iam, lambda, logs, sns, ssm};
 use crate::clients::Clients;
-use crate::derive::DerivedArns;
-use crate::error::{ProvisionError, StepError};
+use crate::error::{Cause, ProvisionError, Step, StepError};
 use crate::observed::ObservedResource;
-use crate::read::{configured_groups, observe};
+use crate::ownership::Ownership;
+use crate::read::observe;
 
-/// Deletes resource `name`. Hooks are removed from `groups` and from every group the deployed function's
-/// configuration names.
-pub async fn delete(clients: &Clients, name: &str, groups: &BTreeSet<String>) -> Result<(), ProvisionError> {
-    match delete_pieces(clients, name, groups).await {
+/// Deletes what `ownership` makes ours of resource `name`. Hooks are removed from `groups` and from every group the
+/// deployed function's configuration names.
+pub async fn delete(
+    clients: &Clients,
+    name: &str,
+    groups: &BTreeSet<String>,
+    ownership: &Ownership,
+) -> Result<(), ProvisionError> {
+    delete_until(clients, name, groups, ownership, std::future::pending()).await
+}
+
+/// [`delete`] that stops when `interrupt` resolves (Ctrl-C, the operation's timeout) with its reason.
+pub async fn delete_until(
+    clients: &Clients,
+    name: &str,
+    groups: &BTreeSet<String>,
+    ownership: &Ownership,
+    interrupt: impl Future<Output = String>,
+) -> Result<(), ProvisionError> {
+    let outcome = tokio::select! {
+        outcome = delete_pieces(clients, name, groups, ownership) => outcome,
+        reason = interrupt => {
+            // What is left is unknown without another AWS call: the caller keeps its record, a refresh corrects it.
+            let error = StepError::new(Step::Deleting, name, Cause::Interrupted(reason));
+            return Err(ProvisionError { error, observed_so_far: Box::new(ObservedResource::empty(name)) });
+        }
+    };
+    match outcome {
         Ok(()) => Ok(()),
         Err(error) => {
             // Report what is left, so the caller keeps it and a retry reaches it.
-            let observed_so_far =
-                observe(clients, name, groups).await.unwrap_or_else(|_| ObservedResource::empty(name));
+            let observed_so_far = observe(clients, name, groups, ownership)
+                .await
+                .map(|observation| observation.owned)
+                .unwrap_or_else(|_| ObservedResource::empty(name));
             Err(ProvisionError { error, observed_so_far: Box::new(observed_so_far) })
         }
     }
 }
 
-async fn delete_pieces(clients: &Clients, name: &str, groups: &BTreeSet<String>) -> Result<(), StepError> {
+async fn delete_pieces(
+    clients: &Clients,
+    name: &str,
+    groups: &BTreeSet<String>,
+    ownership: &Ownership,
+) -> Result<(), StepError> {
     let names = DerivedNames::new(name);
-    let location = clients.location().await?;
-    let function = lambda::find_function_by_name(clients, &names.function).await?;
-    let mut all_groups = groups.clone();
-    all_groups.extend(configured_groups(&ObservedResource { function: function.clone(), ..Default::default() }));
-    for group in &all_groups {
+    let owned = observe(clients, name, groups, ownership).await?.owned;
+    for group in owned.hooks.keys() {
         autoscaling::delete_hook(clients, group, &names.hook).await?;
     }
-    events::delete_rule(clients, &names.rule).await?;
-    let topic_arn = DerivedArns::new(&location, &names, "/").topic;
-    if let Some(function) = &function
-        && let Some(subscription) = sns::find_subscription_by_endpoint(clients, &topic_arn, &function.arn).await?
-    {
+    if owned.rule.is_some() {
+        events::delete_rule(clients, &names.rule).await?;
+    }
+    if let Some(subscription) = &owned.subscription {
         sns::delete_subscription(clients, &subscription.arn).await?;
     }
     // The function's permissions go with it.
-    lambda::delete_function(clients, &names.function).await?;
-    logs::delete_log_group(clients, &names.log_group).await?;
-    ssm::delete_document(clients, &names.document).await?;
-    iam::delete_role(clients, &names.handler_role).await?;
-    iam::delete_role(clients, &names.publisher_role).await?;
-    sns::delete_topic(clients, &topic_arn).await?;
+    if owned.function.is_some() {
+        lambda::delete_function(clients, &names.function).await?;
+    }
+    if owned.log_group.is_some() {
+        logs::delete_log_group(clients, &names.log_group).await?;
+    }
+    if owned.document.is_some() {
+        ssm::delete_document(clients, &names.document).await?;
+    }
+    if owned.handler_role.is_some() {
+        iam::delete_role(clients, &names.handler_role).await?;
+    }
+    if owned.publisher_role.is_some() {
+        iam::delete_role(clients, &names.publisher_role).await?;
+    }
+    if let Some(topic) = &owned.topic {
+        sns::delete_topic(clients, &topic.arn).await?;
+    }
     Ok(())
 }

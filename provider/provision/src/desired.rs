@@ -6,6 +6,8 @@ use drain_contract::LifecycleResult;
 use drain_contract::budget::DrainBudget;
 use drain_contract::document::DrainPreset;
 
+use crate::ownership::Ownership;
+
 /// The Lambda function's instruction set; selects which embedded handler zip is deployed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Architecture {
@@ -56,6 +58,8 @@ pub struct DesiredResource {
     pub kms_key_id: Option<String>,
     /// Retention of the function's log group, in days (one of the values CloudWatch Logs accepts).
     pub log_retention_days: i32,
+    /// Which existing pieces are this instance's, and the owner id written on every taggable piece.
+    pub ownership: Ownership,
 }
 
 /// Lambda settings that are not the user's to choose.

@@ -5,6 +5,7 @@ use std::fmt;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 use crate::observed::ObservedResource;
+use crate::ownership::NotOwned;
 
 /// One AWS call's failure, reduced to what callers classify on (code, message) plus the full rendering.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +60,12 @@ pub enum Cause {
     /// AWS answered something this crate cannot use (e.g. a missing ARN, a malformed policy).
     #[error("unexpected response: {0}")]
     Unexpected(String),
+    /// Terraform asked the provider to stop, or the operation's timeout passed; holds which.
+    #[error("{0}")]
+    Interrupted(String),
+    /// Objects with our names exist but belong to someone else; nothing was changed.
+    #[error("{0}")]
+    NotOwned(NotOwned),
 }
 
 impl Cause {
@@ -79,6 +86,9 @@ impl From<AwsError> for Cause {
 /// Every step `converge`, `read` and `delete` take, worded as terraform-provider-aws words its errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
+    CheckingOwnership,
+    Converging,
+    Deleting,
     ReadingAccount,
     ReadingTopic,
     CreatingTopic,
@@ -123,6 +133,9 @@ impl Step {
     /// Lowercase gerund + display name, as in `creating Lambda function (name): cause`.
     pub fn describe(self) -> &'static str {
         match self {
+            Step::Converging => "applying graceful_shutdown_asg",
+            Step::Deleting => "deleting graceful_shutdown_asg",
+            Step::CheckingOwnership => "checking the AWS objects named after graceful_shutdown_asg",
             Step::ReadingAccount => "reading caller identity",
             Step::ReadingTopic => "reading SNS topic",
             Step::CreatingTopic => "creating SNS topic",

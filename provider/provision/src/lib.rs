@@ -11,8 +11,13 @@
 //!   default) → log group → function (waits until `Active` / `Successful`) → subscription + permission → schedule
 //!   rule + target + permission → one hook per group. Create, update and drift correction are the same call.
 //!   [`converge_with_groups`] is the same for a caller that recorded only the group names of its last apply.
+//!   [`converge_until`] stops when a future resolves (Ctrl-C, an operation timeout), reporting what exists by then.
+//! - Ownership ([`ownership`]): every taggable piece carries the tag [`OWNER_TAG`] with the instance's owner id. A
+//!   converge first observes everything under its names and refuses, before any write, pieces that are not its own
+//!   ([`Ownership`]); read and delete see only its own pieces (someone else's read as absent and are never deleted).
 //! - [`read()`] / [`read_with_groups`] return every piece as AWS has it (`None` = absent); an import by name finds
 //!   the hooks through the groups the deployed function is configured with.
+//! - [`drift()`] lists the settings of existing pieces that differ from what converge sets.
 //! - [`delete()`] removes everything in reverse order, hooks first; a piece already gone is success.
 //! - Every failure is a [`ProvisionError`] naming the step, the piece and the AWS error
 //!   (`creating Lambda function (ci-drain-handler): <cause>`), with `observed_so_far` holding what exists, so the
@@ -27,18 +32,22 @@ pub mod converge;
 pub mod delete;
 pub mod derive;
 pub mod desired;
+pub mod drift;
 pub mod error;
 pub mod observed;
+pub mod ownership;
 pub mod policy;
 pub mod read;
 pub mod retry;
 
-pub use clients::{Clients, Location};
-pub use converge::{converge, converge_with_groups};
-pub use delete::delete;
+pub use clients::{Clients, Location, preflight};
+pub use converge::{converge, converge_until, converge_with_groups};
+pub use delete::{delete, delete_until};
 pub use desired::{Architecture, DesiredResource, lambda_code_sha256};
 pub use drain_contract::LifecycleResult;
 pub use drain_contract::document::DrainPreset;
+pub use drift::drift;
 pub use error::{AwsError, Cause, ProvisionError, Step, StepError};
 pub use observed::*;
+pub use ownership::{OWNER_TAG, Ownership, new_owner_id};
 pub use read::{read, read_with_groups};

@@ -1,8 +1,8 @@
 //! read: every piece of one resource as it is in AWS, by name (refresh, drift detection, import).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use drain_contract::names::DerivedNames;
+use drain_contract::names::{DerivedNames, notification_metadata};
 
 use crate::aws::{autoscaling, events, iam, lambda, logs, sns, ssm};
 use crate::clients::Clients;
@@ -10,11 +10,13 @@ use crate::derive::DerivedArns;
 use crate::desired::function_settings as settings;
 use crate::error::{ProvisionError, StepError};
 use crate::observed::ObservedResource;
+use crate::ownership::{ForeignPiece, Ownership};
 
-/// Reads every piece of resource `name`. Hooks are looked up on the groups the deployed function's configuration
-/// lists (so an import by name finds them); use [`read_with_groups`] to also check groups known from elsewhere.
-pub async fn read(clients: &Clients, name: &str) -> Result<ObservedResource, ProvisionError> {
-    read_with_groups(clients, name, &BTreeSet::new()).await
+/// Reads every piece of resource `name` that `ownership` makes ours (a piece with our name that is someone else's
+/// reads as absent). Hooks are looked up on the groups the deployed function's configuration lists (so an import by
+/// name finds them); use [`read_with_groups`] to also check groups known from elsewhere.
+pub async fn read(clients: &Clients, name: &str, ownership: &Ownership) -> Result<ObservedResource, ProvisionError> {
+    read_with_groups(clients, name, &BTreeSet::new(), ownership).await
 }
 
 /// Like [`read`], also looking for this resource's hook on `groups` (e.g. the groups recorded in state).
@@ -23,9 +25,11 @@ pub async fn read_with_groups(
     clients: &Clients,
     name: &str,
     groups: &BTreeSet<String>,
+    ownership: &Ownership,
 ) -> Result<ObservedResource, ProvisionError> {
-    observe(clients, name, groups)
+    observe(clients, name, groups, ownership)
         .await
+        .map(|observation| observation.owned)
         .map_err(|error| ProvisionError { error, observed_so_far: Box::new(ObservedResource::empty(name)) })
 }
 
@@ -40,11 +44,35 @@ pub(crate) fn configured_groups(observed: &ObservedResource) -> BTreeSet<String>
         .unwrap_or_default()
 }
 
+/// What exists under our names, split into what is ours and what is someone else's.
+pub(crate) struct Observation {
+    pub owned: ObservedResource,
+    pub foreign: Vec<ForeignPiece>,
+}
+
+/// Keeps `piece` when `ownership` makes it ours, otherwise records it in `foreign`.
+fn sort_piece<T>(
+    piece: Option<T>,
+    ownership: &Ownership,
+    kind: &'static str,
+    id_and_tags: impl Fn(&T) -> (&str, &BTreeMap<String, String>),
+    foreign: &mut Vec<ForeignPiece>,
+) -> Option<T> {
+    let piece = piece?;
+    let (id, tags) = id_and_tags(&piece);
+    if ownership.owns(tags) {
+        return Some(piece);
+    }
+    foreign.push(ForeignPiece::tagged(kind, id, tags));
+    None
+}
+
 pub(crate) async fn observe(
     clients: &Clients,
     name: &str,
     groups: &BTreeSet<String>,
-) -> Result<ObservedResource, StepError> {
+    ownership: &Ownership,
+) -> Result<Observation, StepError> {
     let names = DerivedNames::new(name);
     let location = clients.location().await?;
     let arns = DerivedArns::new(&location, &names, "/");
@@ -57,6 +85,20 @@ pub(crate) async fn observe(
         lambda::find_function_by_name(clients, &names.function),
         events::find_rule_by_name(clients, &names.rule),
     )?;
+    let mut foreign = Vec::new();
+    let f = &mut foreign;
+    let topic = sort_piece(topic, ownership, "SNS topic", |t| (t.arn.as_str(), &t.tags), f);
+    let publisher_role = sort_piece(publisher_role, ownership, "IAM role", |r| (r.name.as_str(), &r.tags), f);
+    let handler_role = sort_piece(handler_role, ownership, "IAM role", |r| (r.name.as_str(), &r.tags), f);
+    let document = sort_piece(document, ownership, "SSM document", |d| (d.name.as_str(), &d.tags), f);
+    let function = sort_piece(function, ownership, "Lambda function", |l| (l.name.as_str(), &l.tags), f);
+    let rule = sort_piece(rule, ownership, "EventBridge rule", |r| (r.name.as_str(), &r.tags), f);
+    // Lambda creates `/aws/lambda/<function>` itself, untagged, when the function logs and the group is missing
+    // (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html): such a group is our function's.
+    let log_group = match log_group {
+        Some(group) if function.is_some() && crate::ownership::owner_tag(&group.tags).is_none() => Some(group),
+        other => sort_piece(other, ownership, "CloudWatch Logs log group", |g| (g.name.as_str(), &g.tags), f),
+    };
     let mut observed = ObservedResource {
         name: name.to_owned(),
         topic,
@@ -78,10 +120,27 @@ pub(crate) async fn observe(
     }
     let mut all_groups = groups.clone();
     all_groups.extend(configured_groups(&observed));
+    let metadata = notification_metadata(name);
     for group in all_groups {
-        if let Some(hook) = autoscaling::find_hook_by_group(clients, &group, &names.hook).await? {
+        let Some(hook) = autoscaling::find_hook_by_group(clients, &group, &names.hook).await? else { continue };
+        // Untaggable: a hook is ours when it names this resource in its metadata and notifies our topic.
+        let ours = *ownership == Ownership::Any
+            || (hook.notification_metadata.as_deref() == Some(metadata.as_str())
+                && hook.notification_target_arn.as_deref() == Some(arns.topic.as_str()));
+        if ours {
             observed.hooks.insert(group, hook);
+        } else {
+            foreign.push(ForeignPiece {
+                kind: "Auto Scaling lifecycle hook",
+                id: format!("{group}/{}", names.hook),
+                reason: format!(
+                    "it notifies {} with metadata {}, not this resource's topic {} with {metadata}",
+                    hook.notification_target_arn.as_deref().unwrap_or("no target"),
+                    hook.notification_metadata.as_deref().unwrap_or("none"),
+                    arns.topic
+                ),
+            });
         }
     }
-    Ok(observed)
+    Ok(Observation { owned: observed, foreign })
 }

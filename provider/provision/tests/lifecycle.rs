@@ -8,9 +8,10 @@ use acceptance::emulator::Fault;
 use drain_contract::budget;
 use drain_contract::names::{DerivedNames, notification_metadata};
 use graceful_provision::{
-    Architecture, Step, converge, converge_with_groups, delete, lambda_code_sha256, read, read_with_groups,
+    Architecture, OWNER_TAG, Ownership, Step, converge, converge_with_groups, delete, lambda_code_sha256, read,
+    read_with_groups,
 };
-use support::{create_groups, desired, groups, handler_zip, inventory, start};
+use support::{create_groups, desired, groups, handler_zip, inventory, owner, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
@@ -85,7 +86,7 @@ async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
     }
 
     // Read by name (an import) finds every piece, hooks included, exactly as converge returned them.
-    let imported = read(&aws.clients, "create").await.unwrap_or_else(|e| panic!("{e}"));
+    let imported = read(&aws.clients, "create", &owner()).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(imported, created);
     aws.operations.take();
 
@@ -97,12 +98,12 @@ async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
     assert_eq!(again, created);
 
     let started = Instant::now();
-    delete(&aws.clients, "create", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "create", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
     let delete_time = started.elapsed();
     let delete_calls = aws.operations.take().len();
     let left = inventory::resources_named(&aws.clients, "create", &want.autoscaling_group_names).await;
     assert_eq!(left, Vec::<String>::new(), "delete left resources behind");
-    assert!(read(&aws.clients, "create").await.unwrap().is_absent());
+    assert!(read(&aws.clients, "create", &owner()).await.unwrap().is_absent());
     eprintln!(
         "emulator round trips: create {create_time:?} ({create_calls} calls), no-op converge {noop_time:?}, \
          delete {delete_time:?} ({delete_calls} calls)"
@@ -149,10 +150,12 @@ async fn changing_groups_budget_and_code_updates_in_place() {
     assert_eq!(after.tags["owner"], "platform");
     assert_eq!(updated.topic.as_ref().unwrap().tags["owner"], "platform");
 
-    let refreshed = read_with_groups(&aws.clients, "upd", &groups(&["upd-a"])).await.unwrap();
+    let refreshed = read_with_groups(&aws.clients, "upd", &groups(&["upd-a"]), &owner()).await.unwrap();
     assert_eq!(refreshed, updated);
 
-    delete(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"])).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"]), &owner())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let left = inventory::resources_named(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"])).await;
     assert_eq!(left, Vec::<String>::new());
 }
@@ -169,7 +172,7 @@ async fn pieces_deleted_out_of_band_are_seen_and_recreated() {
     aws.clients.sns.delete_topic().topic_arn(&created.topic.as_ref().unwrap().arn).send().await.unwrap();
     aws.clients.logs.put_retention_policy().log_group_name(&names.log_group).retention_in_days(1).send().await.unwrap();
 
-    let drifted = read_with_groups(&aws.clients, "drift", &want.autoscaling_group_names).await.unwrap();
+    let drifted = read_with_groups(&aws.clients, "drift", &want.autoscaling_group_names, &owner()).await.unwrap();
     assert_eq!(drifted.topic, None);
     assert_eq!(drifted.function, None);
     assert_eq!(drifted.subscription, None);
@@ -180,10 +183,10 @@ async fn pieces_deleted_out_of_band_are_seen_and_recreated() {
     assert!(repaired.topic.is_some() && repaired.function.is_some() && repaired.subscription.is_some());
     assert_eq!(repaired.log_group.as_ref().unwrap().retention_days, Some(14));
     assert_eq!(repaired.hooked_groups(), groups(&["drift-a"]));
-    let again = read(&aws.clients, "drift").await.unwrap();
+    let again = read(&aws.clients, "drift", &owner()).await.unwrap();
     assert_eq!(again, repaired);
 
-    delete(&aws.clients, "drift", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "drift", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "drift", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -216,13 +219,13 @@ async fn a_failed_step_is_named_keeps_what_exists_and_delete_leaves_nothing() {
     assert!(partial.document.is_some() && partial.log_group.is_some());
     assert_eq!(partial.function, None);
     assert!(partial.hooks.is_empty());
-    assert_eq!(read(&aws.clients, "fault").await.unwrap(), **partial);
+    assert_eq!(read(&aws.clients, "fault", &owner()).await.unwrap(), **partial);
 
     // The fault is spent: converging from the partial state finishes the job.
     let converged = converge(&aws.clients, &want, Some(partial)).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(converged.function.is_some() && converged.hooks.contains_key("fault-a"));
 
-    delete(&aws.clients, "fault", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "fault", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "fault", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -252,14 +255,14 @@ async fn a_failed_hook_then_delete_leaves_zero_resources() {
     );
     assert!(error.observed_so_far.function.is_some() && error.observed_so_far.rule.is_some());
 
-    delete(&aws.clients, "hookfail", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "hookfail", &want.autoscaling_group_names).await,
         Vec::<String>::new()
     );
     // Deleting again, or deleting what never existed, succeeds.
-    delete(&aws.clients, "hookfail", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
-    delete(&aws.clients, "never-created", &groups(&["hookfail-a"])).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "never-created", &groups(&["hookfail-a"]), &owner()).await.unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,7 +285,7 @@ async fn enterprise_options_are_applied_read_back_and_corrected() {
     assert_eq!(created.topic.as_ref().unwrap().kms_key_id.as_deref(), Some("alias/aws/sns"));
     assert_eq!(created.function.as_ref().unwrap().architecture, Some(Architecture::Arm64));
     assert!(created.hooks.values().all(|h| h.default_result.as_deref() == Some("ABANDON")));
-    assert_eq!(read(&aws.clients, "ent").await.unwrap(), created);
+    assert_eq!(read(&aws.clients, "ent", &owner()).await.unwrap(), created);
     aws.operations.take();
     converge(&aws.clients, &want, Some(&created)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(aws.operations.take_writes(), Vec::<String>::new());
@@ -301,9 +304,9 @@ async fn enterprise_options_are_applied_read_back_and_corrected() {
     assert_eq!(corrected.function.as_ref().unwrap().role_arn, handler_role.arn);
     let publisher = corrected.publisher_role.as_ref().unwrap();
     assert!(corrected.hooks.values().all(|h| h.role_arn.as_deref() == Some(publisher.arn.as_str())));
-    assert_eq!(read(&aws.clients, "ent").await.unwrap(), corrected);
+    assert_eq!(read(&aws.clients, "ent", &owner()).await.unwrap(), corrected);
 
-    delete(&aws.clients, "ent", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "ent", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "ent", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -321,8 +324,8 @@ async fn throttled_calls_are_retried_by_the_sdk() {
     let throttled = aws.emulator.events_of_kind("fault-injected").unwrap().len();
     assert!(throttled > 0, "the emulator throttled nothing in {} calls", calls.len());
     aws.emulator.throttle(0.0, None).unwrap();
-    assert_eq!(read(&aws.clients, "throttle").await.unwrap(), created);
-    delete(&aws.clients, "throttle", &want.autoscaling_group_names).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read(&aws.clients, "throttle", &owner()).await.unwrap(), created);
+    delete(&aws.clients, "throttle", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "throttle", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -368,4 +371,47 @@ async fn iam_propagation_errors_are_retried_until_they_clear() {
     assert_eq!(injected.len(), 4, "both faults fired twice before the calls succeeded: {injected:?}");
     // Two retries each, with backoff from 200 ms: well under the two-minute bound.
     assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_of_another_owner_are_neither_adopted_nor_deleted() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["own-a", "own-b"]).await;
+    let first = desired("own", &["own-a"], 3600);
+    let created = converge(&aws.clients, &first, None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(created.topic.as_ref().unwrap().tags[OWNER_TAG], "test-owner");
+    assert_eq!(created.function.as_ref().unwrap().tags[OWNER_TAG], "test-owner");
+
+    // A second instance with the same name (another state, or a create_before_destroy replacement).
+    let mut second = desired("own", &["own-b"], 1800);
+    second.ownership = Ownership::Tagged("another-owner".into());
+    aws.operations.take();
+    let error = converge(&aws.clients, &second, None).await.expect_err("the names belong to another instance");
+    assert_eq!(error.step(), Step::CheckingOwnership);
+    assert_eq!(aws.operations.take_writes(), Vec::<String>::new(), "a refused create must change nothing");
+    assert!(error.observed_so_far.is_absent(), "nothing of the other instance may enter this one's state");
+    let message = error.to_string();
+    for expected in [
+        "SNS topic arn:aws:sns:us-east-1:123456789012:own-lifecycle already exists",
+        "IAM role own-publisher already exists",
+        "Lambda function own-drain-handler already exists",
+        "\"test-owner\"",
+        "terraform import",
+    ] {
+        assert!(message.contains(expected), "missing {expected:?} in: {message}");
+    }
+
+    // Its destroy (or a read) leaves the other instance's objects alone.
+    assert!(read(&aws.clients, "own", &second.ownership).await.unwrap().is_absent());
+    delete(&aws.clients, "own", &groups(&["own-a", "own-b"]), &second.ownership)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(aws.operations.take_writes(), Vec::<String>::new(), "a delete must not touch objects it does not own");
+    assert_eq!(read(&aws.clients, "own", &owner()).await.unwrap(), created);
+
+    delete(&aws.clients, "own", &first.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        inventory::resources_named(&aws.clients, "own", &groups(&["own-a", "own-b"])).await,
+        Vec::<String>::new()
+    );
 }

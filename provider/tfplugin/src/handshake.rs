@@ -39,6 +39,11 @@ pub enum HandshakeError {
     BadPort { name: &'static str, value: String },
     #[error("PLUGIN_MIN_PORT ({min}) is greater than PLUGIN_MAX_PORT ({max})")]
     EmptyPortRange { min: u16, max: u16 },
+    #[error(
+        "PLUGIN_CLIENT_CERT is set but holds only whitespace: the host asked for TLS without a certificate; \
+         refusing to serve without TLS"
+    )]
+    BlankClientCertificate,
 }
 
 /// Checks the environment a go-plugin host provides; `env` looks a variable up.
@@ -66,7 +71,12 @@ pub(crate) fn read_host_request(
         (Some(min), Some(max)) => Some((min, max)),
         _ => None,
     };
-    let client_certificate_pem = env("PLUGIN_CLIENT_CERT").filter(|pem| !pem.trim().is_empty());
+    // As go-plugin: an empty variable means "no TLS", any other value asks for AutoMTLS, so a blank value must not
+    // fall back to plaintext.
+    let client_certificate_pem = env("PLUGIN_CLIENT_CERT").filter(|pem| !pem.is_empty());
+    if client_certificate_pem.as_deref().is_some_and(|pem| pem.trim().is_empty()) {
+        return Err(HandshakeError::BlankClientCertificate);
+    }
     Ok(HostRequest { client_certificate_pem, port_range })
 }
 
@@ -120,6 +130,11 @@ mod tests {
             read(&[COOKIE, ("PLUGIN_MIN_PORT", "9"), ("PLUGIN_MAX_PORT", "2")]).unwrap_err(),
             HandshakeError::EmptyPortRange { min: 9, max: 2 }
         );
+        assert_eq!(
+            read(&[COOKIE, ("PLUGIN_CLIENT_CERT", " \n\t ")]).unwrap_err(),
+            HandshakeError::BlankClientCertificate
+        );
+        assert_eq!(read(&[COOKIE, ("PLUGIN_CLIENT_CERT", "")]).unwrap().client_certificate_pem, None);
     }
 
     #[test]

@@ -25,8 +25,17 @@ use tonic::transport::server::Connected;
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long in-flight calls may take to finish after Shutdown before the process exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-/// Terraform sends whole configurations and states; gRPC's 4 MiB default is too small for large ones.
-const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
+/// A request holds one resource's configuration, state and plan. Decoding expands msgpack in memory (about 40 x for
+/// a tree of small values), so the cap bounds what one request can cost.
+const MAX_REQUEST_SIZE: usize = 16 * 1024 * 1024;
+/// Answers are small, except the schema of a large provider.
+const MAX_RESPONSE_SIZE: usize = 256 * 1024 * 1024;
+/// TLS handshakes in progress at once; further connections wait in the listen backlog (an fd flood cannot make every
+/// handshake task hold a descriptor).
+const MAX_CONCURRENT_HANDSHAKES: usize = 64;
+/// Backoff after a failed accept (e.g. EMFILE: out of file descriptors), doubling, as grpc-go's server does.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// How to serve.
 #[derive(Clone, Debug)]
@@ -201,22 +210,32 @@ fn accept_tls(
     shutdown: CancellationToken,
 ) -> ReceiverStream<Result<TlsStream<TcpStream>, std::io::Error>> {
     let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_HANDSHAKES));
     tokio::spawn(async move {
+        let mut backoff = AcceptBackoff::default();
         loop {
+            let Ok(permit) = handshakes.clone().acquire_owned().await else { return };
             let (tcp, peer) = tokio::select! {
                 _ = shutdown.cancelled() => return,
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
-                        tracing::warn!("accepting a connection: {error}");
-                        continue;
+                        let delay = backoff.failed();
+                        // At most one line per second once the backoff is at its ceiling.
+                        tracing::warn!("accepting a connection: {error}; retrying in {delay:?}");
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            _ = tokio::time::sleep(delay) => continue,
+                        }
                     }
                 },
             };
+            backoff = AcceptBackoff::default();
             without_nagle(&tcp);
             let acceptor = acceptor.clone();
             let sender = sender.clone();
             tokio::spawn(async move {
+                let _permit = permit;
                 match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                     Ok(Ok(tls)) => {
                         let _ = sender.send(Ok(tls)).await;
@@ -228,6 +247,23 @@ fn accept_tls(
         }
     });
     ReceiverStream::new(receiver)
+}
+
+/// The delay before the next accept after consecutive failures: 5 ms, doubling, at most 1 s.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    last: Option<Duration>,
+}
+
+impl AcceptBackoff {
+    fn failed(&mut self) -> Duration {
+        let next = match self.last {
+            None => ACCEPT_BACKOFF_MIN,
+            Some(last) => (last * 2).min(ACCEPT_BACKOFF_MAX),
+        };
+        self.last = Some(next);
+        next
+    }
 }
 
 async fn serve_grpc<P, S, IO>(
@@ -242,8 +278,8 @@ where
     IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
 {
     let provider_service = ProviderServer::new(ProviderService::new(provider))
-        .max_decoding_message_size(MAX_MESSAGE_SIZE)
-        .max_encoding_message_size(MAX_MESSAGE_SIZE);
+        .max_decoding_message_size(MAX_REQUEST_SIZE)
+        .max_encoding_message_size(MAX_RESPONSE_SIZE);
     let server = tonic::transport::Server::builder()
         .add_service(provider_service)
         .add_service(GrpcControllerServer::new(Controller::new(shutdown.clone(), honour_shutdown)))
@@ -264,6 +300,17 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_backoff_doubles_to_one_second() {
+        let mut backoff = AcceptBackoff::default();
+        let delays: Vec<Duration> = (0..10).map(|_| backoff.failed()).collect();
+        assert_eq!(delays[0], Duration::from_millis(5));
+        assert_eq!(delays[1], Duration::from_millis(10));
+        assert_eq!(delays[7], Duration::from_millis(640));
+        assert_eq!(delays[8], Duration::from_secs(1));
+        assert_eq!(delays[9], Duration::from_secs(1));
+    }
 
     #[tokio::test]
     async fn accepted_plain_connections_have_nagle_off() {

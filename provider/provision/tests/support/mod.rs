@@ -12,7 +12,9 @@ use acceptance::emulator::Emulator;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_iam::config::Credentials;
 use drain_contract::budget;
-use graceful_provision::{Architecture, Clients, DesiredResource, DrainPreset, LifecycleResult, lambda_code_sha256};
+use graceful_provision::{
+    Architecture, Clients, DesiredResource, DrainPreset, LifecycleResult, Ownership, lambda_code_sha256,
+};
 
 use recording::{OperationLog, RecordingClient};
 
@@ -112,5 +114,11 @@ pub fn desired(name: &str, group_names: &[&str], drain_seconds: u64) -> DesiredR
         iam_path: "/".to_owned(),
         kms_key_id: None,
         log_retention_days: 14,
+        ownership: owner(),
     }
+}
+
+/// The ownership every test resource is created with.
+pub fn owner() -> Ownership {
+    Ownership::Tagged("test-owner".to_owned())
 }

@@ -3,9 +3,12 @@
 
 use super::model::Settings;
 use super::state;
+use super::timeouts::{self, Operation};
 use crate::bundle;
 use crate::provider::GracefulProvider;
-use graceful_provision::{Architecture, DesiredResource, ObservedResource};
+use graceful_provision::{
+    Architecture, Cause, DesiredResource, ObservedResource, Ownership, ProvisionError, new_owner_id,
+};
 use tfplugin::{ApplyRequest, ApplyResponse, Diagnostic, Value};
 
 pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyResponse {
@@ -14,9 +17,11 @@ pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyR
         Err(diagnostics) => return ApplyResponse { new_state: request.prior_state, diagnostics, ..Default::default() },
     };
     if request.planned_state.is_null() {
-        return delete(clients, request.prior_state).await;
+        return delete(provider, clients, request.prior_state).await;
     }
-    let Some(settings) = Settings::from_value(&request.planned_state) else {
+    let (ownership, owner_id) = ownership_for_apply(&request.prior_state, &request.planned_state);
+    let planned = with_owner_id(&request.planned_state, &owner_id);
+    let Some(settings) = Settings::from_value(&planned) else {
         return ApplyResponse {
             new_state: request.prior_state,
             diagnostics: Diagnostic::error(
@@ -27,7 +32,7 @@ pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyR
             ..Default::default()
         };
     };
-    let Some(desired) = desired_resource(&settings) else {
+    let Some(desired) = desired_resource(&settings, ownership.clone()) else {
         return ApplyResponse {
             new_state: request.prior_state,
             diagnostics: Diagnostic::error(
@@ -40,34 +45,34 @@ pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyR
     };
     // The groups of the last apply: hooks on groups that left the configuration are found and removed.
     let recorded_groups = super::model::group_names(&request.prior_state);
-    let run = graceful_provision::converge_with_groups(clients, &desired, &recorded_groups);
-    let outcome = tokio::select! {
-        outcome = run => outcome,
-        // Ctrl-C: AWS is left as it is after the step in flight; refresh + apply converges from there.
-        _ = provider.stop.cancelled() => {
-            let observed = graceful_provision::read_with_groups(clients, &settings.name, &recorded_groups)
-                .await
-                .unwrap_or_else(|_| ObservedResource::empty(&settings.name));
-            return partial(
-                &request.prior_state,
-                &request.planned_state,
-                &observed,
-                "Stopped",
-                "Terraform asked the provider to stop; what was created so far is in the state".into(),
-            );
-        }
-    };
-    match outcome {
-        Ok(observed) => {
-            ApplyResponse { new_state: state::from_apply(&request.planned_state, &observed), ..Default::default() }
-        }
+    let operation = if request.prior_state.is_null() { Operation::Create } else { Operation::Update };
+    let interrupt = timeouts::interruption(provider, operation, timeouts::limit(&planned, operation));
+    // On Ctrl-C or the timeout, AWS is left as it is after the step in flight; refresh + apply converges from there.
+    match graceful_provision::converge_until(clients, &desired, &recorded_groups, interrupt).await {
+        Ok(observed) => ApplyResponse { new_state: state::from_apply(&planned, &observed), ..Default::default() },
         Err(error) => partial(
             &request.prior_state,
-            &request.planned_state,
+            &planned,
             &error.observed_so_far,
-            "Applying graceful_shutdown_asg failed",
-            error.to_string(),
+            failure_summary(provider, &error, "Applying graceful_shutdown_asg failed"),
+            with_what_is_kept(&error),
         ),
+    }
+}
+
+fn failure_summary(provider: &GracefulProvider, error: &ProvisionError, otherwise: &'static str) -> &'static str {
+    match &error.error.cause {
+        Cause::Interrupted(_) if provider.stop.is_cancelled() => "Stopped",
+        Cause::Interrupted(_) => "Timed out",
+        Cause::NotOwned(_) => "AWS objects with these names already exist",
+        _ => otherwise,
+    }
+}
+
+fn with_what_is_kept(error: &ProvisionError) -> String {
+    match &error.error.cause {
+        Cause::Interrupted(_) => format!("{error}; what exists so far is in the state"),
+        _ => error.to_string(),
     }
 }
 
@@ -84,7 +89,42 @@ fn partial(
     ApplyResponse { new_state, diagnostics: Diagnostic::error(summary, detail).into(), ..Default::default() }
 }
 
-pub(super) fn desired_resource(settings: &Settings) -> Option<DesiredResource> {
+/// Which pieces this apply may touch. A create (or replacement) gets a fresh owner id and owns only what carries it;
+/// an update keeps the id of its state; a state from before owner ids (or an import of untagged objects) claims the
+/// untagged pieces under a fresh id.
+fn ownership_for_apply(prior: &Value, planned: &Value) -> (Ownership, String) {
+    match (prior, planned.get("owner_id")) {
+        (_, Value::String(id)) => (Ownership::Tagged(id.clone()), id.clone()),
+        (Value::Null, _) => {
+            let id = new_owner_id();
+            (Ownership::Tagged(id.clone()), id)
+        }
+        _ => {
+            let id = new_owner_id();
+            (Ownership::Untagged { claim: Some(id.clone()) }, id)
+        }
+    }
+}
+
+/// The ownership a recorded state grants to read and delete.
+pub(super) fn ownership_of_state(state: &Value) -> Ownership {
+    match state.get("owner_id") {
+        Value::String(id) => Ownership::Tagged(id.clone()),
+        _ => Ownership::Untagged { claim: None },
+    }
+}
+
+fn with_owner_id(planned: &Value, owner_id: &str) -> Value {
+    match planned.clone() {
+        Value::Object(mut attrs) => {
+            attrs.insert("owner_id".into(), Value::string(owner_id.to_owned()));
+            Value::Object(attrs)
+        }
+        other => other,
+    }
+}
+
+pub(super) fn desired_resource(settings: &Settings, ownership: Ownership) -> Option<DesiredResource> {
     let bundle = bundle::for_architecture(&settings.architecture)?;
     Some(DesiredResource {
         name: settings.name.clone(),
@@ -100,19 +140,25 @@ pub(super) fn desired_resource(settings: &Settings) -> Option<DesiredResource> {
         iam_path: settings.iam_path.clone(),
         kms_key_id: settings.kms_key_id.clone(),
         log_retention_days: settings.log_retention_days,
+        ownership,
     })
 }
 
-async fn delete(clients: &graceful_provision::Clients, prior: Value) -> ApplyResponse {
+async fn delete(provider: &GracefulProvider, clients: &graceful_provision::Clients, prior: Value) -> ApplyResponse {
     let Some(name) = prior.get("name").as_str().map(str::to_string) else {
         return ApplyResponse::default();
     };
     let groups = super::model::group_names(&prior);
-    match graceful_provision::delete(clients, &name, &groups).await {
+    let interrupt = timeouts::interruption(provider, Operation::Delete, timeouts::limit(&prior, Operation::Delete));
+    match graceful_provision::delete_until(clients, &name, &groups, &ownership_of_state(&prior), interrupt).await {
         Ok(()) => ApplyResponse { new_state: Value::Null, ..Default::default() },
         Err(error) => ApplyResponse {
+            diagnostics: Diagnostic::error(
+                failure_summary(provider, &error, "Deleting graceful_shutdown_asg failed"),
+                error.to_string(),
+            )
+            .into(),
             new_state: prior,
-            diagnostics: Diagnostic::error("Deleting graceful_shutdown_asg failed", error.to_string()).into(),
             ..Default::default()
         },
     }

@@ -8,7 +8,7 @@ use crate::provider::{GracefulProvider, handler_sha256};
 use drain_contract::HandlerConfig;
 use drain_contract::budget;
 use drain_contract::document::DrainPreset;
-use graceful_provision::ObservedResource;
+use graceful_provision::{ObservedResource, Ownership};
 use tfplugin::{Diagnostic, ImportResponse, ImportedResource};
 
 pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
@@ -16,7 +16,17 @@ pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
         Ok(clients) => clients,
         Err(diagnostics) => return ImportResponse { diagnostics, ..Default::default() },
     };
-    let observed = match graceful_provision::read(clients, id).await {
+    // An import takes ownership explicitly: everything found by name, and the owner id the function carries.
+    let read = tokio::select! {
+        read = graceful_provision::read(clients, id, &Ownership::Any) => read,
+        _ = provider.stop.cancelled() => {
+            return ImportResponse {
+                diagnostics: Diagnostic::error("Stopped", "Terraform asked the provider to stop during an import").into(),
+                ..Default::default()
+            };
+        }
+    };
+    let observed = match read {
         Ok(observed) => observed,
         Err(error) => {
             return ImportResponse {
@@ -85,6 +95,6 @@ the resource's name)",
         iam_path: observed.handler_role.as_ref().map(|r| r.path.clone()).unwrap_or_else(|| "/".into()),
         permissions_boundary: observed.handler_role.as_ref().and_then(|r| r.permissions_boundary.clone()),
         kms_key_id: observed.topic.as_ref().and_then(|t| t.kms_key_id.clone()),
-        tags: observed.topic.as_ref().map(|t| t.tags.clone()).unwrap_or_default(),
+        tags: observed.topic.as_ref().map(|t| graceful_provision::ownership::user_tags(&t.tags)).unwrap_or_default(),
     })
 }

@@ -3,7 +3,7 @@
 
 use super::schema::{
     DEFAULT_ARCHITECTURE, DEFAULT_IAM_PATH, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_ON_FAILURE, DEFAULT_PRESET,
-    DEFAULT_TIMEOUT,
+    DEFAULT_TIMEOUT, OUT_OF_BAND_CHANGES,
 };
 use super::validate::validate;
 use drain_contract::budget;
@@ -35,7 +35,9 @@ pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Opti
     let copy = |planned: &mut BTreeMap<String, Value>, name: &str| {
         planned.insert(name.to_string(), config.get(name).clone());
     };
-    for name in ["name", "autoscaling_group_names", "permissions_boundary", "kms_key_id", "tags"] {
+    for name in
+        ["name", "autoscaling_group_names", "permissions_boundary", "kms_key_id", "tags", super::timeouts::BLOCK]
+    {
         copy(&mut planned, name);
     }
     let with_default = |name: &str, default: Value| match config.get(name) {
@@ -96,6 +98,18 @@ pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Opti
         };
         planned.insert(attribute.to_string(), arn);
     }
+    // The owner id is chosen at create; a state from before owner ids gets one at its next apply.
+    let owner_id = match prior.get("owner_id") {
+        Value::String(id) if !replacing => Value::String(id.clone()),
+        _ => Value::Unknown,
+    };
+    planned.insert("owner_id".into(), owner_id);
+    // Reported drift is planned away (apply corrects it); "none" keeps the prior spelling, null or [].
+    let drift = match prior.get(OUT_OF_BAND_CHANGES) {
+        Value::List(_) if !replacing => Value::List(Vec::new()),
+        _ => Value::Null,
+    };
+    planned.insert(OUT_OF_BAND_CHANGES.into(), drift);
 
     PlanResponse { planned_state: Value::Object(planned), requires_replace, diagnostics, ..Default::default() }
 }

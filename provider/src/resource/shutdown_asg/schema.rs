@@ -1,12 +1,19 @@
 //! The `graceful_shutdown_asg` schema: every attribute, with the markdown description users see in docs and editors.
 
-use drain_contract::budget::{HEARTBEAT_MAX_SECONDS, HEARTBEAT_MIN_SECONDS};
+use drain_contract::budget::{HEARTBEAT_MAX_SECONDS, HEARTBEAT_MIN_SECONDS, RECONCILE_INTERVAL_SECONDS};
 use tfplugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
 
 pub const TYPE_NAME: &str = "graceful_shutdown_asg";
 
 /// Bumped when the stored state's shape changes (then `upgrade_resource_state` must migrate).
 pub const SCHEMA_VERSION: i64 = 0;
+
+/// The shortest heartbeat timeout the handler can keep alive: two reconcile ticks must fall in every window (the
+/// budget refuses shorter ones whenever heartbeats are needed, and every drain budget needs them below this).
+pub const MIN_USABLE_HEARTBEAT_SECONDS: u64 = 2 * RECONCILE_INTERVAL_SECONDS;
+
+/// The computed list a refresh fills with out-of-band changes (see its description).
+pub const OUT_OF_BAND_CHANGES: &str = "out_of_band_changes";
 
 pub const DEFAULT_PRESET: &str = "nomad";
 pub const DEFAULT_TIMEOUT: &str = "1h";
@@ -25,6 +32,7 @@ fn string_map() -> Type {
 
 pub fn schema() -> Schema {
     let max_name = drain_contract::names::max_name_len();
+    let min_heartbeat = MIN_USABLE_HEARTBEAT_SECONDS;
     Schema {
         version: SCHEMA_VERSION,
         block: Block {
@@ -60,8 +68,9 @@ retains abandoned instances, they are kept for inspection). Both let the instanc
                     "heartbeat_timeout",
                     Type::Number,
                     &format!(
-                        "The lifecycle hook's heartbeat timeout in seconds ({HEARTBEAT_MIN_SECONDS} to \
-{HEARTBEAT_MAX_SECONDS}). Derived from `drain.timeout` unless set: long enough that a drain within its budget needs no \
+                        "The lifecycle hook's heartbeat timeout in seconds ({min_heartbeat} to \
+{HEARTBEAT_MAX_SECONDS}: AWS accepts {HEARTBEAT_MIN_SECONDS} and up, but every heartbeat window must hold two of the \
+handler's reconcile ticks). Derived from `drain.timeout` unless set: long enough that a drain within its budget needs no \
 heartbeat, capped at {HEARTBEAT_MAX_SECONDS}; longer drains are kept alive by heartbeats from the handler."
                     ),
                 ),
@@ -97,7 +106,7 @@ another path, so a change replaces the resource.",
                     "tags",
                     string_map(),
                     "Tags set on every taggable AWS resource created (topic, roles, document, log group, function, \
-schedule rule).",
+schedule rule), besides `graceful:owner` (see `owner_id`), which is reserved: at most 49 tags.",
                 ),
                 Attribute::computed(
                     "sns_topic_arn",
@@ -126,52 +135,67 @@ one instance.",
                     "Lifecycle hook name per managed Auto Scaling group.",
                 ),
                 Attribute::computed(
+                    OUT_OF_BAND_CHANGES,
+                    Type::List(Box::new(Type::String)),
+                    "Settings of existing pieces that a refresh found changed outside Terraform (a deleted inline \
+policy, a changed function timeout, ...), one sentence each. A plan then shows them going away: the next apply sets \
+every piece back to what this resource declares.",
+                ),
+                Attribute::computed(
+                    "owner_id",
+                    Type::String,
+                    "Set when this resource instance creates its AWS objects, and written on each of them as the tag `graceful:owner`. The instance changes and deletes only objects that carry it, and a create refuses objects that already exist under its names (another configuration's, or a `create_before_destroy` replacement with the same `name`) rather than take them over. An import adopts the id of what it imports.",
+                ),
+                Attribute::computed(
                     "handler_code_sha256",
                     Type::String,
                     "SHA-256 (base64, as Lambda reports `CodeSha256`) of the handler bundled in this provider for the \
 chosen architecture. A provider upgrade that changes the handler shows here in `terraform plan`.",
                 ),
             ],
-            blocks: vec![NestedBlock {
-                type_name: "drain".into(),
-                nesting: Nesting::Single,
-                min_items: 1,
-                max_items: 1,
-                block: Block {
-                    description: "How one instance is drained, and the one time budget for it.".into(),
-                    attributes: vec![
-                        Attribute::optional_computed(
-                            "preset",
-                            Type::String,
-                            "`\"nomad\"` (default): make the Nomad client ineligible, drain it with a deadline \
+            blocks: vec![
+                NestedBlock {
+                    type_name: "drain".into(),
+                    nesting: Nesting::Single,
+                    min_items: 1,
+                    max_items: 1,
+                    block: Block {
+                        description: "How one instance is drained, and the one time budget for it.".into(),
+                        attributes: vec![
+                            Attribute::optional_computed(
+                                "preset",
+                                Type::String,
+                                "`\"nomad\"` (default): make the Nomad client ineligible, drain it with a deadline \
 derived from `timeout`, then verify no non-system allocation still runs. `\"command\"`: run `command` instead.",
-                        ),
-                        Attribute::optional(
-                            "command",
-                            Type::String,
-                            "Shell script run on the instance when `preset = \"command\"` (required then, not allowed \
+                            ),
+                            Attribute::optional(
+                                "command",
+                                Type::String,
+                                "Shell script run on the instance when `preset = \"command\"` (required then, not allowed \
 otherwise). Exit status 0 means the instance is safe to terminate; anything else is a failed drain. It may be started \
 a second time while it runs (a duplicate notification's command, cancelled moments later), so it must be safe to \
 start twice.",
-                        ),
-                        Attribute::optional_computed(
-                            "timeout",
-                            Type::String,
-                            "The drain budget, e.g. `\"90m\"`, `\"1h30m\"`, `\"45s\"` or a number of seconds \
+                            ),
+                            Attribute::optional_computed(
+                                "timeout",
+                                Type::String,
+                                "The drain budget, e.g. `\"90m\"`, `\"1h30m\"`, `\"20m30s\"` or a number of seconds \
 (default `\"1h\"`, at least 1m). Every other timeout derives from it; a budget AWS cannot honour (over the smaller of \
 48h and 100 x `heartbeat_timeout`, less 3m to complete) is refused at plan time.",
-                        ),
-                        Attribute::computed("timeout_seconds", Type::Number, "`timeout` in seconds."),
-                        Attribute::computed(
-                            "nomad_deadline_seconds",
-                            Type::Number,
-                            "The `-deadline` given to `nomad node drain`: `timeout` less a margin for verification.",
-                        ),
-                    ],
-                    blocks: vec![],
-                    deprecated: false,
+                            ),
+                            Attribute::computed("timeout_seconds", Type::Number, "`timeout` in seconds."),
+                            Attribute::computed(
+                                "nomad_deadline_seconds",
+                                Type::Number,
+                                "The `-deadline` given to `nomad node drain`: `timeout` less a margin for verification.",
+                            ),
+                        ],
+                        blocks: vec![],
+                        deprecated: false,
+                    },
                 },
-            }],
+                super::timeouts::block(),
+            ],
             deprecated: false,
         },
     }

@@ -2,10 +2,12 @@
 //! A piece that is missing in AWS leaves its attribute null, so the next plan shows it being re-created.
 
 use super::model::{Settings, on_failure_text};
+use super::schema::OUT_OF_BAND_CHANGES;
 use drain_contract::LifecycleResult;
 use drain_contract::budget::{format_duration, parse_duration};
 use drain_contract::names::DerivedNames;
 use graceful_provision::ObservedResource;
+use graceful_provision::ownership::{owner_tag, user_tags};
 use std::collections::BTreeMap;
 use tfplugin::Value;
 
@@ -73,14 +75,18 @@ pub fn from_read(prior: &Value, observed: &ObservedResource) -> Value {
     }
     if let Some(topic) = &observed.topic {
         attrs.insert("kms_key_id".into(), opt_string(topic.kms_key_id.as_deref()));
-        attrs.insert(
-            "tags".into(),
-            if topic.tags.is_empty() {
-                Value::Null
-            } else {
-                Value::Map(topic.tags.iter().map(|(k, v)| (k.clone(), Value::string(v.clone()))).collect())
-            },
-        );
+        let tags = user_tags(&topic.tags);
+        // No tags in AWS reads back as the state's own spelling of "none" (`null` or `{}`), so `tags = {}` converges.
+        let none_recorded = match attrs.get("tags") {
+            Some(Value::Map(recorded)) => recorded.is_empty(),
+            _ => true,
+        };
+        let read_back = if tags.is_empty() && none_recorded {
+            attrs.get("tags").cloned().unwrap_or(Value::Null)
+        } else {
+            Value::Map(tags.into_iter().map(|(k, v)| (k, Value::string(v))).collect())
+        };
+        attrs.insert("tags".into(), read_back);
     }
     if let Some(hook) = observed.hooks.values().next() {
         if let Some(seconds) = hook.heartbeat_timeout_seconds {
@@ -103,6 +109,18 @@ pub fn from_read(prior: &Value, observed: &ObservedResource) -> Value {
         );
     }
     Value::Object(attrs)
+}
+
+/// Records the drift a refresh found; none keeps the state's own spelling (`null` or `[]`), so nothing changes.
+pub fn set_out_of_band_changes(state: &mut Value, changes: Vec<String>) {
+    let Value::Object(attrs) = state else { return };
+    if changes.is_empty() {
+        if let Some(Value::List(recorded)) = attrs.get_mut(OUT_OF_BAND_CHANGES) {
+            recorded.clear();
+        }
+        return;
+    }
+    attrs.insert(OUT_OF_BAND_CHANGES.into(), Value::List(changes.into_iter().map(Value::String).collect()));
 }
 
 /// Keeps the user's spelling of `drain.timeout` ("90m") unless AWS holds another budget.
@@ -155,6 +173,8 @@ pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha
             ]),
         ),
         ("handler_code_sha256", opt_string(handler_sha256.as_deref())),
+        // The import adopts the owner id of what it imports (none on objects made before owner ids existed).
+        ("owner_id", opt_string(observed.function.as_ref().and_then(|f| owner_tag(&f.tags)))),
         ("lambda_function_name", Value::string(names.function)),
     ]);
     from_read(&from_apply(&planned, observed), observed)

@@ -68,8 +68,9 @@ fn each_invalid_input_points_at_its_attribute() {
             "permissions_boundary",
             "ARN of an IAM policy",
         ),
-        (config(&[("heartbeat_timeout", Value::Number(10.0))], &[]), "heartbeat_timeout", "30 to 7200"),
-        (config(&[("heartbeat_timeout", Value::Number(60.0))], &[]), "heartbeat_timeout", "heartbeats are needed"),
+        (config(&[("heartbeat_timeout", Value::Number(10.0))], &[]), "heartbeat_timeout", "expected 120 to 7200"),
+        // AWS accepts 60, but no budget can use it: the docs and the rule say 120 to 7200.
+        (config(&[("heartbeat_timeout", Value::Number(60.0))], &[]), "heartbeat_timeout", "expected 120 to 7200"),
         (
             config(&[("heartbeat_timeout", Value::Number(300.0))], &[("timeout", Value::string("9h"))]),
             "heartbeat_timeout",
@@ -199,4 +200,30 @@ fn new_handler_bundle_shows_as_a_diff() {
 fn destroy_plans_null() {
     let prior = plan(&Value::Null, &config(&[], &[]), &sha).planned_state;
     assert_eq!(plan(&prior, &Value::Null, &sha).planned_state, Value::Null);
+}
+
+#[test]
+fn refresh_keeps_the_spelling_of_no_tags_and_hides_the_owner_tag() {
+    use graceful_provision::{OWNER_TAG, ObservedResource, ObservedTopic};
+    let with_topic_tags = |tags: &[(&str, &str)]| ObservedResource {
+        topic: Some(ObservedTopic {
+            arn: "arn:aws:sns:us-east-1:123456789012:x-lifecycle".into(),
+            policy: None,
+            kms_key_id: None,
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }),
+        ..ObservedResource::empty("x")
+    };
+    let only_owner = with_topic_tags(&[(OWNER_TAG, "id")]);
+    let empty = Value::Map(Default::default());
+    let prior_empty = Value::object([("name", Value::string("x")), ("tags", empty.clone())]);
+    let prior_null = Value::object([("name", Value::string("x")), ("tags", Value::Null)]);
+    assert_eq!(super::state::from_read(&prior_empty, &only_owner).get("tags"), &empty, "tags = {{}} must converge");
+    assert_eq!(super::state::from_read(&prior_null, &only_owner).get("tags"), &Value::Null);
+    let tagged = with_topic_tags(&[(OWNER_TAG, "id"), ("team", "ci")]);
+    assert_eq!(
+        super::state::from_read(&prior_empty, &tagged).get("tags"),
+        &Value::Map([("team".to_string(), Value::string("ci"))].into()),
+        "a tag added out of band shows, the owner tag never does"
+    );
 }

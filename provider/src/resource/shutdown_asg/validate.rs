@@ -2,10 +2,18 @@
 //! every error names the attribute it is about and what was expected.
 
 use super::model::{Field, number_field, string_field};
-use super::schema::{DEFAULT_TIMEOUT, TYPE_NAME};
-use drain_contract::budget::{self, BudgetError};
+use super::schema::{DEFAULT_TIMEOUT, MIN_USABLE_HEARTBEAT_SECONDS, TYPE_NAME};
+use drain_contract::budget::{self, BudgetError, HEARTBEAT_MAX_SECONDS, HEARTBEAT_MIN_SECONDS, format_duration};
 use drain_contract::names;
+use graceful_provision::OWNER_TAG;
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
+
+/// The longest an instance can wait on a lifecycle hook: "48 hours or 100 times the heartbeat timeout, whichever is
+/// smaller" (https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html). Checked before any
+/// arithmetic on the budget, so no sum can overflow.
+const MAX_WAIT_SECONDS: u64 = 48 * 3600;
+
+const MAX_COMMAND_BYTES: usize = 4096;
 
 /// Retention values CloudWatch Logs accepts (`PutRetentionPolicy`).
 pub const LOG_RETENTION_DAYS: &[i64] =
@@ -26,6 +34,7 @@ pub fn validate(config: &Value) -> Diagnostics {
     validate_policy_arn(config.get("permissions_boundary"), &mut diags);
     validate_non_empty(config.get("kms_key_id"), "kms_key_id", "a KMS key id, alias or ARN", &mut diags);
     validate_tags(config.get("tags"), &mut diags);
+    super::timeouts::validate(config, &mut diags);
     validate_drain(config.get("drain"), config.get("heartbeat_timeout"), &mut diags);
     diags
 }
@@ -158,23 +167,37 @@ fn validate_non_empty(value: &Value, attribute: &str, expected: &str, diags: &mu
     }
 }
 
+/// The tag characters every tagged service accepts; IAM is the strictest: `[\p{L}\p{Z}\p{N}_.:/=+\-@]`
+/// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html), keys 1 to 128, values 0 to 256 characters.
+fn is_tag_char(c: char) -> bool {
+    c.is_alphabetic() || c.is_numeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
+}
+
+/// AWS allows 50 tags per resource; the owner tag takes one.
+const MAX_USER_TAGS: usize = 49;
+
 fn validate_tags(value: &Value, diags: &mut Diagnostics) {
     let Value::Map(tags) = value else { return };
     let path = AttributePath::root("tags");
-    if tags.len() > 50 {
+    if tags.len() > MAX_USER_TAGS {
         diags.push(invalid(
             path.clone(),
             "Too many tags",
-            format!("tags has {} entries, expected at most 50", tags.len()),
+            format!(
+                "tags has {} entries, expected at most {MAX_USER_TAGS} (AWS allows 50 per resource, and every object \
+also carries {OWNER_TAG})",
+                tags.len()
+            ),
         ));
     }
     for (key, tag_value) in tags {
         let key_path = path.clone().key(key);
-        if key.is_empty() || key.len() > 128 {
+        let key_chars = key.chars().count();
+        if key_chars == 0 || key_chars > 128 {
             diags.push(invalid(
                 key_path.clone(),
                 "Invalid tag key",
-                format!("tag key {key:?} has {} characters, expected 1 to 128", key.len()),
+                format!("tag key {:?} has {key_chars} characters, expected 1 to 128", shorten(key)),
             ));
         }
         if key.to_ascii_lowercase().starts_with("aws:") {
@@ -184,15 +207,51 @@ fn validate_tags(value: &Value, diags: &mut Diagnostics) {
                 format!("tag key {key:?} starts with \"aws:\", which AWS reserves"),
             ));
         }
-        if let Value::String(text) = tag_value
-            && text.len() > 256
-        {
+        if key == OWNER_TAG {
             diags.push(invalid(
-                key_path,
-                "Invalid tag value",
-                format!("tag {key:?} has a value of {} characters, expected at most 256", text.len()),
+                key_path.clone(),
+                "Invalid tag key",
+                format!("tag key {OWNER_TAG:?} is reserved: it records which resource instance owns each object"),
             ));
         }
+        if let Some(bad) = key.chars().find(|c| !is_tag_char(*c)) {
+            diags.push(invalid(
+                key_path.clone(),
+                "Invalid tag key",
+                format!(
+                    "tag key {:?} contains {bad:?}, expected letters, digits, spaces and _ . : / = + - @",
+                    shorten(key)
+                ),
+            ));
+        }
+        if let Value::String(text) = tag_value {
+            let value_chars = text.chars().count();
+            if value_chars > 256 {
+                diags.push(invalid(
+                    key_path.clone(),
+                    "Invalid tag value",
+                    format!("tag {:?} has a value of {value_chars} characters, expected at most 256", shorten(key)),
+                ));
+            }
+            if let Some(bad) = text.chars().find(|c| !is_tag_char(*c)) {
+                diags.push(invalid(
+                    key_path,
+                    "Invalid tag value",
+                    format!(
+                        "the value of tag {:?} contains {bad:?}, expected letters, digits, spaces and _ . : / = + - @",
+                        shorten(key)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// At most 64 characters of user input in a message: diagnostics echo no megabytes back.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -218,6 +277,13 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
         let problem = match &command {
             Field::Null => Some(("Missing drain command", "drain.preset is \"command\", so drain.command is required")),
             Field::Known(c) if c.trim().is_empty() => Some(("Empty drain command", "drain.command is empty")),
+            // The script travels in the handler's configuration, a Lambda environment variable; all of a function's
+            // variables together may hold at most 4 KB
+            // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
+            Field::Known(c) if c.len() > MAX_COMMAND_BYTES => Some((
+                "Drain command too long",
+                "drain.command is longer than 4096 bytes, more than a Lambda function's environment can hold",
+            )),
             // SSM would read `{{ name }}` as a document parameter and refuse or rewrite the script.
             Field::Known(c) if c.contains("{{") => Some((
                 "Invalid drain command",
@@ -255,6 +321,17 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
             }
         },
     };
+    if timeout_seconds > MAX_WAIT_SECONDS {
+        diags.push(invalid(
+            drain_path.attr("timeout"),
+            "Drain timeout too long",
+            format!(
+                "drain.timeout is {}, expected at most 48h: AWS keeps an instance waiting at most 48 hours",
+                shorten(&format_duration(timeout_seconds))
+            ),
+        ));
+        return;
+    }
     let heartbeat_override = match number_field(heartbeat) {
         Field::Unknown => return,
         Field::Null => None,
@@ -263,6 +340,20 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
                 AttributePath::root("heartbeat_timeout"),
                 "Invalid heartbeat_timeout",
                 format!("heartbeat_timeout is {seconds}, expected a whole number of seconds"),
+            ));
+            return;
+        }
+        Field::Known(seconds)
+            if seconds < MIN_USABLE_HEARTBEAT_SECONDS as f64 || seconds > HEARTBEAT_MAX_SECONDS as f64 =>
+        {
+            diags.push(invalid(
+                AttributePath::root("heartbeat_timeout"),
+                "Invalid heartbeat_timeout",
+                format!(
+                    "heartbeat_timeout is {seconds}, expected {MIN_USABLE_HEARTBEAT_SECONDS} to {HEARTBEAT_MAX_SECONDS} \
+seconds (AWS accepts {HEARTBEAT_MIN_SECONDS} and up, but two of the handler's reconcile ticks must fit in every \
+heartbeat window)"
+                ),
             ));
             return;
         }
@@ -279,10 +370,10 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
             }
             BudgetError::ExceedsWaitCeiling { .. } => drain_path.attr("timeout"),
         };
-        let summary = if path.to_string() == "heartbeat_timeout" {
-            "Invalid heartbeat_timeout"
-        } else {
-            "Drain budget AWS cannot honour"
+        let summary = match error {
+            BudgetError::DrainTooShort { .. } => "Drain timeout too short",
+            _ if path.to_string() == "heartbeat_timeout" => "Invalid heartbeat_timeout",
+            _ => "Drain budget AWS cannot honour",
         };
         diags.push(invalid(path, summary, format!("{TYPE_NAME}: {error}")));
     }
