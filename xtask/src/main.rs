@@ -6,6 +6,7 @@ mod cmd;
 mod debian;
 mod demo;
 mod docs;
+mod fuzz;
 mod install;
 mod lambda;
 mod prepare;
@@ -27,6 +28,8 @@ tasks:
   test                  everything CI runs: setup, handler zips, all test suites
   demo                  the full drain flow against the emulated AWS
   docs                  regenerate docs/ from the provider schema
+  fuzz [event|dynamic-value|duration|all] [--execs N] [--seed S]
+                        mutation fuzzing of the parsers of untrusted input (default 1,000,000 inputs each)
   release [--version X.Y.Z] [--out DIR]
                         the provider for linux_amd64 and linux_arm64 in the registry layout, SHA256SUMS signed
                         with the key named by GPG_FINGERPRINT (unsigned, said loudly, without it)
@@ -49,6 +52,7 @@ fn main() {
         "test" => test::run(rest),
         "demo" => demo::run(rest),
         "docs" => docs::run(rest),
+        "fuzz" => fuzz::run(rest),
         "release" => release::run(rest),
         "release-check" => release::check::run(rest),
         "bench" => bench::run(rest),

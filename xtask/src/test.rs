@@ -1,9 +1,9 @@
 //! `cargo xtask test`: what CI runs, and the README's test command. Sets up the machine, builds the handler zips and
 //! the provider once, lints, then runs every suite: Rust unit and acceptance tests, the emulator's pytest suite, and
-//! `terraform test` on the examples, then the release check. Each suite prints its runner's own summary.
+//! `terraform test` on the examples, then short fuzz runs and the release check. Each suite prints its runner's own summary.
 
 use crate::prepare::{self, Build};
-use crate::{Result, cmd, release, venv};
+use crate::{Result, cmd, fuzz, release, venv};
 
 pub fn run(args: &[String]) -> Result {
     let skip_lint = args.iter().any(|a| a == "--no-lint");
@@ -25,6 +25,10 @@ pub fn run(args: &[String]) -> Result {
     }
     if let Err(error) = venv::run_pytest(&venv_dir) {
         failures.push(format!("emulator tests: {error}"));
+    }
+    // Short fuzz runs of every parser of untrusted input (`cargo xtask fuzz` runs 1,000,000 each by default).
+    if let Err(error) = fuzz::run(&["--execs".into(), "20000".into()]) {
+        failures.push(format!("fuzz: {error}"));
     }
     // The release layout, signature and Terraform install path. Built with the dev profile here: the provider's
     // release profile for two more targets would add the longest build of the run; `cargo xtask release` itself

@@ -87,8 +87,9 @@ impl std::error::Error for BudgetError {}
 
 /// How long an instance may have to wait, counted from `Terminating:Wait` (where AWS's hook clock starts): the
 /// drain can start as late as the end of the agent wait, then runs its budget, then needs the completion grace.
+/// Saturating: a budget near `u64::MAX` seconds is refused as over the wait ceiling, not an overflow.
 pub fn needed_wait_seconds(drain_timeout_seconds: u64, agent_wait_seconds: u64) -> u64 {
-    agent_wait_seconds + drain_timeout_seconds + COMPLETION_GRACE_SECONDS
+    agent_wait_seconds.saturating_add(drain_timeout_seconds).saturating_add(COMPLETION_GRACE_SECONDS)
 }
 
 /// The bounded wait for an unreachable agent under a drain budget.
@@ -274,6 +275,14 @@ mod tests {
         // 100 x 120 s = 12000 s: this drain fits only if the agent wait is ignored.
         let drain = 12_000 - COMPLETION_GRACE_SECONDS - AGENT_WAIT_MAX_SECONDS + 1;
         assert!(matches!(derive(drain, Some(120)), Err(BudgetError::ExceedsWaitCeiling { .. })));
+    }
+
+    #[test]
+    fn a_budget_of_u64_max_seconds_is_refused_not_an_overflow() {
+        // Found by `cargo xtask fuzz duration`: "18446744073709551615" parsed, then overflowed in derive.
+        let seconds = parse_duration("18446744073709551615").unwrap();
+        assert!(matches!(derive(seconds, None), Err(BudgetError::ExceedsWaitCeiling { .. })));
+        assert!(matches!(derive(seconds, Some(HEARTBEAT_MAX_SECONDS)), Err(BudgetError::ExceedsWaitCeiling { .. })));
     }
 
     #[test]

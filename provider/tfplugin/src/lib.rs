@@ -56,3 +56,9 @@ pub use value_error::ValueError;
 pub fn value_from_json(json: &[u8], ty: &Type) -> Result<Value, ValueError> {
     protocol::json_value::decode(json, ty)
 }
+
+/// Decodes a msgpack DynamicValue (what plan, apply and read requests carry) as a value of type `ty`: the decoder
+/// every request goes through, public so the fuzzer drives it as Terraform would.
+pub fn value_from_msgpack(msgpack: &[u8], ty: &Type) -> Result<Value, ValueError> {
+    protocol::dynamic_value::decode(msgpack, ty)
+}

@@ -149,17 +149,21 @@ fn verify_manifest(dir: &Path, version: &Version) -> std::result::Result<(), Str
 }
 
 fn compare_runs(first: &Path, second: &Path) -> std::result::Result<(), String> {
-    for entry in std::fs::read_dir(first).map_err(|e| e.to_string())? {
-        let name = entry.map_err(|e| e.to_string())?.file_name();
+    let mut names: Vec<String> = std::fs::read_dir(first)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
         // Signatures carry a creation time; everything they sign must be identical.
-        if name.to_string_lossy().ends_with(".sig") {
-            continue;
-        }
-        if read(&first.join(&name))? != read(&second.join(&name))? {
-            return Err(format!("{} differs between the two runs", name.to_string_lossy()));
-        }
+        .filter(|name| !name.ends_with(".sig"))
+        .collect();
+    // Zips first, so a difference names the platform rather than the checksum file that follows from it.
+    names.sort_by_key(|name| (!name.ends_with(".zip"), name.clone()));
+    let differing: Vec<&String> =
+        names.iter().filter(|name| read(&first.join(name)).ok() != read(&second.join(name)).ok()).collect();
+    match differing.first() {
+        None => Ok(()),
+        Some(name) => Err(format!("{name} differs between the two runs (all differing: {differing:?})")),
     }
-    Ok(())
 }
 
 /// The single entry of a release zip.
@@ -242,10 +246,13 @@ fn terraform_from_mirror(dir: &Path, version: &Version, work: &Path) -> std::res
     terraform(&["init", "-input=false", "-no-color"])?;
     let mirror_arg = format!("-fs-mirror={}", mirror.display());
     terraform(&["providers", "lock", &mirror_arg, "-platform=linux_amd64", "-no-color", source])?;
+    // From a filesystem mirror Terraform records the package's `h1:` hash (zh: hashes come only from a registry's
+    // signed SHA256SUMS): it must be the hash of exactly the binary this release zipped.
     let lock = String::from_utf8_lossy(&read(&example.join(".terraform.lock.hcl"))?).into_owned();
-    let zip_hash = format!("zh:{}", package::sha256_hex(&read(&dir.join(&zip_name))?));
-    if !lock.contains(&zip_hash) || !lock.contains("h1:") {
-        return Err(format!("the lock file does not record {zip_hash} and an h1: hash:\n{lock}"));
+    let binary = unzip_binary(&dir.join(&zip_name), version)?;
+    let expected = h1_hash(&[(version.binary_name(), binary)]);
+    if !lock.contains(&expected) {
+        return Err(format!("the lock file does not record {expected}, the hash of the released binary:\n{lock}"));
     }
     let plan =
         terraform(&["plan", "-input=false", "-no-color", "-var", "autoscaling_group_names=[\"release-check\"]"])?;
@@ -253,6 +260,18 @@ fn terraform_from_mirror(dir: &Path, version: &Version, work: &Path) -> std::res
         return Err(format!("terraform plan did not plan the resource:\n{plan}"));
     }
     Ok(())
+}
+
+/// Terraform's `h1:` package hash (Go's `dirhash.Hash1`, which Terraform's `getproviders.PackageHashV1` uses): the
+/// SHA-256 of the lines `<hex sha256>  <name>\n` for the package's files sorted by name, base64-encoded.
+fn h1_hash(files: &[(String, Vec<u8>)]) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&(String, Vec<u8>)> = files.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let summary: String =
+        sorted.iter().map(|(name, bytes)| format!("{}  {name}\n", package::sha256_hex(bytes))).collect();
+    format!("h1:{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(summary.as_bytes())))
 }
 
 /// Copies the configuration files of an example (not its tests or local Terraform state) into `to`.
