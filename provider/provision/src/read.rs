@@ -87,7 +87,10 @@ pub(crate) async fn observe(
     )?;
     let mut foreign = Vec::new();
     let f = &mut foreign;
+    let topic_exists = topic.is_some();
     let topic = sort_piece(topic, ownership, "SNS topic", |t| (t.arn.as_str(), &t.tags), f);
+    // A hook notifying a topic that is someone else's is theirs too, even with our metadata.
+    let topic_is_foreign = topic_exists && topic.is_none();
     let publisher_role = sort_piece(publisher_role, ownership, "IAM role", |r| (r.name.as_str(), &r.tags), f);
     let handler_role = sort_piece(handler_role, ownership, "IAM role", |r| (r.name.as_str(), &r.tags), f);
     let document = sort_piece(document, ownership, "SSM document", |d| (d.name.as_str(), &d.tags), f);
@@ -125,7 +128,8 @@ pub(crate) async fn observe(
         let Some(hook) = autoscaling::find_hook_by_group(clients, &group, &names.hook).await? else { continue };
         // Untaggable: a hook is ours when it names this resource in its metadata and notifies our topic.
         let ours = *ownership == Ownership::Any
-            || (hook.notification_metadata.as_deref() == Some(metadata.as_str())
+            || (!topic_is_foreign
+                && hook.notification_metadata.as_deref() == Some(metadata.as_str())
                 && hook.notification_target_arn.as_deref() == Some(arns.topic.as_str()));
         if ours {
             observed.hooks.insert(group, hook);

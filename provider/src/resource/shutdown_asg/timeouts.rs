@@ -48,8 +48,9 @@ operation stops and what exists so far is kept in the state; the next apply cont
     NestedBlock {
         type_name: BLOCK.into(),
         nesting: Nesting::Single,
+        // Terraform requires MinItems = MaxItems for NestingSingle; 0/0 is an optional single block.
         min_items: 0,
-        max_items: 1,
+        max_items: 0,
         block: Block {
             description: "Operation timeouts, as in the AWS provider's resources.".into(),
             attributes: OPERATIONS.into_iter().map(describe).collect(),
