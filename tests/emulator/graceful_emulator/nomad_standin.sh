@@ -20,7 +20,10 @@ behaviour=${GRACEFUL_NOMAD_BEHAVIOUR:-/nonexistent/nomad-behaviour.sh}
 [ -r "$behaviour" ] && . "$behaviour"
 state_path="${behaviour%/*}/nomad-node.sh"
 instance=${AWS_SSM_INSTANCE_ID:-i-unknown}
-node_id="5e1d${instance#i-}-0000-4000-8000-000000000001"
+# client/client.go nodeID: the node ID is a UUID (helper.HashUUID of the host ID, or helper/uuid Generate), formatted
+# %08x-%04x-%04x-%04x-%12x, and kept in the client-id file; here derived from the instance so every call agrees.
+node_hex="${instance#i-}00000000000000000000000000000000"
+node_id="${node_hex:0:8}-${node_hex:8:4}-${node_hex:12:4}-${node_hex:16:4}-${node_hex:20:12}"
 now_us() { now=${EPOCHREALTIME/./}; }
 now_us
 

@@ -2,6 +2,7 @@
 nomad_standin.sh for the file and function each follows)."""
 
 import os
+import re
 import subprocess
 import time
 
@@ -170,6 +171,15 @@ def test_templates_error_on_unknown_fields_and_nil_pointers(tmp_path):
     assert nil.returncode == 1 and "nil pointer evaluating *api.DrainMetadata.Status" in nil.stderr
     assert node.run("node", "status", "-self", "-t", "{{ .Drain }}").stdout == "false\n"
     assert node.state() == ""
+
+
+def test_the_node_id_is_a_uuid_stable_across_calls_and_distinct_per_instance(tmp_path):
+    node = Node(tmp_path)
+    first = node.run("node", "status", "-self", "-t", "{{ .ID }}").stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", first), first
+    assert node.run("node", "status", "-self", "-t", "{{ .ID }}").stdout.strip() == first
+    other = node.run("node", "status", "-self", "-t", "{{ .ID }}", env={"AWS_SSM_INSTANCE_ID": "i-0abc"}).stdout
+    assert other.strip() != first
 
 
 def test_a_tls_only_agent_needs_an_https_address_and_its_ca(tmp_path):

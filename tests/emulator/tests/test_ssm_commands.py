@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import time
 
 import pytest
@@ -106,24 +107,32 @@ def test_background_processes_a_script_leaves_end_when_its_instance_terminates(e
 
 def test_stand_in_nomad_follows_the_behaviour_a_test_sets(emulator):
     first, second = instances(emulator, 2)
-    emulator.control("nomad", {"drain_seconds": 0.5, "remaining_allocations": 2})
+    # One service allocation that takes 0.5 s to stop: the blocking drain migrates it and waits for it
+    # (nomad/drainer/watch_jobs.go, api/nodes.go MonitorDrain).
+    emulator.control("nomad", {"drain_seconds": 0.5})
+    # Setting the drain on the second node is answered HTTP 500 (nomad/node_endpoint.go UpdateDrain failing).
     emulator.control("nomad", {"instance_id": second, "fail": True, "fail_message": "no leader"})
-    name = document(emulator, "drain-doc", ["set -e", "nomad node eligibility -disable -self",
+    name = document(emulator, "drain-doc", ["set -e", "open='{''{'", "nomad node eligibility -disable -self",
                                             "nomad node drain -enable -self -yes -deadline 1m",
-                                            "nomad node status -self -json -allocs"])
+                                            'nomad node status -self -t "${open} .SchedulingEligibility }} '
+                                            '${open} .LastDrain.Status }}"'])
     ssm = emulator.client("ssm")
     started = time.monotonic()
     command = ssm.send_command(DocumentName=name, InstanceIds=[first, second])["Command"]
     ok = wait_status(emulator, command["CommandId"], first)
     assert time.monotonic() - started >= 0.5
-    assert ok["Status"] == "Success"
-    status = json.loads(ok["StandardOutputContent"].splitlines()[-1])
-    assert status["SchedulingEligibility"] == "ineligible" and len(status["Allocations"]) == 2
+    assert ok["Status"] == "Success" and ok["ResponseCode"] == 0, ok
+    output = ok["StandardOutputContent"].splitlines()
+    assert any("All allocations on node" in line for line in output), output
+    assert output[-1] == "ineligible complete"
     failed = wait_status(emulator, command["CommandId"], second)
     assert failed["Status"] == "Failed" and failed["ResponseCode"] == 1
-    assert "no leader" in failed["StandardErrorContent"]
-    calls = [e["argv"][:2] for e in emulator.events("nomad-call") if e["instance_id"] == first]
-    assert calls == [["node", "eligibility"], ["node", "drain"], ["node", "status"]]
+    assert "Error updating drain specification: Unexpected response code: 500 (no leader)" in \
+        failed["StandardErrorContent"]
+    calls = {instance: [(e["argv"][:2], e["exit_code"]) for e in emulator.events("nomad-call")
+                        if e["instance_id"] == instance] for instance in (first, second)}
+    assert calls[first] == [(["node", "eligibility"], 0), (["node", "drain"], 0), (["node", "status"], 0)]
+    assert calls[second] == [(["node", "eligibility"], 0), (["node", "drain"], 1)]  # set -e stopped the script
     assert ssm.list_commands(CommandId=command["CommandId"])["Commands"][0]["Status"] == "Failed"
 
 
@@ -200,25 +209,39 @@ def test_cloudwatch_output_config_writes_the_output_to_logs(emulator):
 
 
 def test_stand_in_nomad_answers_go_templates_like_nomad(emulator):
-    (instance,) = instances(emulator, 1)
+    nodes = instances(emulator, 2)
     # The drain document splits the braces so SSM does not read them as a parameter; the shell joins them again.
-    name = document(emulator, "template-doc", ["open='{''{'", 'nomad node status -self -t "${open} .ID }}"'])
+    name = document(emulator, "template-doc", ["open='{''{'",
+                                               'nomad node status -self -t "${open} .ID }} ${open} .Name }}"'])
     ssm = emulator.client("ssm")
-    command = ssm.send_command(DocumentName=name, InstanceIds=[instance])["Command"]
-    done = wait_status(emulator, command["CommandId"], instance)
-    assert done["Status"] == "Success", done
-    assert done["StandardOutputContent"].strip() == f"node-{instance}"
+    command = ssm.send_command(DocumentName=name, InstanceIds=nodes)["Command"]
+    ids = []
+    for instance in nodes:
+        done = wait_status(emulator, command["CommandId"], instance)
+        assert done["Status"] == "Success", done
+        node_id, node_name = done["StandardOutputContent"].split()
+        # client/client.go nodeID: a node ID is a UUID.
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", node_id), node_id
+        assert node_name == instance
+        ids.append(node_id)
+    assert ids[0] != ids[1], "each instance is its own Nomad node"
 
 
-@pytest.mark.parametrize("remaining, expected", [(0, "[]"), (2, "alloc-0001")])
-def test_stand_in_nomad_operator_api_with_a_filter_lists_this_nodes_allocations(emulator, remaining, expected):
-    # The drain document's verification: `-filter EXPR` takes a value, which is not the API path.
+@pytest.mark.parametrize("remaining", [0, 2])
+def test_stand_in_nomad_operator_api_with_a_filter_lists_this_nodes_allocations(emulator, remaining):
+    # The drain document's verification: `-filter EXPR` takes a value, which is not the API path; the filter sees the
+    # whole Allocation, so the job's type is `Job.Type` (nomad/state/paginator next()).
     (instance,) = instances(emulator, 1)
     emulator.control("nomad", {"drain_seconds": 0, "remaining_allocations": remaining})
     name = document(emulator, f"filter-doc-{remaining}", [
         "id=$(nomad node status -self -t '{''{ .ID }}')",
-        'nomad operator api -filter "NodeID == \\"$id\\" and JobType != \\"system\\"" /v1/allocations'])
+        'echo "$id"',
+        'nomad operator api -filter "NodeID == \\"$id\\" and (ClientStatus == \\"running\\" or '
+        'ClientStatus == \\"pending\\") and Job.Type != \\"system\\"" /v1/allocations'])
     command = emulator.client("ssm").send_command(DocumentName=name, InstanceIds=[instance])["Command"]
     done = wait_status(emulator, command["CommandId"], instance)
     assert done["Status"] == "Success", done
-    assert expected in done["StandardOutputContent"]
+    node_id, listing = done["StandardOutputContent"].split("\n", 1)
+    allocations = json.loads(listing)
+    assert [(a["NodeID"], a["ClientStatus"]) for a in allocations] == [(node_id, "running")] * remaining
+    assert sorted(a["Name"] for a in allocations) == [f"job-{i}.run[0]" for i in range(remaining)]
