@@ -70,18 +70,19 @@ fn read_corpus(dir: &str) -> Result<Vec<Vec<u8>>, String> {
 fn input(args: &Args, index: u64) -> Vec<u8> {
     let mut rng = Rng::for_input(args.seed, index);
     let mut bytes = rng.pick(&args.corpus).clone();
-    if args.target.is_json() && rng.chance(2) {
-        if let Ok(mut document) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-            for _ in 0..1 + rng.below(4) {
-                mutate::json(&mut rng, &mut document);
-            }
-            bytes = document.to_string().into_bytes();
-            if rng.chance(4) {
-                mutate::bytes(&mut rng, &mut bytes, &args.corpus, args.target.dictionary());
-            }
-            bytes.truncate(mutate::MAX_LEN);
-            return bytes;
+    if args.target.is_json()
+        && rng.chance(2)
+        && let Ok(mut document) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        for _ in 0..1 + rng.below(4) {
+            mutate::json(&mut rng, &mut document);
         }
+        bytes = document.to_string().into_bytes();
+        if rng.chance(4) {
+            mutate::bytes(&mut rng, &mut bytes, &args.corpus, args.target.dictionary());
+        }
+        bytes.truncate(mutate::MAX_LEN);
+        return bytes;
     }
     mutate::bytes(&mut rng, &mut bytes, &args.corpus, args.target.dictionary());
     bytes

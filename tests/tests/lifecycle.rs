@@ -70,7 +70,8 @@ fn create_update_import_destroy_leaves_nothing() {
     assert_eq!(hooks[0].lifecycle_hook_name(), Some("life-drain"));
     assert_eq!(hooks[0].notification_target_arn(), created["sns_topic_arn"].as_str());
     assert_eq!(hooks[0].role_arn(), created["publisher_role_arn"].as_str());
-    assert_eq!(hooks[0].heartbeat_timeout(), Some(3600 + 180));
+    // Counted from Terminating:Wait: the agent wait (up to 5 min), the drain budget, 3 min to complete.
+    assert_eq!(hooks[0].heartbeat_timeout(), Some(300 + 3600 + 180));
     assert_eq!(hooks[0].default_result(), Some("CONTINUE"));
     assert!(hooks[0].notification_metadata().is_some_and(|m| m.contains("life")));
     assert_no_changes(&ws);
@@ -228,6 +229,7 @@ fn iam_policies_are_least_privilege() {
         "autoscaling:DescribeAutoScalingGroups",
         "autoscaling:DescribeAutoScalingInstances",
         "autoscaling:DescribeLifecycleHooks",
+        "autoscaling:DescribeScalingActivities",
         "ssm:CancelCommand",
         "ssm:DescribeInstanceInformation",
         "ssm:GetCommandInvocation",

@@ -23,6 +23,8 @@ pub fn run(args: &[String]) -> Result {
     };
     let work = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let outcome = check_all(work.path(), &profile);
+    // gpg started an agent for the throwaway keyring: stop it with the directory it serves.
+    let _ = Command::new("gpgconf").args(["--kill", "gpg-agent"]).status();
     let (passed, failed) =
         (outcome.iter().filter(|(_, r)| r.is_ok()).count(), outcome.iter().filter(|(_, r)| r.is_err()).count());
     for (name, result) in &outcome {
