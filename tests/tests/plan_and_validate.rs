@@ -90,7 +90,8 @@ fn create_plan_shows_derived_values_without_contacting_aws() {
     assert_eq!(after["architecture"], "arm64");
     assert_eq!(after["iam_path"], "/");
     assert_eq!(after["log_retention_days"], 30);
-    assert_eq!(after["heartbeat_timeout"], 5400 + 180);
+    // Counted from Terminating:Wait: agent wait (up to 5 min) + drain budget + 3 min to complete.
+    assert_eq!(after["heartbeat_timeout"], 300 + 5400 + 180);
     assert_eq!(after["drain"]["preset"], "nomad");
     assert_eq!(after["drain"]["timeout_seconds"], 5400);
     assert_eq!(after["drain"]["nomad_deadline_seconds"], 5100);
@@ -235,6 +236,8 @@ fn state_from_plan(plan: &Json) -> String {
     for arn in ["sns_topic_arn", "lambda_function_arn", "publisher_role_arn", "handler_role_arn"] {
         attributes[arn] = json!(format!("arn:aws:test:us-east-1:123456789012:{arn}"));
     }
+    // Apply chooses the owner id (kept in state and in every piece's graceful:owner tag).
+    attributes["owner_id"] = json!("0b5e1d2c-0000-4000-8000-00000000abcd");
     json!({
         "version": 4,
         "terraform_version": "1.11.4",
@@ -310,7 +313,7 @@ fn quickstart_example_plans_the_full_resource() {
     let plan: Json = serde_json::from_str(&ws.run(&["show", "-json", "tfplan"]).ok("show").stdout).unwrap();
     let change = resource_change(&plan, "graceful_shutdown_asg.nomad_clients");
     assert_eq!(actions(&plan, "graceful_shutdown_asg.nomad_clients"), ["create"]);
-    assert_eq!(change["after"]["heartbeat_timeout"], 3600 + 180);
+    assert_eq!(change["after"]["heartbeat_timeout"], 300 + 3600 + 180);
     assert_eq!(change["after"]["drain"]["nomad_deadline_seconds"], 3300);
     assert_eq!(change["after"]["tags"], json!({"team": "ci"}));
     assert_eq!(change["after"]["lifecycle_hook_names"], json!({"nomad-clients": "nomad-clients-drain"}));

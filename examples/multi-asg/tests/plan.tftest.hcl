@@ -50,7 +50,7 @@ run "a_budget_under_two_hours_needs_no_heartbeat" {
   }
 
   assert {
-    condition     = output.heartbeat_timeout == 45 * 60 + 180
+    condition     = output.heartbeat_timeout == 5 * 60 + 45 * 60 + 180
     error_message = "The hook waits the whole budget plus 3m to complete."
   }
 }
