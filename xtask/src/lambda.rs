@@ -5,7 +5,6 @@ use crate::capability::{CrossTarget, MUSL_TARGETS};
 use crate::{Result, cmd, setup};
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Each Rust target and its Lambda architecture directory.
@@ -66,18 +65,9 @@ pub fn run(args: &[String]) -> Result {
 
 /// A zip holding only `bootstrap` at the root, mode 0755, with a fixed timestamp: same binary, same bytes.
 pub fn zip_bytes(binary: &[u8]) -> Result<Vec<u8>> {
-    use zip::write::SimpleFileOptions;
     let timestamp =
         zip::DateTime::from_date_and_time(1980, 1, 1, 0, 0, 2).map_err(|e| format!("zip timestamp: {e}"))?;
-    let options = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(9))
-        .last_modified_time(timestamp)
-        .unix_permissions(0o755);
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer.start_file(BINARY, options)?;
-    writer.write_all(binary)?;
-    Ok(writer.finish()?.into_inner())
+    crate::release::zip_one_executable(BINARY, binary, timestamp)
 }
 
 /// Checks an ELF64 little-endian executable for the expected machine and no `PT_INTERP` (no dynamic loader).

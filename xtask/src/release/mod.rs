@@ -11,7 +11,7 @@ mod sign;
 
 use crate::capability::{CrossTarget, MUSL_TARGETS};
 use crate::{Result, cmd, lambda, setup};
-pub use package::Version;
+pub use package::{Version, zip_one_executable};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
