@@ -6,8 +6,8 @@ import sys
 
 from moto import server
 
-from . import (autoscaling_hooks, dispatch, lambda_config, lambda_runtime, schedules, sns_lambda, ssm_commands, state,
-               ticker)
+from . import (autoscaling_hooks, dispatch, group_policies, lambda_config, lambda_runtime, refresh, retention, schedules,
+               sns_lambda, ssm_commands, state, ticker, warm_pools)
 
 
 def _listen_address(argv: list) -> tuple:
@@ -23,7 +23,9 @@ def _listen_address(argv: list) -> tuple:
 def main() -> None:
     argv = sys.argv[1:]
     state.SERVER["host"], state.SERVER["port"] = _listen_address(argv)
-    for module in (dispatch, autoscaling_hooks, ssm_commands, sns_lambda, lambda_config, schedules):
+    # warm_pools, retention and refresh wrap what autoscaling_hooks installs: they come after it, in this order.
+    for module in (dispatch, autoscaling_hooks, group_policies, warm_pools, retention, refresh, ssm_commands, sns_lambda,
+                   lambda_config, schedules):
         module.install()
     atexit.register(ssm_commands.kill_all)
     atexit.register(lambda_runtime.kill_all)

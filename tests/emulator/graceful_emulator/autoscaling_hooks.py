@@ -3,6 +3,10 @@
 Several TERMINATING hooks on one group: all are notified at once, each with its own token; the instance proceeds
 when every action is complete, and an ABANDON (explicit or by timeout) ends the remaining actions at once.
 LAUNCHING hooks are stored and validated but do not hold launches.
+
+Other ways out of a group (warm_pools.py, retention.py, refresh.py) reuse this engine through PATHS and FINISHERS:
+a path names the wait state and the notification's Origin/Destination, and its finisher decides what happens to the
+instance once every action of it is complete.
 """
 
 import datetime
@@ -31,6 +35,12 @@ _bypass_hooks = {"on": False}
 # once it has passed, instead of scanning every action under the lock 20 times a second.
 _NEXT_DUE = {"at": float("inf")}
 
+# path -> (wait state, Origin, Destination, scaling-activity description or None). "terminate" is the plain way out;
+# other modules register theirs.
+PATHS: dict = {"terminate": ("Terminating:Wait", "AutoScalingGroup", "EC2", "Terminating EC2 instance: {}")}
+# path -> finisher(backend, group_name, instance_id, result): runs once every action of the instance is complete.
+FINISHERS: dict = {}
+
 
 def reset() -> None:
     with state.LOCK:
@@ -44,10 +54,11 @@ def _hooks_for(backend, group_name: str, transition: str) -> list:
             if h.auto_scaling_group_name == group_name and h.lifecycle_transition == transition]
 
 
-def _message(backend, group, hook, instance_id: str, token: str) -> dict:
+def _message(backend, group, hook, instance_id: str, token: str, path: str = "terminate") -> dict:
+    _, origin, destination, _ = PATHS[path]
     body = {
-        "Origin": "AutoScalingGroup",
-        "Destination": "EC2",
+        "Origin": origin,
+        "Destination": destination,
         "LifecycleHookName": hook.name,
         "AccountId": backend.account_id,
         "RequestId": str(uuid.uuid4()),
@@ -63,24 +74,26 @@ def _message(backend, group, hook, instance_id: str, token: str) -> dict:
     return body
 
 
-def _begin_termination(backend, group, instance_state, hooks: list) -> None:
-    """Parks one instance in Terminating:Wait and notifies every TERMINATING hook's target."""
-    instance_state.lifecycle_state = "Terminating:Wait"
+def _begin_termination(backend, group, instance_state, hooks: list, path: str = "terminate") -> None:
+    """Parks one instance in its path's wait state (Terminating:Wait) and notifies every TERMINATING hook's target."""
+    wait_state, _, _, activity = PATHS[path]
+    instance_state.lifecycle_state = wait_state
     instance_id = instance_state.instance.id
-    state.log_event("lifecycle-transition", group=group.name, instance_id=instance_id, state="Terminating:Wait")
+    state.log_event("lifecycle-transition", group=group.name, instance_id=instance_id, state=wait_state)
     started = time.monotonic()
-    ACTIVITIES.append({
-        "ActivityId": str(uuid.uuid4()), "AutoScalingGroupName": group.name,
-        "Description": f"Terminating EC2 instance: {instance_id}",
-        "Cause": f"At {state.now_iso()} an instance was taken out of service in response to a difference between "
-                 "desired and actual capacity, shrinking the capacity.",
-        "StartTime": datetime.datetime.now(datetime.timezone.utc), "StatusCode": "MidLifecycleAction",
-        "Progress": 50, "Details": "{}", "instance_id": instance_id})
+    if activity:
+        ACTIVITIES.append({
+            "ActivityId": str(uuid.uuid4()), "AutoScalingGroupName": group.name,
+            "Description": activity.format(instance_id),
+            "Cause": f"At {state.now_iso()} an instance was taken out of service in response to a difference between "
+                     "desired and actual capacity, shrinking the capacity.",
+            "StartTime": datetime.datetime.now(datetime.timezone.utc), "StatusCode": "MidLifecycleAction",
+            "Progress": 50, "Details": "{}", "instance_id": instance_id})
     for hook in hooks:
         token = str(uuid.uuid4())
         global_timeout = min(MAX_GLOBAL_TIMEOUT, 100 * hook.heartbeat_timeout)
         action = {
-            "token": token, "instance_id": instance_id, "group": group.name, "hook": hook.name,
+            "token": token, "instance_id": instance_id, "group": group.name, "hook": hook.name, "path": path,
             "account": backend.account_id, "region": backend.region_name,
             "default_result": hook.default_result, "heartbeat_timeout": hook.heartbeat_timeout,
             "heartbeat_deadline": started + state.emulated_seconds_to_real(hook.heartbeat_timeout),
@@ -92,7 +105,7 @@ def _begin_termination(backend, group, instance_state, hooks: list) -> None:
                         token=token)
         target = getattr(hook, "notification_target_arn", None)
         if target:
-            message = _message(backend, group, hook, instance_id, token)
+            message = _message(backend, group, hook, instance_id, token, path)
             subject = f"Auto Scaling:  Lifecycle action 'TERMINATING' for instance {instance_id} in progress."
             try:
                 publish.publish(target, json.dumps(message), subject)
@@ -103,7 +116,26 @@ def _begin_termination(backend, group, instance_state, hooks: list) -> None:
                                 error=str(error))
 
 
-def _finish_instance(backend, group_name: str, instance_id: str, result: str) -> None:
+def begin(backend, group, instance_state, path: str) -> bool:
+    """Takes one instance out along `path` through the group's TERMINATING hooks; False when the group has none."""
+    hooks = _hooks_for(backend, group.name, TERMINATING)
+    if hooks:
+        with state.LOCK:
+            _begin_termination(backend, group, instance_state, hooks, path)
+    return bool(hooks)
+
+
+def close_activity(instance_id: str) -> None:
+    for activity in ACTIVITIES:
+        if activity["instance_id"] == instance_id and activity["StatusCode"] == "MidLifecycleAction":
+            activity.update(StatusCode="Successful", Progress=100, EndTime=datetime.datetime.now(datetime.timezone.utc))
+
+
+def _finish_instance(backend, group_name: str, instance_id: str, result: str, path: str = "terminate") -> None:
+    FINISHERS.get(path, _finish_terminate)(backend, group_name, instance_id, result)
+
+
+def _finish_terminate(backend, group_name: str, instance_id: str, result: str) -> None:
     """Every action of the instance is done: Terminating:Proceed, then out of the group and terminated."""
     group = backend.autoscaling_groups.get(group_name)
     if group is None:
@@ -114,10 +146,7 @@ def _finish_instance(backend, group_name: str, instance_id: str, result: str) ->
             state.log_event("lifecycle-transition", group=group_name, instance_id=instance_id,
                             state="Terminating:Proceed", result=result)
             group.instance_states.remove(instance_state)
-            for activity in ACTIVITIES:
-                if activity["instance_id"] == instance_id and activity["StatusCode"] == "MidLifecycleAction":
-                    activity.update(StatusCode="Successful", Progress=100,
-                                    EndTime=datetime.datetime.now(datetime.timezone.utc))
+            close_activity(instance_id)
             backend.ec2_backend.terminate_instances([instance_id])
             state.log_event("instance-terminated", group=group_name, instance_id=instance_id)
 
@@ -138,7 +167,7 @@ def complete_action(backend, token: str, result: str, reason: str) -> None:
                                 result="ABANDON", reason="another hook abandoned")
             siblings = []
         if not siblings:
-            _finish_instance(backend, action["group"], action["instance_id"], result)
+            _finish_instance(backend, action["group"], action["instance_id"], result, action.get("path", "terminate"))
 
 
 def expire_due_actions() -> None:
@@ -323,9 +352,14 @@ def _record_lifecycle_action_heartbeat(self):
         action = _find_action(self._get_param("AutoScalingGroupName"), self._get_param("LifecycleHookName"),
                               self._get_param("LifecycleActionToken"), self._get_param("InstanceId"))
         action["heartbeat_deadline"] = time.monotonic() + state.emulated_seconds_to_real(action["heartbeat_timeout"])
+        # After a clock change the new deadline can come before the one the ticker waits for.
+        _NEXT_DUE["at"] = min(_NEXT_DUE["at"], action["heartbeat_deadline"])
     state.log_event("lifecycle-heartbeat", group=action["group"], instance_id=action["instance_id"],
                     hook=action["hook"], token=action["token"])
     return EmptyResult()
+
+
+FINISHERS["terminate"] = _finish_terminate
 
 
 def install() -> None:

@@ -5,7 +5,7 @@ import json
 from moto.moto_api._internal.models import moto_api_backend
 from werkzeug.wrappers import Request, Response
 
-from . import autoscaling_hooks, lambda_runtime, nomad_world, schedules, ssm_commands, state
+from . import autoscaling_hooks, lambda_runtime, nomad_world, refresh, schedules, ssm_commands, state, warm_pools
 from .iam import sessions
 from .validation import gate
 
@@ -28,6 +28,7 @@ def reset() -> None:
     ssm_commands.reset()
     lambda_runtime.kill_all()
     autoscaling_hooks.reset()
+    refresh.reset()
     schedules.reset()
     state.reset_knobs()
     gate.reset()
@@ -129,6 +130,15 @@ def _route(request: Request) -> Response:
     if path == "validation":
         gate.set_enabled(_require(body, "enabled", bool))
         return _json({"validation": {"enabled": gate.SETTINGS.enabled}})
+    if path == "warm_pool":
+        ids = warm_pools.put_instances(body.get("account", "123456789012"), body.get("region", "us-east-1"),
+                                       _require(body, "group", str), _require(body, "instances", int),
+                                       body.get("state", "Warmed:Stopped"))
+        return _json({"instance_ids": ids})
+    if path == "instance_lifetime":
+        new = refresh.expire_lifetime(body.get("account", "123456789012"), body.get("region", "us-east-1"),
+                                      _require(body, "group", str), _require(body, "instance_ids", list))
+        return _json({"replacements": new})
     if path == "schedules/fire":
         fired = schedules.fire_now(_require(body, "rule", str))
         return _json({"fired": fired})

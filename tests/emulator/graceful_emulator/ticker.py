@@ -1,16 +1,17 @@
-"""The emulator's clock thread: lifecycle timeouts and schedule rules, checked every 50 ms."""
+"""The emulator's clock thread: lifecycle timeouts, instance refresh batches and schedule rules, every 50 ms."""
 
 import threading
 import time
 import traceback
 
-from . import autoscaling_hooks, schedules
+from . import autoscaling_hooks, refresh, schedules
 
 
 def _loop() -> None:
     while True:
         try:
             autoscaling_hooks.expire_due_actions()
+            refresh.advance_all()
             schedules.fire_due()
         except Exception:
             traceback.print_exc()
