@@ -1,5 +1,6 @@
 //! The handler's errors, how AWS errors are classified, and how errors reach the Lambda runtime.
 
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use drain_contract::operations::Operation;
@@ -45,6 +46,25 @@ impl From<HandlerError> for Diagnostic {
         let error_type = if error.retryable() { "Retryable" } else { "NonRetryable" };
         Diagnostic { error_type: error_type.into(), error_message: error.to_string() }
     }
+}
+
+/// Error codes with which AWS refuses a request for its rate before acting on it: the throttling codes of botocore's
+/// standard retry mode (`botocore/retries/standard.py`, `ThrottledRetryableChecker._THROTTLED_ERROR_CODES`), less
+/// the ones of services the handler does not call.
+const THROTTLING_CODES: [&str; 7] = [
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+];
+
+/// Whether AWS answered that it throttled the request: an error response was received and parsed (not a timeout
+/// or a lost connection, after which the request may have been carried out), and its code is a throttling code.
+pub fn is_throttled<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    matches!(error, SdkError::ServiceError(_)) && error.code().is_some_and(|code| THROTTLING_CODES.contains(&code))
 }
 
 /// The error code SSM answers when IAM denies a call.

@@ -12,11 +12,14 @@
 //! [`LOCK_STALE_SECONDS`](crate::decide::LOCK_STALE_SECONDS); the next generation is then taken the same way, so a
 //! takeover is also exactly-once. Cleanup: each lock carries a Parameter Store expiration policy and AWS deletes it
 //! after [`LOCK_EXPIRY_SECONDS`]; by then the command it guarded has long been listed, and the command history is
-//! the record. (Expiration policies need the advanced parameter tier.)
+//! the record. (Expiration policies need the advanced parameter tier.) A lock whose send AWS throttled is deleted at
+//! once ([`release`]): the refusal proves no command exists, and a burst of scale-in throttling would otherwise hold
+//! each refused drain back for the stale period.
 
 use crate::aws_error::{HandlerError, failure};
 use crate::decide::LockSeen;
 use crate::observe::Aws;
+use aws_sdk_ssm::operation::delete_parameter::DeleteParameterError;
 use aws_sdk_ssm::operation::put_parameter::PutParameterError;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use aws_smithy_types::date_time::Format;
@@ -86,6 +89,23 @@ pub async fn take(
             Ok(Taken::Held)
         }
         Err(error) => Err(failure(Operation::PutParameter, instance_id, error)),
+    }
+}
+
+/// Deletes generation `generation` of the instance's lock: only after AWS refused the send it guarded, so no command
+/// of it exists and the next delivery or tick may take it again at once. Already gone counts as released.
+pub async fn release(
+    aws: &Aws,
+    config: &HandlerConfig,
+    instance_id: &str,
+    generation: u32,
+) -> Result<(), HandlerError> {
+    let deleted =
+        aws.ssm.delete_parameter().name(lock_name(&config.document_name, instance_id, generation)).send().await;
+    match deleted {
+        Ok(_) => Ok(()),
+        Err(error) if error.as_service_error().is_some_and(DeleteParameterError::is_parameter_not_found) => Ok(()),
+        Err(error) => Err(failure(Operation::DeleteParameter, instance_id, error)),
     }
 }
 

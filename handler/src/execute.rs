@@ -1,7 +1,7 @@
 //! One invocation: parse the payload, triage each event, observe each instance, decide, and carry out the actions
 //! against AWS. Thin by design: every choice is made in `decide`; this file only performs and logs.
 
-use crate::aws_error::{ACCESS_DENIED, HandlerError, failure, is_no_active_lifecycle_action};
+use crate::aws_error::{ACCESS_DENIED, HandlerError, failure, is_no_active_lifecycle_action, is_throttled};
 use crate::decide::{Action, Agent, Outcome, Triage, Trigger, decide, triage};
 use crate::drain_lock::{self, Taken};
 use crate::emf::{self, Metric};
@@ -310,8 +310,9 @@ async fn send_drain(
         .cloud_watch_output_config(output_config)
         .send()
         .await;
-    // The lock stays taken whatever the answer: no command exists on a refusal, and the lock goes stale, so a later
-    // tick can take the next generation once the agent or the permission is back.
+    // The lock stays taken on any answer but throttling: no command exists on a refusal, and the lock goes stale, so
+    // a later tick can take the next generation once the agent or the permission is back. A timeout leaves it
+    // unknown whether SSM created the command, so the lock stays then too.
     match sent {
         Ok(output) => {
             let command_id = output.command().and_then(|c| c.command_id()).unwrap_or_default().to_string();
@@ -328,6 +329,17 @@ async fn send_drain(
             let message = error.message().unwrap_or_default().to_string();
             emf::emit(&config.resource_name, Metric::SendRefused, 1.0, &[], &[("instance_id", instance_id)]);
             Err(HandlerError::SendRefused { instance_id: instance_id.to_string(), message })
+        }
+        Err(error) if is_throttled(&error) => {
+            // AWS refused before creating a command: release the lock so the next delivery or tick sends at once.
+            let refused = failure(Operation::SendCommand, instance_id, error);
+            match drain_lock::release(aws, config, instance_id, lock_generation).await {
+                Ok(()) => warn!(lock_generation, error = %refused, "drain throttled; lock released for the next try"),
+                Err(error) => {
+                    warn!(lock_generation, error = %error, "drain throttled; the lock stays until it goes stale")
+                }
+            }
+            Err(refused)
         }
         Err(error) => Err(failure(Operation::SendCommand, instance_id, error)),
     }

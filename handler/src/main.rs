@@ -1,8 +1,6 @@
 //! The `bootstrap` of the drain Lambda: logging, configuration and AWS clients once per cold start, then the
 //! runtime loop handing each payload to `execute::handle` within the invocation's deadline.
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use drain_contract::{CONFIG_ENV_VAR, HandlerConfig};
 use graceful_handler::aws_error::HandlerError;
 use graceful_handler::execute::handle;
@@ -40,16 +38,11 @@ fn load_config() -> Result<HandlerConfig, String> {
     HandlerConfig::from_json(&json).map_err(|e| format!("environment variable {CONFIG_ENV_VAR}: {e}"))
 }
 
-/// The HTTPS client of `https.rs`, adaptive retry, and timeouts short enough that a dead endpoint cannot hold an
-/// invocation, configured from Lambda's own environment (`sdk_config.rs`).
+/// The HTTPS client of `https.rs` with the retry and timeouts of `sdk_config.rs`, configured from Lambda's own
+/// environment.
 fn clients() -> Aws {
     let http = graceful_handler::https::client();
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .operation_attempt_timeout(Duration::from_secs(5))
-        .operation_timeout(Duration::from_secs(12))
-        .build();
-    let retry = RetryConfig::adaptive().with_max_attempts(3);
+    let (retry, timeouts) = (graceful_handler::sdk_config::retry(), graceful_handler::sdk_config::timeouts());
     let shared =
         graceful_handler::sdk_config::from_lambda_environment(|name| std::env::var(name).ok(), http, retry, timeouts);
     Aws { autoscaling: aws_sdk_autoscaling::Client::new(&shared), ssm: aws_sdk_ssm::Client::new(&shared) }

@@ -12,6 +12,25 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use std::time::Duration;
+
+/// Standard retry mode, 3 attempts: the mode AWS recommends ("safe for use in multi-tenant applications", AWS SDKs
+/// and Tools Reference Guide, "Retry behavior"). Not adaptive: its client-side rate limiter is shared by every call
+/// of the client, so one throttled instance slowed the calls for all others past the operation timeout (measured:
+/// a throttled `SendCommand` ended in a 12 s operation timeout, an answer that leaves it unknown whether SSM ran it).
+pub fn retry() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
+}
+
+/// Timeouts short enough that a dead endpoint cannot hold an invocation, long enough for three attempts with the
+/// standard mode's backoff (at most 1 s, then 2 s, for throttling).
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(12))
+        .build()
+}
 
 /// Reads one variable; an empty value counts as unset, as the SDK's own loader treats it.
 fn var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
@@ -65,6 +84,13 @@ mod tests {
         assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:4566"));
         assert_eq!(config.use_fips(), Some(true));
         assert!(config.credentials_provider().is_some());
+    }
+
+    #[test]
+    fn retries_are_standard_mode_with_three_attempts() {
+        let retry = retry();
+        assert_eq!(retry.mode(), aws_config::retry::RetryMode::Standard);
+        assert_eq!(retry.max_attempts(), 3);
     }
 
     #[test]

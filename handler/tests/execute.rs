@@ -11,6 +11,7 @@ use aws_sdk_autoscaling::operation::record_lifecycle_action_heartbeat::RecordLif
 use aws_sdk_autoscaling::types::Activity;
 use aws_sdk_autoscaling::types::{AutoScalingGroup, AutoScalingInstanceDetails, Instance, LifecycleState};
 use aws_sdk_ssm::operation::cancel_command::CancelCommandError;
+use aws_sdk_ssm::operation::delete_parameter::DeleteParameterOutput;
 use aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput;
 use aws_sdk_ssm::operation::get_parameters_by_path::GetParametersByPathOutput;
 use aws_sdk_ssm::operation::list_commands::ListCommandsOutput;
@@ -388,6 +389,27 @@ async fn send_command_refused_by_iam_is_its_own_error_not_an_unreachable_agent()
     assert!(matches!(&error, HandlerError::SendRefused { instance_id, .. } if instance_id == INSTANCE), "{error}");
     assert!(error.to_string().contains("refused it with AccessDenied"), "{error}");
     assert!(!error.to_string().contains("not reachable"), "{error}");
+}
+
+/// A throttled `SendCommand` created no command, so the lock it took is deleted: the next delivery or tick sends at
+/// once instead of waiting for the lock to go stale. The invocation still fails, so Lambda retries it.
+#[tokio::test]
+async fn a_throttled_send_releases_its_lock_and_fails_the_invocation() {
+    let throttled = mock!(aws_sdk_ssm::Client::send_command).then_error(|| {
+        SendCommandError::generic(ErrorMetadata::builder().code("ThrottlingException").message("Rate exceeded").build())
+    });
+    let release = mock!(aws_sdk_ssm::Client::delete_parameter)
+        .match_requests(|request| request.name() == Some(LOCK))
+        .then_output(|| DeleteParameterOutput::builder().build());
+    let (instance, lock) = (waiting_instance(), lock_taken());
+    let aws = clients(&[&instance], &[&lock, &throttled, &release]);
+
+    let error = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
+        .await
+        .expect_err("a throttled send is retried");
+    assert_eq!(error.code(), Some("ThrottlingException"), "{error}");
+    assert!(throttled.num_calls() >= 1);
+    assert_eq!(release.num_calls(), 1, "the lock of a refused send is released");
 }
 
 /// A `Success` notification needs only the instance's group: one read, one completion.

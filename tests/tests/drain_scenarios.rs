@@ -237,23 +237,3 @@ fn test_notification_and_another_resources_hook_event_are_ignored() {
     assert_eq!(world.aws.instance_states("ig-g").into_values().collect::<Vec<_>>(), ["InService"]);
     assert_eq!(world.calls("autoscaling:CompleteLifecycleAction"), 0);
 }
-
-/// Defined behaviour: `terraform destroy` deletes the lifecycle hooks, and AWS completes a deleted hook's outstanding
-/// terminate actions with CONTINUE at once. The waiting instance therefore terminates during destroy, with its
-/// drain cut short; it is never left stuck waiting for a handler that no longer exists.
-#[test]
-fn destroy_while_an_instance_drains_releases_it_with_continue() {
-    let world = Scenario::apply(1.0, 45.0, &[("de-g", 2)], &[Resource::new("de", &["de-g"])]);
-    let draining = world.scale_in("de-g", 1);
-    let instance = &draining[0];
-    world.wait_until(MINUTE, "the drain running", |l| !l.commands(instance).is_empty());
-    world.ws.destroy().ok("destroy");
-    let ledger = world.wait_terminated(&draining, Duration::from_secs(10));
-    let completions = ledger.completions(instance);
-    assert_eq!(completions.len(), 1, "{}", ledger.summary());
-    assert_eq!(completions[0]["reason"], "lifecycle hook deleted");
-    assert_eq!(completions[0]["result"], "CONTINUE");
-    assert!(ledger.drain_end(instance).is_none(), "the drain was still running when destroy released the instance");
-    assert_eq!(world.calls("autoscaling:CompleteLifecycleAction"), 0);
-    assert!(world.aws.leftovers("de", &["de-g"]).is_empty(), "destroy left resources behind");
-}

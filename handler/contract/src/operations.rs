@@ -6,6 +6,7 @@
 pub enum Operation {
     CancelCommand,
     CompleteLifecycleAction,
+    DeleteParameter,
     DescribeAutoScalingGroups,
     DescribeAutoScalingInstances,
     DescribeInstanceInformation,
@@ -18,9 +19,10 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 11] = [
+    pub const ALL: [Operation; 12] = [
         Operation::CancelCommand,
         Operation::CompleteLifecycleAction,
+        Operation::DeleteParameter,
         Operation::DescribeAutoScalingGroups,
         Operation::DescribeAutoScalingInstances,
         Operation::DescribeInstanceInformation,
@@ -37,6 +39,7 @@ impl Operation {
         match self {
             Operation::CancelCommand => "ssm:CancelCommand",
             Operation::CompleteLifecycleAction => "autoscaling:CompleteLifecycleAction",
+            Operation::DeleteParameter => "ssm:DeleteParameter",
             Operation::DescribeAutoScalingGroups => "autoscaling:DescribeAutoScalingGroups",
             Operation::DescribeAutoScalingInstances => "autoscaling:DescribeAutoScalingInstances",
             Operation::DescribeInstanceInformation => "ssm:DescribeInstanceInformation",
@@ -54,6 +57,7 @@ impl Operation {
         match self {
             Operation::CancelCommand => "cancel_command",
             Operation::CompleteLifecycleAction => "complete_lifecycle_action",
+            Operation::DeleteParameter => "delete_parameter",
             Operation::DescribeAutoScalingGroups => "describe_auto_scaling_groups",
             Operation::DescribeAutoScalingInstances => "describe_auto_scaling_instances",
             Operation::DescribeInstanceInformation => "describe_instance_information",
@@ -71,6 +75,7 @@ impl Operation {
         match self {
             Operation::CancelCommand => "cancelling drain command",
             Operation::CompleteLifecycleAction => "completing lifecycle action",
+            Operation::DeleteParameter => "releasing the drain lock",
             Operation::DescribeAutoScalingGroups => "describing Auto Scaling groups",
             Operation::DescribeAutoScalingInstances => "describing Auto Scaling instance",
             Operation::DescribeInstanceInformation => "describing SSM instance information",

@@ -9,6 +9,7 @@ use crate::aws::{autoscaling, events, iam, lambda, logs, sns, ssm};
 use crate::clients::Clients;
 use crate::derive::{DerivedArns, handler_config};
 use crate::desired::{DesiredResource, function_settings as settings};
+use crate::drain_wait::{self, DrainWatch};
 use crate::error::{Cause, ProvisionError, Step, StepError};
 use crate::observed::{ObservedPermission, ObservedResource};
 use crate::ownership::NotOwned;
@@ -62,7 +63,14 @@ async fn converge_from(
     let mut groups: BTreeSet<String> = desired.autoscaling_group_names.clone();
     groups.extend(recorded_groups.iter().cloned());
     tokio::pin!(interrupt);
-    let interrupted = |reason: String| StepError::new(Step::Converging, &desired.name, Cause::Interrupted(reason));
+    let watch = DrainWatch::default();
+    let interrupted = |reason: String| {
+        StepError::new(
+            Step::Converging,
+            &desired.name,
+            Cause::Interrupted(drain_wait::interrupted_message(&reason, &watch)),
+        )
+    };
     let observed = tokio::select! {
         observed = observe(clients, &desired.name, &groups, &desired.ownership) => observed,
         reason = &mut interrupt => Err(interrupted(reason)),
@@ -81,7 +89,7 @@ async fn converge_from(
     }
     // `state` records each piece as soon as it exists, so an interrupted apply still reports all of them.
     let outcome = {
-        let run = apply(clients, desired, &mut state);
+        let run = apply(clients, desired, &mut state, &watch);
         tokio::pin!(run);
         tokio::select! {
             outcome = &mut run => outcome,
@@ -95,15 +103,24 @@ async fn converge_from(
 }
 
 /// The steps, in dependency order; each records its piece in `state` as soon as it exists.
-async fn apply(clients: &Clients, desired: &DesiredResource, state: &mut ObservedResource) -> Result<(), StepError> {
+async fn apply(
+    clients: &Clients,
+    desired: &DesiredResource,
+    state: &mut ObservedResource,
+    watch: &DrainWatch,
+) -> Result<(), StepError> {
     let names = DerivedNames::new(&desired.name);
     let location = clients.location().await?;
     let arns = DerivedArns::new(&location, &names, &desired.iam_path);
     let tags = desired.ownership.tags_with_owner(&desired.tags);
 
-    // Hooks on groups no longer managed go first: nothing new may park instances for a group we stop serving.
-    let obsolete: Vec<String> =
+    // Hooks on groups no longer managed go first: nothing new may park instances for a group we stop serving. Their
+    // running drains finish first: deleting a hook lets its waiting instances terminate.
+    let obsolete: BTreeSet<String> =
         state.hooks.keys().filter(|g| !desired.autoscaling_group_names.contains(*g)).cloned().collect();
+    if desired.wait_for_drains && !obsolete.is_empty() {
+        drain_wait::until_released(clients, &obsolete, watch, drain_wait::POLL_INTERVAL).await?;
+    }
     for group in obsolete {
         autoscaling::delete_hook(clients, &group, &names.hook).await?;
         state.hooks.remove(&group);

@@ -1,6 +1,6 @@
 //! delete: removes every piece this instance owns in reverse dependency order, hooks first (so no instance is
-//! parked waiting for a handler that is gone). A piece already gone is success; a piece with our name that is
-//! someone else's is left alone.
+//! parked waiting for a handler that is gone), once no drain runs on their groups ([`crate::drain_wait`]) unless
+//! the caller opts out. A piece already gone is success; a piece with our name that is someone else's is left alone.
 
 use std::collections::BTreeSet;
 
@@ -8,20 +8,23 @@ use drain_contract::names::DerivedNames;
 
 use crate::aws::{autoscaling, events, iam, lambda, logs, sns, ssm};
 use crate::clients::Clients;
+use crate::drain_wait::{self, DrainWatch};
 use crate::error::{Cause, ProvisionError, Step, StepError};
 use crate::observed::ObservedResource;
 use crate::ownership::Ownership;
 use crate::read::observe;
 
 /// Deletes what `ownership` makes ours of resource `name`. Hooks are removed from `groups` and from every group the
-/// deployed function's configuration names.
+/// deployed function's configuration names; with `wait_for_drains`, only once none of those groups' instances is
+/// held in a lifecycle wait.
 pub async fn delete(
     clients: &Clients,
     name: &str,
     groups: &BTreeSet<String>,
     ownership: &Ownership,
+    wait_for_drains: bool,
 ) -> Result<(), ProvisionError> {
-    delete_until(clients, name, groups, ownership, std::future::pending()).await
+    delete_until(clients, name, groups, ownership, wait_for_drains, std::future::pending()).await
 }
 
 /// [`delete`] that stops when `interrupt` resolves (Ctrl-C, the operation's timeout) with its reason.
@@ -30,13 +33,16 @@ pub async fn delete_until(
     name: &str,
     groups: &BTreeSet<String>,
     ownership: &Ownership,
+    wait_for_drains: bool,
     interrupt: impl Future<Output = String>,
 ) -> Result<(), ProvisionError> {
+    let watch = DrainWatch::default();
     let outcome = tokio::select! {
-        outcome = delete_pieces(clients, name, groups, ownership) => outcome,
+        outcome = delete_pieces(clients, name, groups, ownership, wait_for_drains.then_some(&watch)) => outcome,
         reason = interrupt => {
             // What is left is unknown without another AWS call: the caller keeps its record, a refresh corrects it.
-            let error = StepError::new(Step::Deleting, name, Cause::Interrupted(reason));
+            let message = drain_wait::interrupted_message(&reason, &watch);
+            let error = StepError::new(Step::Deleting, name, Cause::Interrupted(message));
             return Err(ProvisionError { error, observed_so_far: Box::new(ObservedResource::empty(name)) });
         }
     };
@@ -58,9 +64,14 @@ async fn delete_pieces(
     name: &str,
     groups: &BTreeSet<String>,
     ownership: &Ownership,
+    wait: Option<&DrainWatch>,
 ) -> Result<(), StepError> {
     let names = DerivedNames::new(name);
     let owned = observe(clients, name, groups, ownership).await?.owned;
+    if let Some(watch) = wait {
+        let hooked: BTreeSet<String> = owned.hooks.keys().cloned().collect();
+        drain_wait::until_released(clients, &hooked, watch, drain_wait::POLL_INTERVAL).await?;
+    }
     for group in owned.hooks.keys() {
         autoscaling::delete_hook(clients, group, &names.hook).await?;
     }

@@ -60,6 +60,9 @@ pub struct DesiredResource {
     pub log_retention_days: i32,
     /// Which existing pieces are this instance's, and the owner id written on every taggable piece.
     pub ownership: Ownership,
+    /// Before deleting the hook of a group no longer managed, wait until none of its instances is held in a
+    /// lifecycle wait ([`crate::drain_wait`]).
+    pub wait_for_drains: bool,
 }
 
 /// Lambda settings that are not the user's to choose.

@@ -125,6 +125,7 @@ pub enum Step {
     PuttingRuleTarget,
     DeletingRule,
     ReadingLifecycleHook,
+    ReadingGroupInstances,
     PuttingLifecycleHook,
     DeletingLifecycleHook,
 }
@@ -172,6 +173,7 @@ impl Step {
             Step::PuttingRuleTarget => "putting EventBridge target",
             Step::DeletingRule => "deleting EventBridge rule",
             Step::ReadingLifecycleHook => "reading Auto Scaling lifecycle hook",
+            Step::ReadingGroupInstances => "reading the instances of Auto Scaling group",
             Step::PuttingLifecycleHook => "putting Auto Scaling lifecycle hook",
             Step::DeletingLifecycleHook => "deleting Auto Scaling lifecycle hook",
         }

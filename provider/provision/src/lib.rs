@@ -30,6 +30,7 @@ pub mod aws;
 pub mod clients;
 pub mod converge;
 pub mod delete;
+pub mod drain_wait;
 pub mod derive;
 pub mod desired;
 pub mod drift;
@@ -41,6 +42,7 @@ pub mod read;
 pub mod retry;
 
 pub use clients::{Clients, Location, preflight};
+pub use aws::autoscaling::groups_not_retaining_abandoned;
 pub use converge::{converge, converge_until, converge_with_groups};
 pub use delete::{delete, delete_until};
 pub use desired::{Architecture, DesiredResource, lambda_code_sha256};

@@ -176,7 +176,7 @@ pub fn handler_policy(scope: &PolicyScope<'_>) -> Value {
             {
                 "Sid": "DrainLocks",
                 "Effect": "Allow",
-                "Action": ["ssm:GetParametersByPath", "ssm:PutParameter"],
+                "Action": ["ssm:DeleteParameter", "ssm:GetParametersByPath", "ssm:PutParameter"],
                 "Resource": scope.drain_lock_arns()
             },
             {

@@ -123,7 +123,7 @@ fn handler_statements_have_exactly_the_expected_actions_and_resources() {
         ("RunOnManagedInstancesBySsmTagKey", &["ssm:SendCommand"], &["arn:aws:ec2:us-east-1:123456789012:instance/*"]),
         (
             "DrainLocks",
-            &["ssm:GetParametersByPath", "ssm:PutParameter"],
+            &["ssm:DeleteParameter", "ssm:GetParametersByPath", "ssm:PutParameter"],
             &[
                 "arn:aws:ssm:us-east-1:123456789012:parameter/graceful/ci-drain/drain-locks",
                 "arn:aws:ssm:us-east-1:123456789012:parameter/graceful/ci-drain/drain-locks/*",

@@ -98,7 +98,7 @@ async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
     assert_eq!(again, created);
 
     let started = Instant::now();
-    delete(&aws.clients, "create", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "create", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
     let delete_time = started.elapsed();
     let delete_calls = aws.operations.take().len();
     let left = inventory::resources_named(&aws.clients, "create", &want.autoscaling_group_names).await;
@@ -153,7 +153,7 @@ async fn changing_groups_budget_and_code_updates_in_place() {
     let refreshed = read_with_groups(&aws.clients, "upd", &groups(&["upd-a"]), &owner()).await.unwrap();
     assert_eq!(refreshed, updated);
 
-    delete(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"]), &owner())
+    delete(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"]), &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let left = inventory::resources_named(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"])).await;
@@ -186,7 +186,7 @@ async fn pieces_deleted_out_of_band_are_seen_and_recreated() {
     let again = read(&aws.clients, "drift", &owner()).await.unwrap();
     assert_eq!(again, repaired);
 
-    delete(&aws.clients, "drift", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "drift", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "drift", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -225,7 +225,7 @@ async fn a_failed_step_is_named_keeps_what_exists_and_delete_leaves_nothing() {
     let converged = converge(&aws.clients, &want, Some(partial)).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(converged.function.is_some() && converged.hooks.contains_key("fault-a"));
 
-    delete(&aws.clients, "fault", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "fault", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "fault", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -255,14 +255,14 @@ async fn a_failed_hook_then_delete_leaves_zero_resources() {
     );
     assert!(error.observed_so_far.function.is_some() && error.observed_so_far.rule.is_some());
 
-    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "hookfail", &want.autoscaling_group_names).await,
         Vec::<String>::new()
     );
     // Deleting again, or deleting what never existed, succeeds.
-    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
-    delete(&aws.clients, "never-created", &groups(&["hookfail-a"]), &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "never-created", &groups(&["hookfail-a"]), &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,7 +306,7 @@ async fn enterprise_options_are_applied_read_back_and_corrected() {
     assert!(corrected.hooks.values().all(|h| h.role_arn.as_deref() == Some(publisher.arn.as_str())));
     assert_eq!(read(&aws.clients, "ent", &owner()).await.unwrap(), corrected);
 
-    delete(&aws.clients, "ent", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "ent", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "ent", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -325,7 +325,7 @@ async fn throttled_calls_are_retried_by_the_sdk() {
     assert!(throttled > 0, "the emulator throttled nothing in {} calls", calls.len());
     aws.emulator.throttle(0.0, None).unwrap();
     assert_eq!(read(&aws.clients, "throttle", &owner()).await.unwrap(), created);
-    delete(&aws.clients, "throttle", &want.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "throttle", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "throttle", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -403,13 +403,13 @@ async fn objects_of_another_owner_are_neither_adopted_nor_deleted() {
 
     // Its destroy (or a read) leaves the other instance's objects alone.
     assert!(read(&aws.clients, "own", &second.ownership).await.unwrap().is_absent());
-    delete(&aws.clients, "own", &groups(&["own-a", "own-b"]), &second.ownership)
+    delete(&aws.clients, "own", &groups(&["own-a", "own-b"]), &second.ownership, true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(aws.operations.take_writes(), Vec::<String>::new(), "a delete must not touch objects it does not own");
     assert_eq!(read(&aws.clients, "own", &owner()).await.unwrap(), created);
 
-    delete(&aws.clients, "own", &first.autoscaling_group_names, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "own", &first.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "own", &groups(&["own-a", "own-b"])).await,
         Vec::<String>::new()

@@ -17,11 +17,13 @@ pub struct Resource<'a> {
     pub on_failure: &'a str,
     pub timeout: &'a str,
     pub heartbeat_timeout: Option<u64>,
+    /// More lines of the block, verbatim (e.g. `wait_for_drains = false`).
+    pub extra: &'a str,
 }
 
 impl<'a> Resource<'a> {
     pub fn new(name: &'a str, groups: &'a [&'a str]) -> Self {
-        Resource { name, groups, on_failure: "continue", timeout: "1m", heartbeat_timeout: None }
+        Resource { name, groups, on_failure: "continue", timeout: "1m", heartbeat_timeout: None, extra: "" }
     }
 
     fn hcl(&self) -> String {
@@ -34,12 +36,13 @@ impl<'a> Resource<'a> {
   autoscaling_group_names = [{groups}]
   architecture            = "x86_64"
   on_failure              = "{on_failure}"
-{heartbeat}  drain {{
+{heartbeat}{extra}  drain {{
     preset  = "nomad"
     timeout = "{timeout}"
   }}
 }}
 "#,
+            extra = self.extra,
             name = self.name,
             groups = groups.join(", "),
             on_failure = self.on_failure,

@@ -117,3 +117,59 @@ pub async fn delete_hook(clients: &Clients, group: &str, hook: &str) -> Result<(
         group_or_hook_not_found,
     )
 }
+
+/// Instances of `group` in a lifecycle state in which a terminate hook holds them (see [`HOOK_WAIT_STATES`]); none
+/// when the group is gone.
+pub async fn held_instances(clients: &Clients, group: &str) -> Result<Vec<String>, StepError> {
+    let described = clients
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(group)
+        .send()
+        .await
+        .map_err(StepError::aws(Step::ReadingGroupInstances, group))?;
+    Ok(described
+        .auto_scaling_groups()
+        .iter()
+        .flat_map(|g| g.instances())
+        .filter(|instance| instance.lifecycle_state().is_some_and(|state| HOOK_WAIT_STATES.contains(&state.as_str())))
+        .filter_map(|instance| instance.instance_id().map(str::to_owned))
+        .collect())
+}
+
+/// The states in which an `EC2_INSTANCE_TERMINATING` hook holds an instance (Amazon EC2 Auto Scaling User Guide):
+/// a termination (`Terminating:Wait`, "Lifecycle hooks"), a scale-in back into a warm pool with instance reuse
+/// (`Warmed:Pending:Wait`) and a termination out of the warm pool (`Warmed:Terminating:Wait`), both from "Use
+/// lifecycle hooks with a warm pool" (warm-pool-instance-lifecycle.html).
+pub const HOOK_WAIT_STATES: [&str; 3] = ["Terminating:Wait", "Warmed:Pending:Wait", "Warmed:Terminating:Wait"];
+
+/// Of `groups`, those whose instance lifecycle policy does not retain an instance whose terminate hook ends
+/// `ABANDON` (`InstanceLifecyclePolicy.RetentionTriggers.TerminateHookAbandon` is not `retain`): for them, ABANDON
+/// terminates the instance like CONTINUE ("Control instance retention with instance lifecycle policies", Amazon EC2
+/// Auto Scaling User Guide). Groups that do not exist are not listed: the hook step reports them.
+pub async fn groups_not_retaining_abandoned(
+    clients: &Clients,
+    groups: &std::collections::BTreeSet<String>,
+) -> Result<Vec<String>, StepError> {
+    let mut not_retaining = Vec::new();
+    for group in groups {
+        let described = clients
+            .autoscaling
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names(group)
+            .send()
+            .await
+            .map_err(StepError::aws(Step::ReadingGroupInstances, group))?;
+        for found in described.auto_scaling_groups() {
+            let retains = found
+                .instance_lifecycle_policy()
+                .and_then(|policy| policy.retention_triggers())
+                .and_then(|triggers| triggers.terminate_hook_abandon())
+                .is_some_and(|action| action.as_str() == "retain");
+            if !retains {
+                not_retaining.push(group.clone());
+            }
+        }
+    }
+    Ok(not_retaining)
+}

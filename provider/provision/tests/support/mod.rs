@@ -115,6 +115,7 @@ pub fn desired(name: &str, group_names: &[&str], drain_seconds: u64) -> DesiredR
         kms_key_id: None,
         log_retention_days: 14,
         ownership: owner(),
+        wait_for_drains: true,
     }
 }
 

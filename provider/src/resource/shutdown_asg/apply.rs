@@ -6,10 +6,11 @@ use super::state;
 use super::timeouts::{self, Operation};
 use crate::bundle;
 use crate::provider::GracefulProvider;
+use graceful_provision::LifecycleResult;
 use graceful_provision::{
     Architecture, Cause, DesiredResource, ObservedResource, Ownership, ProvisionError, new_owner_id,
 };
-use tfplugin::{ApplyRequest, ApplyResponse, Diagnostic, Value};
+use tfplugin::{ApplyRequest, ApplyResponse, AttributePath, Diagnostic, Diagnostics, Value};
 
 pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyResponse {
     let clients = match provider.clients().await {
@@ -49,7 +50,11 @@ pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyR
     let interrupt = timeouts::interruption(provider, operation, timeouts::limit(&planned, operation));
     // On Ctrl-C or the timeout, AWS is left as it is after the step in flight; refresh + apply converges from there.
     match graceful_provision::converge_until(clients, &desired, &recorded_groups, interrupt).await {
-        Ok(observed) => ApplyResponse { new_state: state::from_apply(&planned, &observed), ..Default::default() },
+        Ok(observed) => ApplyResponse {
+            new_state: state::from_apply(&planned, &observed),
+            diagnostics: abandon_warnings(clients, &settings).await,
+            ..Default::default()
+        },
         Err(error) => partial(
             &request.prior_state,
             &planned,
@@ -58,6 +63,33 @@ pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyR
             with_what_is_kept(&error),
         ),
     }
+}
+
+/// With `on_failure = "abandon"`, a warning naming the groups whose lifecycle policy does not retain abandoned
+/// instances: there ABANDON terminates them as CONTINUE would.
+async fn abandon_warnings(clients: &graceful_provision::Clients, settings: &Settings) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    if settings.on_failure != LifecycleResult::Abandon {
+        return diagnostics;
+    }
+    match graceful_provision::groups_not_retaining_abandoned(clients, &settings.autoscaling_group_names).await {
+        Ok(groups) if groups.is_empty() => {}
+        Ok(groups) => diagnostics.push(
+            Diagnostic::warning(
+                "on_failure = \"abandon\" will not keep failed instances",
+                format!(
+                    "Auto Scaling group(s) {} have no instance lifecycle policy that retains instances whose \
+terminate hook ends ABANDON, so an instance whose drain fails is terminated anyway. To keep it for inspection, set \
+instance_lifecycle_policy {{ retention_triggers {{ terminate_hook_abandon = \"retain\" }} }} on each group.",
+                    groups.join(", ")
+                ),
+            )
+            .at(AttributePath::root("on_failure")),
+        ),
+        Err(error) => diagnostics
+            .push(Diagnostic::warning("Could not check whether abandoned instances are retained", error.to_string())),
+    }
+    diagnostics
 }
 
 fn failure_summary(provider: &GracefulProvider, error: &ProvisionError, otherwise: &'static str) -> &'static str {
@@ -141,6 +173,7 @@ pub(super) fn desired_resource(settings: &Settings, ownership: Ownership) -> Opt
         kms_key_id: settings.kms_key_id.clone(),
         log_retention_days: settings.log_retention_days,
         ownership,
+        wait_for_drains: settings.wait_for_drains,
     })
 }
 
@@ -150,7 +183,9 @@ async fn delete(provider: &GracefulProvider, clients: &graceful_provision::Clien
     };
     let groups = super::model::group_names(&prior);
     let interrupt = timeouts::interruption(provider, Operation::Delete, timeouts::limit(&prior, Operation::Delete));
-    match graceful_provision::delete_until(clients, &name, &groups, &ownership_of_state(&prior), interrupt).await {
+    let wait_for_drains = super::model::wait_for_drains(&prior).unwrap_or(true);
+    let ownership = ownership_of_state(&prior);
+    match graceful_provision::delete_until(clients, &name, &groups, &ownership, wait_for_drains, interrupt).await {
         Ok(()) => ApplyResponse { new_state: Value::Null, ..Default::default() },
         Err(error) => ApplyResponse {
             diagnostics: Diagnostic::error(

@@ -96,5 +96,7 @@ the resource's name)",
         permissions_boundary: observed.handler_role.as_ref().and_then(|r| r.permissions_boundary.clone()),
         kms_key_id: observed.topic.as_ref().and_then(|t| t.kms_key_id.clone()),
         tags: observed.topic.as_ref().map(|t| graceful_provision::ownership::user_tags(&t.tags)).unwrap_or_default(),
+        // Not an AWS fact: an import takes the default, as a new resource would.
+        wait_for_drains: super::schema::DEFAULT_WAIT_FOR_DRAINS,
     })
 }

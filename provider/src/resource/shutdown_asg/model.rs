@@ -2,7 +2,7 @@
 
 use super::schema::{
     DEFAULT_ARCHITECTURE, DEFAULT_IAM_PATH, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_ON_FAILURE, DEFAULT_PRESET,
-    DEFAULT_TIMEOUT,
+    DEFAULT_TIMEOUT, DEFAULT_WAIT_FOR_DRAINS,
 };
 use drain_contract::LifecycleResult;
 use drain_contract::budget::{self, DrainBudget};
@@ -66,6 +66,7 @@ pub struct Settings {
     pub permissions_boundary: Option<String>,
     pub kms_key_id: Option<String>,
     pub tags: BTreeMap<String, String>,
+    pub wait_for_drains: bool,
 }
 
 pub fn on_failure_result(text: &str) -> Option<LifecycleResult> {
@@ -128,7 +129,17 @@ impl Settings {
             permissions_boundary: optional_string(value.get("permissions_boundary"))?,
             kms_key_id: optional_string(value.get("kms_key_id"))?,
             tags,
+            wait_for_drains: wait_for_drains(value)?,
         })
+    }
+}
+
+/// `wait_for_drains` of a config or state; `None` while unknown. A state written before the attribute existed reads
+/// as the default.
+pub fn wait_for_drains(value: &Value) -> Option<bool> {
+    match value.get("wait_for_drains") {
+        Value::Null => Some(DEFAULT_WAIT_FOR_DRAINS),
+        other => other.as_bool(),
     }
 }
 

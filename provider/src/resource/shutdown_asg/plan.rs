@@ -3,7 +3,7 @@
 
 use super::schema::{
     DEFAULT_ARCHITECTURE, DEFAULT_IAM_PATH, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_ON_FAILURE, DEFAULT_PRESET,
-    DEFAULT_TIMEOUT, OUT_OF_BAND_CHANGES,
+    DEFAULT_TIMEOUT, DEFAULT_WAIT_FOR_DRAINS, OUT_OF_BAND_CHANGES,
 };
 use super::validate::validate;
 use drain_contract::budget;
@@ -46,6 +46,7 @@ pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Opti
     };
     planned.insert("on_failure".into(), with_default("on_failure", Value::string(DEFAULT_ON_FAILURE)));
     planned.insert("architecture".into(), with_default("architecture", Value::string(DEFAULT_ARCHITECTURE)));
+    planned.insert("wait_for_drains".into(), with_default("wait_for_drains", Value::Bool(DEFAULT_WAIT_FOR_DRAINS)));
     planned.insert("iam_path".into(), with_default("iam_path", Value::string(DEFAULT_IAM_PATH)));
     planned.insert(
         "log_retention_days".into(),

@@ -21,6 +21,7 @@ pub const DEFAULT_ON_FAILURE: &str = "continue";
 pub const DEFAULT_ARCHITECTURE: &str = "arm64";
 pub const DEFAULT_IAM_PATH: &str = "/";
 pub const DEFAULT_LOG_RETENTION_DAYS: i64 = 30;
+pub const DEFAULT_WAIT_FOR_DRAINS: bool = true;
 
 fn string_set() -> Type {
     Type::Set(Box::new(Type::String))
@@ -73,6 +74,15 @@ retains abandoned instances, they are kept for inspection). Both let the instanc
 handler's reconcile ticks). Derived from `drain.timeout` unless set: long enough that a drain within its budget needs no \
 heartbeat, capped at {HEARTBEAT_MAX_SECONDS}; longer drains are kept alive by heartbeats from the handler."
                     ),
+                ),
+                Attribute::optional_computed(
+                    "wait_for_drains",
+                    Type::Bool,
+                    "Whether `terraform destroy`, and removing a group from `autoscaling_group_names`, first wait until \
+none of the group's instances is held in a lifecycle wait, so that running drains finish (default `true`). The wait is \
+bounded by `timeouts.delete` / `timeouts.update`, which default to the longest a drain can hold an instance. `false` \
+deletes the hooks at once: AWS then completes the waiting instances' actions with `CONTINUE`, and they terminate with \
+their drains cut short.",
                 ),
                 Attribute::optional_computed(
                     "architecture",

@@ -150,6 +150,7 @@ pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha
         ("on_failure", Value::string(on_failure_text(settings.on_failure))),
         ("heartbeat_timeout", Value::Number(budget.heartbeat_timeout_seconds as f64)),
         ("architecture", Value::string(settings.architecture.clone())),
+        ("wait_for_drains", Value::Bool(settings.wait_for_drains)),
         ("log_retention_days", Value::Number(settings.log_retention_days as f64)),
         ("iam_path", Value::string(settings.iam_path.clone())),
         ("permissions_boundary", opt_string(settings.permissions_boundary.as_deref())),

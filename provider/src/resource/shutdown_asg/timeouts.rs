@@ -2,7 +2,7 @@
 //! stops with what exists so far in the state. Ctrl-C (StopProvider) interrupts the same way.
 
 use crate::provider::GracefulProvider;
-use drain_contract::budget::{format_duration, parse_duration};
+use drain_contract::budget::{agent_wait_seconds, format_duration, needed_wait_seconds, parse_duration};
 use std::time::Duration;
 use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, Nesting, Type, Value};
 
@@ -37,10 +37,14 @@ pub fn block() -> NestedBlock {
             operation.attribute(),
             Type::String,
             &format!(
-                "How long a {} may take, e.g. `\"30m\"` (default `\"{}\"`, at most `\"{}\"`). When it passes, the \
-operation stops and what exists so far is kept in the state; the next apply continues from there.",
+                "How long a {} may take, e.g. `\"30m\"` (default `\"{}\"`{}, at most `\"{}\"`). When it passes, \
+the operation stops and what exists so far is kept in the state; the next apply continues from there.",
                 operation.attribute(),
                 format_duration(DEFAULT_SECONDS),
+                match operation {
+                    Operation::Create => "",
+                    _ => ", or the longest a drain can hold an instance if longer: it may wait for running drains",
+                },
                 format_duration(MAX_SECONDS)
             ),
         )
@@ -93,8 +97,21 @@ pub fn limit(state: &Value, operation: Operation) -> Duration {
         .as_str()
         .and_then(|text| parse_duration(text).ok())
         .filter(|seconds| (1..=MAX_SECONDS).contains(seconds))
-        .unwrap_or(DEFAULT_SECONDS);
+        .unwrap_or_else(|| default_seconds(state, operation));
     Duration::from_secs(seconds)
+}
+
+/// Unless the block sets it: [`DEFAULT_SECONDS`]; an update or a delete may wait for running drains
+/// (`wait_for_drains`), so for them at least the longest a drain can hold an instance: the agent wait, the drain's
+/// budget and the completion grace.
+fn default_seconds(state: &Value, operation: Operation) -> u64 {
+    let drain_seconds = state.get("drain").get("timeout_seconds").as_f64().map(|seconds| seconds as u64);
+    match (operation, drain_seconds) {
+        (Operation::Update | Operation::Delete, Some(drain)) => {
+            DEFAULT_SECONDS.max(needed_wait_seconds(drain, agent_wait_seconds(drain)))
+        }
+        _ => DEFAULT_SECONDS,
+    }
 }
 
 /// Resolves, with the reason, when Terraform asks the provider to stop or `limit` passes.
@@ -126,6 +143,18 @@ mod tests {
         assert_eq!(limit(&state, Operation::Update), Duration::from_secs(DEFAULT_SECONDS));
         assert_eq!(limit(&state, Operation::Delete), Duration::from_secs(7200));
         assert_eq!(limit(&Value::Null, Operation::Delete), Duration::from_secs(DEFAULT_SECONDS));
+    }
+
+    #[test]
+    fn update_and_delete_default_to_the_longest_a_drain_holds_an_instance() {
+        let state = Value::object([("drain", Value::object([("timeout_seconds", Value::Number(3600.0))]))]);
+        // 5 min agent wait + 1 h drain + 3 min grace.
+        assert_eq!(limit(&state, Operation::Delete), Duration::from_secs(4080));
+        assert_eq!(limit(&state, Operation::Update), Duration::from_secs(4080));
+        assert_eq!(limit(&state, Operation::Create), Duration::from_secs(DEFAULT_SECONDS));
+        // A short drain keeps the general default.
+        let short = Value::object([("drain", Value::object([("timeout_seconds", Value::Number(60.0))]))]);
+        assert_eq!(limit(&short, Operation::Delete), Duration::from_secs(DEFAULT_SECONDS));
     }
 
     #[test]
