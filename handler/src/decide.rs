@@ -7,8 +7,8 @@ use crate::event::{CommandStatusNotice, Event};
 use drain_contract::budget::{RECONCILE_INTERVAL_SECONDS, needed_wait_seconds};
 use drain_contract::{HandlerConfig, LifecycleResult};
 
-/// The Auto Scaling lifecycle state of an instance parked by a terminate hook.
-pub const TERMINATING_WAIT: &str = "Terminating:Wait";
+pub use drain_contract::lifecycle_states::TERMINATING_WAIT;
+use drain_contract::lifecycle_states::{WARMED_TERMINATING_WAIT, is_hook_wait};
 /// `Comment` prefix of every drain command; the rest is the lifecycle token (the idempotency key).
 pub const COMMENT_PREFIX: &str = "graceful-drain ";
 /// `SendCommand.Comment` is limited to 100 characters.
@@ -151,6 +151,8 @@ pub struct Observed {
     pub waiting_since: Option<u64>,
     /// The instance's drain lock, when one was read.
     pub lock: Option<LockSeen>,
+    /// The instance was found in its group's warm pool, whose instances are stopped or hibernated (`PoolState`).
+    pub stopped_in_warm_pool: bool,
 }
 
 /// How a lifecycle action ended, for logs and the `outcome` metric.
@@ -160,6 +162,8 @@ pub enum Outcome {
     DrainFailed,
     BudgetExceeded,
     AgentUnreachable,
+    /// A stopped or hibernated warm pool instance leaving the pool: nothing runs on it.
+    NothingToDrain,
 }
 
 impl Outcome {
@@ -169,6 +173,7 @@ impl Outcome {
             Outcome::DrainFailed => "drain_failed",
             Outcome::BudgetExceeded => "budget_exceeded",
             Outcome::AgentUnreachable => "agent_unreachable",
+            Outcome::NothingToDrain => "nothing_to_drain",
         }
     }
 }
@@ -225,8 +230,8 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
     if !config.autoscaling_group_names.contains(group) {
         return vec![Action::Done { reason: "the instance's group is not managed by this resource" }];
     }
-    if state != TERMINATING_WAIT {
-        return vec![Action::Done { reason: "the instance is not in Terminating:Wait" }];
+    if !is_hook_wait(state) {
+        return vec![Action::Done { reason: "the instance is not held by a terminate hook" }];
     }
     let complete = |result, outcome, drain_seconds| Action::Complete {
         group: group.clone(),
@@ -236,6 +241,9 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
         drain_seconds,
     };
 
+    if state == WARMED_TERMINATING_WAIT && observed.stopped_in_warm_pool {
+        return vec![complete(LifecycleResult::Continue, Outcome::NothingToDrain, 0)];
+    }
     let Some(command) = current_command(trigger, observed, now) else {
         return match &observed.agent {
             Agent::Online => {

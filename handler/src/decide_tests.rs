@@ -56,6 +56,7 @@ fn waiting() -> Observed {
         command: None,
         waiting_since: Some(NOW - 10),
         lock: None,
+        stopped_in_warm_pool: false,
     }
 }
 
@@ -188,9 +189,26 @@ fn decision_table() {
             vec![Action::Done { reason: "the instance is no longer in an Auto Scaling group" }]),
         ("instance proceeding to terminate (already completed): done",
             status_event("Success"), in_state("Terminating:Proceed"), &cfg,
-            vec![Action::Done { reason: "the instance is not in Terminating:Wait" }]),
+            vec![Action::Done { reason: "the instance is not held by a terminate hook" }]),
         ("instance in service (lifecycle action abandoned or expired): done",
-            tick(), in_state("InService"), &cfg, vec![Action::Done { reason: "the instance is not in Terminating:Wait" }]),
+            tick(), in_state("InService"), &cfg, vec![Action::Done { reason: "the instance is not held by a terminate hook" }]),
+        ("scale-in back into a warm pool (Warmed:Pending:Wait): drained like a termination",
+            lifecycle(), Observed { membership: Some(("ci-a".into(), "Warmed:Pending:Wait".into())), ..waiting() }, &cfg,
+            vec![send(format!("graceful-drain {TOKEN}"))]),
+        ("a running warm pool instance terminated out of the pool: drained",
+            lifecycle(), Observed { membership: Some(("ci-a".into(), "Warmed:Terminating:Wait".into())), ..waiting() },
+            &cfg, vec![send(format!("graceful-drain {TOKEN}"))]),
+        ("a stopped warm pool instance terminated out of the pool: nothing runs, complete at once",
+            lifecycle(),
+            Observed {
+                membership: Some(("ci-a".into(), "Warmed:Terminating:Wait".into())),
+                stopped_in_warm_pool: true,
+                ..waiting()
+            },
+            &cfg, vec![complete(LifecycleResult::Continue, Outcome::NothingToDrain, 0)]),
+        ("a late notification for an instance back in the warm pool (Warmed:Stopped): done, never drained",
+            lifecycle(), Observed { membership: Some(("ci-a".into(), "Warmed:Stopped".into())), ..waiting() }, &cfg,
+            vec![Action::Done { reason: "the instance is not held by a terminate hook" }]),
         ("instance in a group this resource does not manage: done",
             lifecycle(), in_other_group, &cfg,
             vec![Action::Done { reason: "the instance's group is not managed by this resource" }]),

@@ -3,15 +3,15 @@
 
 use crate::aws_error::{HandlerError, failure};
 use crate::decide::{
-    Agent, COMMENT_PREFIX, CommandSeen, Observed, TERMINATING_WAIT, Trigger, drain_comment, heartbeats_needed,
-    is_terminal,
+    Agent, COMMENT_PREFIX, CommandSeen, Observed, Trigger, drain_comment, heartbeats_needed, is_terminal,
 };
 use crate::drain_lock;
 use crate::duplicates::{SendOrder, without_duplicates};
 use crate::event::parse_time;
-use aws_sdk_autoscaling::types::LifecycleState;
+use aws_sdk_autoscaling::types::WarmPoolState;
 use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey, InstanceInformationStringFilter, PingStatus};
 use drain_contract::HandlerConfig;
+use drain_contract::lifecycle_states::is_hook_wait;
 use drain_contract::operations::Operation;
 
 /// `DescribeAutoScalingGroups` accepts at most this many names per call.
@@ -39,20 +39,28 @@ pub struct Aws {
 /// - everything else (ticks, failed or cancelled commands, which may be a yielding duplicate) reads it all.
 pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
     match trigger {
-        Trigger::Lifecycle { instance_id, time, .. } => Ok(Observed {
-            membership: membership(aws, instance_id).await?,
-            agent: Agent::Online,
-            command: None,
-            waiting_since: time.as_deref().and_then(parse_time),
-            lock: None,
-        }),
-        Trigger::CommandStatus { instance_id, status, .. } if status == "Success" => Ok(Observed {
-            membership: membership(aws, instance_id).await?,
-            agent: Agent::Online,
-            command: None,
-            waiting_since: None,
-            lock: None,
-        }),
+        Trigger::Lifecycle { instance_id, time, .. } => {
+            let (membership, stopped_in_warm_pool) = membership(aws, config, instance_id).await?;
+            Ok(Observed {
+                membership,
+                agent: Agent::Online,
+                command: None,
+                waiting_since: time.as_deref().and_then(parse_time),
+                lock: None,
+                stopped_in_warm_pool,
+            })
+        }
+        Trigger::CommandStatus { instance_id, status, .. } if status == "Success" => {
+            let (membership, stopped_in_warm_pool) = membership(aws, config, instance_id).await?;
+            Ok(Observed {
+                membership,
+                agent: Agent::Online,
+                command: None,
+                waiting_since: None,
+                lock: None,
+                stopped_in_warm_pool,
+            })
+        }
         _ => observe_fully(aws, config, trigger).await,
     }
 }
@@ -62,10 +70,17 @@ pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Re
 /// change the decision are skipped.
 pub async fn observe_fully(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
     let instance_id = trigger.instance_id();
-    let membership = membership(aws, instance_id).await?;
-    let mut observed = Observed { membership, agent: Agent::Online, command: None, waiting_since: None, lock: None };
+    let (membership, stopped_in_warm_pool) = membership(aws, config, instance_id).await?;
+    let mut observed = Observed {
+        membership,
+        agent: Agent::Online,
+        command: None,
+        waiting_since: None,
+        lock: None,
+        stopped_in_warm_pool,
+    };
     let Some((group, state)) = &observed.membership else { return Ok(observed) };
-    if state != TERMINATING_WAIT || !config.autoscaling_group_names.contains(group) {
+    if !is_hook_wait(state) || !config.autoscaling_group_names.contains(group) || stopped_in_warm_pool {
         return Ok(observed);
     }
     let group = group.clone();
@@ -88,8 +103,13 @@ pub async fn observe_fully(aws: &Aws, config: &HandlerConfig, trigger: &Trigger)
     Ok(observed)
 }
 
-/// The instance's Auto Scaling group and lifecycle state; `None` once it has left its group.
-async fn membership(aws: &Aws, instance_id: &str) -> Result<Option<(String, String)>, HandlerError> {
+/// The instance's Auto Scaling group and lifecycle state (`None` once it has left its group), and whether it is a
+/// stopped or hibernated instance of a warm pool.
+async fn membership(
+    aws: &Aws,
+    config: &HandlerConfig,
+    instance_id: &str,
+) -> Result<(Option<(String, String)>, bool), HandlerError> {
     let output = aws
         .autoscaling
         .describe_auto_scaling_instances()
@@ -97,9 +117,40 @@ async fn membership(aws: &Aws, instance_id: &str) -> Result<Option<(String, Stri
         .send()
         .await
         .map_err(|e| failure(Operation::DescribeAutoScalingInstances, instance_id, e))?;
-    Ok(output.auto_scaling_instances().first().and_then(|details| {
+    let found = output.auto_scaling_instances().first().and_then(|details| {
         Some((details.auto_scaling_group_name()?.to_string(), details.lifecycle_state()?.to_string()))
-    }))
+    });
+    match found {
+        Some(found) => Ok((Some(found), false)),
+        None => in_warm_pools(aws, config, instance_id).await,
+    }
+}
+
+/// Looks for the instance in the managed groups' warm pools: their instances are listed by `DescribeWarmPool`
+/// ("The instances that are currently in the warm pool", DescribeWarmPool, Amazon EC2 Auto Scaling API Reference).
+async fn in_warm_pools(
+    aws: &Aws,
+    config: &HandlerConfig,
+    instance_id: &str,
+) -> Result<(Option<(String, String)>, bool), HandlerError> {
+    for group in &config.autoscaling_group_names {
+        let mut pages = aws.autoscaling.describe_warm_pool().auto_scaling_group_name(group).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failure(Operation::DescribeWarmPool, instance_id, e))?;
+            let stopped = page
+                .warm_pool_configuration()
+                .and_then(|pool| pool.pool_state())
+                .is_some_and(|pool_state| *pool_state != WarmPoolState::Running);
+            for instance in page.instances() {
+                if instance.instance_id() == Some(instance_id)
+                    && let Some(state) = instance.lifecycle_state()
+                {
+                    return Ok((Some((group.clone(), state.as_str().to_string())), stopped));
+                }
+            }
+        }
+    }
+    Ok((None, false))
 }
 
 /// Every command of this resource's drain document sent to the instance (SSM keeps 30 days of history).
@@ -248,11 +299,30 @@ async fn walk_groups(
         for group in page.auto_scaling_groups() {
             let group_name = group.auto_scaling_group_name().unwrap_or_default();
             for instance in group.instances() {
-                if instance.lifecycle_state() == Some(&LifecycleState::TerminatingWait)
+                if instance.lifecycle_state().is_some_and(|state| is_hook_wait(state.as_str()))
                     && let Some(instance_id) = instance.instance_id()
                 {
                     triggers.push(Trigger::Tick { group: group_name.into(), instance_id: instance_id.into() });
                 }
+            }
+            if group.warm_pool_configuration().is_some() {
+                warm_pool_waiting(aws, group_name, triggers).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The warm pool instances of `group` held by a terminate hook, as reconcile triggers.
+async fn warm_pool_waiting(aws: &Aws, group: &str, triggers: &mut Vec<Trigger>) -> Result<(), HandlerError> {
+    let mut pages = aws.autoscaling.describe_warm_pool().auto_scaling_group_name(group).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| failure(Operation::DescribeWarmPool, group, e))?;
+        for instance in page.instances() {
+            if instance.lifecycle_state().is_some_and(|state| is_hook_wait(state.as_str()))
+                && let Some(instance_id) = instance.instance_id()
+            {
+                triggers.push(Trigger::Tick { group: group.into(), instance_id: instance_id.into() });
             }
         }
     }

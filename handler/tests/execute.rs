@@ -7,9 +7,11 @@ use aws_sdk_autoscaling::operation::complete_lifecycle_action::{
 use aws_sdk_autoscaling::operation::describe_auto_scaling_groups::DescribeAutoScalingGroupsOutput;
 use aws_sdk_autoscaling::operation::describe_auto_scaling_instances::DescribeAutoScalingInstancesOutput;
 use aws_sdk_autoscaling::operation::describe_scaling_activities::DescribeScalingActivitiesOutput;
+use aws_sdk_autoscaling::operation::describe_warm_pool::DescribeWarmPoolOutput;
 use aws_sdk_autoscaling::operation::record_lifecycle_action_heartbeat::RecordLifecycleActionHeartbeatOutput;
 use aws_sdk_autoscaling::types::Activity;
 use aws_sdk_autoscaling::types::{AutoScalingGroup, AutoScalingInstanceDetails, Instance, LifecycleState};
+use aws_sdk_autoscaling::types::{WarmPoolConfiguration, WarmPoolState};
 use aws_sdk_ssm::operation::cancel_command::CancelCommandError;
 use aws_sdk_ssm::operation::delete_parameter::DeleteParameterOutput;
 use aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput;
@@ -311,8 +313,40 @@ async fn a_stale_notification_for_an_in_service_instance_sends_no_command() {
 
     let summary =
         handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
-    assert!(summary_text(&summary).contains("done: the instance is not in Terminating:Wait"), "{summary}");
+    assert!(summary_text(&summary).contains("done: the instance is not held by a terminate hook"), "{summary}");
     assert_eq!((lock.num_calls(), send.num_calls()), (0, 0), "no lock, no command: {summary}");
+}
+
+/// A stopped warm pool instance terminated out of the pool is not in `DescribeAutoScalingInstances` but in its
+/// group's `DescribeWarmPool`: nothing runs on it, so its action is completed at once, with no SSM call.
+#[tokio::test]
+async fn a_stopped_warm_pool_instance_leaving_the_pool_is_completed_at_once() {
+    let not_in_group = mock!(aws_sdk_autoscaling::Client::describe_auto_scaling_instances)
+        .then_output(|| DescribeAutoScalingInstancesOutput::builder().build());
+    let pool = mock!(aws_sdk_autoscaling::Client::describe_warm_pool)
+        .match_requests(|request| request.auto_scaling_group_name() == Some("ci-a"))
+        .then_output(|| {
+            DescribeWarmPoolOutput::builder()
+                .warm_pool_configuration(WarmPoolConfiguration::builder().pool_state(WarmPoolState::Stopped).build())
+                .instances(
+                    Instance::builder()
+                        .instance_id(INSTANCE)
+                        .lifecycle_state(LifecycleState::WarmedTerminatingWait)
+                        .availability_zone("us-east-1a")
+                        .health_status("Healthy")
+                        .protected_from_scale_in(false)
+                        .build(),
+                )
+                .build()
+        });
+    let complete = complete_rule("CONTINUE").then_output(|| CompleteLifecycleActionOutput::builder().build());
+    let aws = clients(&[&not_in_group, &pool, &complete], &[]);
+
+    let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
+        .await
+        .expect("handled");
+    assert!(summary_text(&summary).contains("complete CONTINUE (nothing_to_drain)"), "{summary}");
+    assert_eq!((pool.num_calls(), complete.num_calls()), (1, 1));
 }
 
 /// Exactly one drain per action while `ListCommands` lags: a second delivery (or a tick) finds the lock taken and

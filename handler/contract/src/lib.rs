@@ -3,6 +3,7 @@
 pub mod budget;
 pub mod config;
 pub mod document;
+pub mod lifecycle_states;
 pub mod names;
 pub mod nomad_settings;
 pub mod operations;

@@ -11,6 +11,7 @@ pub enum Operation {
     DescribeAutoScalingInstances,
     DescribeInstanceInformation,
     DescribeScalingActivities,
+    DescribeWarmPool,
     GetParametersByPath,
     ListCommands,
     PutParameter,
@@ -19,7 +20,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 12] = [
+    pub const ALL: [Operation; 13] = [
         Operation::CancelCommand,
         Operation::CompleteLifecycleAction,
         Operation::DeleteParameter,
@@ -27,6 +28,7 @@ impl Operation {
         Operation::DescribeAutoScalingInstances,
         Operation::DescribeInstanceInformation,
         Operation::DescribeScalingActivities,
+        Operation::DescribeWarmPool,
         Operation::GetParametersByPath,
         Operation::ListCommands,
         Operation::PutParameter,
@@ -44,6 +46,7 @@ impl Operation {
             Operation::DescribeAutoScalingInstances => "autoscaling:DescribeAutoScalingInstances",
             Operation::DescribeInstanceInformation => "ssm:DescribeInstanceInformation",
             Operation::DescribeScalingActivities => "autoscaling:DescribeScalingActivities",
+            Operation::DescribeWarmPool => "autoscaling:DescribeWarmPool",
             Operation::GetParametersByPath => "ssm:GetParametersByPath",
             Operation::ListCommands => "ssm:ListCommands",
             Operation::PutParameter => "ssm:PutParameter",
@@ -62,6 +65,7 @@ impl Operation {
             Operation::DescribeAutoScalingInstances => "describe_auto_scaling_instances",
             Operation::DescribeInstanceInformation => "describe_instance_information",
             Operation::DescribeScalingActivities => "describe_scaling_activities",
+            Operation::DescribeWarmPool => "describe_warm_pool",
             Operation::GetParametersByPath => "get_parameters_by_path",
             Operation::ListCommands => "list_commands",
             Operation::PutParameter => "put_parameter",
@@ -80,6 +84,7 @@ impl Operation {
             Operation::DescribeAutoScalingInstances => "describing Auto Scaling instance",
             Operation::DescribeInstanceInformation => "describing SSM instance information",
             Operation::DescribeScalingActivities => "describing scaling activities",
+            Operation::DescribeWarmPool => "describing the warm pool",
             Operation::GetParametersByPath => "reading the drain locks",
             Operation::ListCommands => "listing drain commands",
             Operation::PutParameter => "taking the drain lock",

@@ -203,6 +203,7 @@ pub const UNSCOPABLE_ACTIONS: &[&str] = &[
     "autoscaling:DescribeAutoScalingGroups",
     "autoscaling:DescribeAutoScalingInstances",
     "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeWarmPool",
     "ssm:CancelCommand",
     "ssm:DescribeInstanceInformation",
     "ssm:ListCommands",

@@ -6,6 +6,7 @@ use crate::desired::function_settings as settings;
 use crate::error::{AwsError, Step, StepError};
 use crate::observed::ObservedHook;
 use crate::retry;
+use drain_contract::lifecycle_states::is_hook_wait;
 
 /// A group or hook that does not exist. AWS answers `ValidationError` with `Group x not found` (missing group) or
 /// `No Lifecycle Hook found` / `Lifecycle Hook not found` wording (missing hook).
@@ -118,8 +119,10 @@ pub async fn delete_hook(clients: &Clients, group: &str, hook: &str) -> Result<(
     )
 }
 
-/// Instances of `group` in a lifecycle state in which a terminate hook holds them (see [`HOOK_WAIT_STATES`]); none
-/// when the group is gone.
+/// Instances of `group`, and of its warm pool, in a lifecycle state in which a terminate hook holds them
+/// ([`is_hook_wait`]); none when the group is gone. Warm pool instances are listed by `DescribeWarmPool`, not in the
+/// group's `Instances` (DescribeWarmPool, Amazon EC2 Auto Scaling API Reference: "The instances that are currently
+/// in the warm pool").
 pub async fn held_instances(clients: &Clients, group: &str) -> Result<Vec<String>, StepError> {
     let described = clients
         .autoscaling
@@ -128,20 +131,30 @@ pub async fn held_instances(clients: &Clients, group: &str) -> Result<Vec<String
         .send()
         .await
         .map_err(StepError::aws(Step::ReadingGroupInstances, group))?;
-    Ok(described
-        .auto_scaling_groups()
+    let Some(found) = described.auto_scaling_groups().first() else { return Ok(Vec::new()) };
+    let held_state = |state: Option<&aws_sdk_autoscaling::types::LifecycleState>| {
+        state.is_some_and(|state| is_hook_wait(state.as_str()))
+    };
+    let mut held: Vec<String> = found
+        .instances()
         .iter()
-        .flat_map(|g| g.instances())
-        .filter(|instance| instance.lifecycle_state().is_some_and(|state| HOOK_WAIT_STATES.contains(&state.as_str())))
+        .filter(|instance| held_state(instance.lifecycle_state()))
         .filter_map(|instance| instance.instance_id().map(str::to_owned))
-        .collect())
+        .collect();
+    if found.warm_pool_configuration().is_some() {
+        let mut pages = clients.autoscaling.describe_warm_pool().auto_scaling_group_name(group).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(StepError::aws(Step::ReadingGroupInstances, group))?;
+            held.extend(
+                page.instances()
+                    .iter()
+                    .filter(|instance| held_state(instance.lifecycle_state()))
+                    .filter_map(|instance| instance.instance_id().map(str::to_owned)),
+            );
+        }
+    }
+    Ok(held)
 }
-
-/// The states in which an `EC2_INSTANCE_TERMINATING` hook holds an instance (Amazon EC2 Auto Scaling User Guide):
-/// a termination (`Terminating:Wait`, "Lifecycle hooks"), a scale-in back into a warm pool with instance reuse
-/// (`Warmed:Pending:Wait`) and a termination out of the warm pool (`Warmed:Terminating:Wait`), both from "Use
-/// lifecycle hooks with a warm pool" (warm-pool-instance-lifecycle.html).
-pub const HOOK_WAIT_STATES: [&str; 3] = ["Terminating:Wait", "Warmed:Pending:Wait", "Warmed:Terminating:Wait"];
 
 /// Of `groups`, those whose instance lifecycle policy does not retain an instance whose terminate hook ends
 /// `ABANDON` (`InstanceLifecyclePolicy.RetentionTriggers.TerminateHookAbandon` is not `retain`): for them, ABANDON
