@@ -98,7 +98,9 @@ async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
     assert_eq!(again, created);
 
     let started = Instant::now();
-    delete(&aws.clients, "create", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "create", &want.autoscaling_group_names, &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let delete_time = started.elapsed();
     let delete_calls = aws.operations.take().len();
     let left = inventory::resources_named(&aws.clients, "create", &want.autoscaling_group_names).await;
@@ -186,7 +188,9 @@ async fn pieces_deleted_out_of_band_are_seen_and_recreated() {
     let again = read(&aws.clients, "drift", &owner()).await.unwrap();
     assert_eq!(again, repaired);
 
-    delete(&aws.clients, "drift", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "drift", &want.autoscaling_group_names, &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "drift", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -225,7 +229,9 @@ async fn a_failed_step_is_named_keeps_what_exists_and_delete_leaves_nothing() {
     let converged = converge(&aws.clients, &want, Some(partial)).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(converged.function.is_some() && converged.hooks.contains_key("fault-a"));
 
-    delete(&aws.clients, "fault", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "fault", &want.autoscaling_group_names, &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "fault", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -255,14 +261,20 @@ async fn a_failed_hook_then_delete_leaves_zero_resources() {
     );
     assert!(error.observed_so_far.function.is_some() && error.observed_so_far.rule.is_some());
 
-    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "hookfail", &want.autoscaling_group_names).await,
         Vec::<String>::new()
     );
     // Deleting again, or deleting what never existed, succeeds.
-    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
-    delete(&aws.clients, "never-created", &groups(&["hookfail-a"]), &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "never-created", &groups(&["hookfail-a"]), &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -325,7 +337,9 @@ async fn throttled_calls_are_retried_by_the_sdk() {
     assert!(throttled > 0, "the emulator throttled nothing in {} calls", calls.len());
     aws.emulator.throttle(0.0, None).unwrap();
     assert_eq!(read(&aws.clients, "throttle", &owner()).await.unwrap(), created);
-    delete(&aws.clients, "throttle", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "throttle", &want.autoscaling_group_names, &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "throttle", &want.autoscaling_group_names).await,
         Vec::<String>::new()
