@@ -5,7 +5,7 @@ import json
 from moto.moto_api._internal.models import moto_api_backend
 from werkzeug.wrappers import Request, Response
 
-from . import autoscaling_hooks, lambda_runtime, nomad_world, refresh, schedules, ssm_commands, state, warm_pools
+from . import autoscaling_hooks, lambda_runtime, nomad_world, rebalance, refresh, schedules, ssm_commands, state, warm_pools
 from .iam import sessions
 from .validation import gate
 
@@ -138,6 +138,10 @@ def _route(request: Request) -> Response:
     if path == "instance_lifetime":
         new = refresh.expire_lifetime(body.get("account", "123456789012"), body.get("region", "us-east-1"),
                                       _require(body, "group", str), _require(body, "instance_ids", list))
+        return _json({"replacements": new})
+    if path == "rebalance_recommendation":
+        new = rebalance.recommend(body.get("account", "123456789012"), body.get("region", "us-east-1"),
+                                  _require(body, "group", str), _require(body, "instance_ids", list))
         return _json({"replacements": new})
     if path == "schedules/fire":
         fired = schedules.fire_now(_require(body, "rule", str))

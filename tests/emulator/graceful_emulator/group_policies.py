@@ -1,4 +1,5 @@
-"""Group settings moto 5.2.5 drops: InstanceLifecyclePolicy, MaxInstanceLifetime, InstanceMaintenancePolicy.
+"""Group settings moto 5.2.5 drops: InstanceLifecyclePolicy, MaxInstanceLifetime, InstanceMaintenancePolicy, and
+CapacityRebalance on UpdateAutoScalingGroup (moto reads it only at create).
 
 CreateAutoScalingGroup and UpdateAutoScalingGroup keep them on the group (moto's response code never reads them),
 and DescribeAutoScalingGroups returns them: moto's serializer reads a model member from the object's snake_case
@@ -12,7 +13,7 @@ from moto.autoscaling.exceptions import ValidationError
 
 # member name -> attribute on moto's FakeAutoScalingGroup
 MEMBERS = {"InstanceLifecyclePolicy": "instance_lifecycle_policy", "MaxInstanceLifetime": "max_instance_lifetime",
-           "InstanceMaintenancePolicy": "instance_maintenance_policy"}
+           "InstanceMaintenancePolicy": "instance_maintenance_policy", "CapacityRebalance": "capacity_rebalance"}
 
 _original_create = asg_responses.AutoScalingResponse.create_auto_scaling_group
 _original_update = asg_responses.AutoScalingResponse.update_auto_scaling_group
@@ -24,6 +25,8 @@ def _read(response) -> dict:
         value = response._get_param(member)
         if value is not None:
             found[member] = value
+    if "CapacityRebalance" in found:
+        found["CapacityRebalance"] = found["CapacityRebalance"] in (True, "true", "True")
     lifetime = found.get("MaxInstanceLifetime")
     if lifetime is not None:
         lifetime = int(lifetime)
