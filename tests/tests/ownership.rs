@@ -199,3 +199,27 @@ fn assert_no_changes_for(ws: &Workspace, address: &str) {
     let plan = ws.plan_json();
     assert_eq!(actions(&plan, address), ["no-op"], "expected no change: {:#}", resource_change(&plan, address));
 }
+
+/// Two resources on one group each put a hook on it: every terminating instance would be drained twice and wait
+/// for both. Apply says so, naming the other resource; a group only one resource manages gets no warning.
+#[test]
+fn a_group_managed_by_two_resources_is_warned_about_at_apply() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    aws.create_group("shared-g", 1);
+    aws.create_group("alone-g", 1);
+    let first = workspace(&emulator, &config("fleet-one", &["shared-g", "alone-g"], ""));
+    let said = first.apply().ok("first apply");
+    assert!(!said.stdout.contains("more than one graceful_shutdown_asg"), "nothing shared yet:\n{}", said.stdout);
+    let second = workspace(&emulator, &config("fleet-two", &["shared-g"], ""));
+    let said = second.apply().ok("second apply");
+    let text: String = said.stdout.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("Auto Scaling group \"shared-g\" is managed by more than one graceful_shutdown_asg"),
+        "{text}"
+    );
+    assert!(text.contains("\"fleet-one\""), "names the other resource: {text}");
+    assert!(!text.contains("\"alone-g\" is managed by more than one"), "{text}");
+    second.destroy().ok("destroy second");
+    first.destroy().ok("destroy first");
+}

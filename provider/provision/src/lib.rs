@@ -41,7 +41,7 @@ pub mod policy;
 pub mod read;
 pub mod retry;
 
-pub use aws::autoscaling::groups_not_retaining_abandoned;
+pub use aws::autoscaling::{groups_not_retaining_abandoned, other_resources_on};
 pub use clients::{Clients, Location, preflight};
 pub use converge::{converge, converge_until, converge_with_groups};
 pub use delete::{delete, delete_until};

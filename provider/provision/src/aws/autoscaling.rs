@@ -186,3 +186,27 @@ pub async fn groups_not_retaining_abandoned(
     }
     Ok(not_retaining)
 }
+
+/// Names of the other `graceful_shutdown_asg` resources with a terminate hook on `group`: their hooks carry the
+/// notification metadata every resource writes (`drain_contract::names::notification_metadata`). Each resource drains
+/// the instance on its own, so two on one group run two drains per termination.
+pub async fn other_resources_on(clients: &Clients, group: &str, ours: &str) -> Result<Vec<String>, StepError> {
+    let described = clients
+        .autoscaling
+        .describe_lifecycle_hooks()
+        .auto_scaling_group_name(group)
+        .send()
+        .await
+        .map_err(StepError::aws(Step::ReadingLifecycleHook, group));
+    let Some(described) = none_if_not_found(described, group_or_hook_not_found)? else { return Ok(Vec::new()) };
+    Ok(described
+        .lifecycle_hooks()
+        .iter()
+        .filter(|hook| hook.lifecycle_transition() == Some(settings::LIFECYCLE_TRANSITION))
+        .filter_map(|hook| {
+            let metadata: serde_json::Value = serde_json::from_str(hook.notification_metadata()?).ok()?;
+            metadata.get("graceful_shutdown_asg")?.as_str().map(str::to_owned)
+        })
+        .filter(|name| name != ours)
+        .collect())
+}

@@ -52,7 +52,11 @@ pub async fn apply(provider: &GracefulProvider, request: ApplyRequest) -> ApplyR
     match graceful_provision::converge_until(clients, &desired, &recorded_groups, interrupt).await {
         Ok(observed) => ApplyResponse {
             new_state: state::from_apply(&planned, &observed),
-            diagnostics: abandon_warnings(clients, &settings).await,
+            diagnostics: {
+                let mut warnings = abandon_warnings(clients, &settings).await;
+                warnings.extend(shared_group_warnings(clients, &settings).await);
+                warnings
+            },
             ..Default::default()
         },
         Err(error) => partial(
@@ -88,6 +92,34 @@ instance_lifecycle_policy {{ retention_triggers {{ terminate_hook_abandon = \"re
         ),
         Err(error) => diagnostics
             .push(Diagnostic::warning("Could not check whether abandoned instances are retained", error.to_string())),
+    }
+    diagnostics
+}
+
+/// A warning for each managed group that another `graceful_shutdown_asg` also manages: both resources' handlers
+/// drain every terminating instance, and the instance waits for both.
+async fn shared_group_warnings(clients: &graceful_provision::Clients, settings: &Settings) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    for group in &settings.autoscaling_group_names {
+        match graceful_provision::other_resources_on(clients, group, &settings.name).await {
+            Ok(others) if others.is_empty() => {}
+            Ok(others) => diagnostics.push(
+                Diagnostic::warning(
+                    format!("Auto Scaling group {group:?} is managed by more than one graceful_shutdown_asg"),
+                    format!(
+                        "graceful_shutdown_asg {:?} (this one) and {} each put a lifecycle hook on {group:?}: every \
+terminating instance is drained once per resource and waits for all of them. Keep each group in one resource.",
+                        settings.name,
+                        others.iter().map(|o| format!("{o:?}")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .at(AttributePath::root("autoscaling_group_names")),
+            ),
+            Err(error) => diagnostics.push(Diagnostic::warning(
+                format!("Could not check whether another resource manages {group:?}"),
+                error.to_string(),
+            )),
+        }
     }
     diagnostics
 }
