@@ -19,11 +19,21 @@ pub struct Resource<'a> {
     pub heartbeat_timeout: Option<u64>,
     /// More lines of the block, verbatim (e.g. `wait_for_drains = false`).
     pub extra: &'a str,
+    /// More lines of the `drain` block, verbatim (e.g. a `nomad { ... }` block).
+    pub drain_extra: &'a str,
 }
 
 impl<'a> Resource<'a> {
     pub fn new(name: &'a str, groups: &'a [&'a str]) -> Self {
-        Resource { name, groups, on_failure: "continue", timeout: "1m", heartbeat_timeout: None, extra: "" }
+        Resource {
+            name,
+            groups,
+            on_failure: "continue",
+            timeout: "1m",
+            heartbeat_timeout: None,
+            extra: "",
+            drain_extra: "",
+        }
     }
 
     fn hcl(&self) -> String {
@@ -39,10 +49,11 @@ impl<'a> Resource<'a> {
 {heartbeat}{extra}  drain {{
     preset  = "nomad"
     timeout = "{timeout}"
-  }}
+{drain_extra}  }}
 }}
 "#,
             extra = self.extra,
+            drain_extra = self.drain_extra,
             name = self.name,
             groups = groups.join(", "),
             on_failure = self.on_failure,
