@@ -429,3 +429,26 @@ async fn objects_of_another_owner_are_neither_adopted_nor_deleted() {
         Vec::<String>::new()
     );
 }
+
+/// Settings changed and then changed back: the document's first version already has the content, and SSM refuses an
+/// update whose content duplicates a version (`DuplicateDocumentContent`). The converge makes that version the
+/// default instead of failing on every apply from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_changed_back_reuse_the_document_version_that_has_them() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["back-a"]).await;
+    let first = desired("back", &["back-a"], 3600);
+    let created = converge(&aws.clients, &first, None).await.unwrap_or_else(|e| panic!("{e}"));
+    let second = desired("back", &["back-a"], 2 * 3600);
+    let changed = converge(&aws.clients, &second, Some(&created)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(changed.document.as_ref().unwrap().default_version, "2");
+    let back = converge(&aws.clients, &first, Some(&changed)).await.unwrap_or_else(|e| panic!("{e}"));
+    let document = back.document.as_ref().unwrap();
+    assert_eq!(document.default_version, "1", "the version with the first settings is the default again");
+    assert_eq!(document.content, created.document.as_ref().unwrap().content);
+    let refreshed = read(&aws.clients, "back", &owner()).await.unwrap();
+    assert_eq!(refreshed.document, back.document);
+    delete(&aws.clients, "back", &first.autoscaling_group_names, &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_ssm::operation::update_document::UpdateDocumentError;
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType, ResourceTypeForTagging, Tag};
 
 use super::{none_if_not_found, ok_if_gone, tags};
@@ -51,6 +52,34 @@ pub async fn find_document_by_name(
         latest_version: description.latest_version.unwrap_or_default(),
         tags: description.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect(),
     }))
+}
+
+/// The newest version of the document whose content is `content`. Versions are numbered from 1 to the latest
+/// (`DescribeDocument` `LatestVersion`); one deleted by hand answers `InvalidDocumentVersion` and is skipped.
+async fn version_with_content(clients: &Clients, name: &str, content: &serde_json::Value) -> Result<String, StepError> {
+    let described = clients.ssm.describe_document().name(name).send().await;
+    let latest = described
+        .map_err(StepError::aws(Step::UpdatingDocument, name))?
+        .document
+        .and_then(|d| d.latest_version)
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    for version in (1..=latest).rev().map(|v| v.to_string()) {
+        let fetched = clients.ssm.get_document().name(name).document_version(&version).send().await;
+        let text = match fetched {
+            Ok(fetched) => fetched.content.unwrap_or_default(),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_invalid_document_version()) => continue,
+            Err(error) => return Err(StepError::aws(Step::UpdatingDocument, name)(error)),
+        };
+        if serde_json::from_str::<serde_json::Value>(&text).ok().as_ref() == Some(content) {
+            return Ok(version);
+        }
+    }
+    Err(unexpected(
+        Step::UpdatingDocument,
+        name,
+        "UpdateDocument answered DuplicateDocumentContent, but no version has the desired content".into(),
+    ))
 }
 
 fn ssm_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
@@ -108,12 +137,22 @@ pub async fn ensure_document(
             .document_format(DocumentFormat::Json)
             .document_version("$LATEST")
             .send()
-            .await
-            .map_err(StepError::aws(Step::UpdatingDocument, name))?;
-        let version = updated
-            .document_description
-            .and_then(|d| d.document_version)
-            .ok_or_else(|| unexpected(Step::UpdatingDocument, name, "UpdateDocument returned no version".into()))?;
+            .await;
+        let version = match updated {
+            Ok(updated) => {
+                let version = updated.document_description.and_then(|d| d.document_version).ok_or_else(|| {
+                    unexpected(Step::UpdatingDocument, name, "UpdateDocument returned no version".into())
+                })?;
+                current.latest_version = version.clone();
+                version
+            }
+            // A version with this content exists already (an earlier apply stopped before making it the default, or
+            // the settings went back to earlier ones): UpdateDocument refuses a duplicate, so make that one default.
+            Err(error) if error.as_service_error().is_some_and(UpdateDocumentError::is_duplicate_document_content) => {
+                version_with_content(clients, name, &content).await?
+            }
+            Err(error) => return Err(StepError::aws(Step::UpdatingDocument, name)(error)),
+        };
         clients
             .ssm
             .update_document_default_version()
@@ -123,8 +162,7 @@ pub async fn ensure_document(
             .await
             .map_err(StepError::aws(Step::UpdatingDocument, name))?;
         current.content = content;
-        current.default_version = version.clone();
-        current.latest_version = version;
+        current.default_version = version;
     }
     let changes = tags::changes(&current.tags, desired.tags);
     if !changes.remove.is_empty() {
