@@ -11,7 +11,9 @@ use aws_sdk_ssm::operation::send_command::SendCommandError;
 use aws_sdk_ssm::types::{CloudWatchOutputConfig, NotificationConfig, NotificationEvent, NotificationType};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use drain_contract::HandlerConfig;
+use drain_contract::budget::RECONCILE_INTERVAL_SECONDS;
 use drain_contract::operations::Operation;
+use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{Instrument, error, info, info_span, warn};
@@ -64,8 +66,14 @@ async fn handle_events(aws: &Aws, config: &HandlerConfig, payload: &Value) -> Re
                 }
             },
         };
-        for trigger in triggers {
-            match handle_instance(aws, config, &trigger).await {
+        // Instances are independent (the drain lock keeps each exactly-once), so a tick works on several at once,
+        // starting each minute from another one: an invocation that runs out of time never starves the same ones.
+        let ordered = rotated(triggers, epoch_seconds() / RECONCILE_INTERVAL_SECONDS);
+        let mut handled = stream::iter(ordered.iter())
+            .map(|trigger| async move { (trigger, handle_instance(aws, config, trigger).await) })
+            .buffer_unordered(INSTANCES_AT_ONCE);
+        while let Some((trigger, outcome)) = handled.next().await {
+            match outcome {
                 Ok(done) => summary
                     .push(json!({ "event": kind(&event), "instance_id": trigger.instance_id(), "actions": done })),
                 Err(error) => {
@@ -80,6 +88,19 @@ async fn handle_events(aws: &Aws, config: &HandlerConfig, payload: &Value) -> Re
         Some(error) => Err(error),
         None => Ok(json!({ "handled": summary })),
     }
+}
+
+/// How many instances one invocation works on at once: a reconcile tick over hundreds of waiting instances fits the
+/// function's time, and the account's API rates (each instance costs a few calls) are not flooded.
+pub const INSTANCES_AT_ONCE: usize = 8;
+
+/// `triggers` starting at position `turn` (mod their number), so that successive ticks start from each in turn.
+pub fn rotated(mut triggers: Vec<Trigger>, turn: u64) -> Vec<Trigger> {
+    if !triggers.is_empty() {
+        let start = (turn % triggers.len() as u64) as usize;
+        triggers.rotate_left(start);
+    }
+    triggers
 }
 
 fn kind(event: &Event) -> &'static str {
@@ -347,4 +368,21 @@ async fn send_drain(
 
 fn epoch_seconds() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticks(n: usize) -> Vec<Trigger> {
+        (0..n).map(|i| Trigger::Tick { group: "g".into(), instance_id: format!("i-{i}") }).collect()
+    }
+
+    #[test]
+    fn successive_ticks_start_from_each_instance_in_turn() {
+        let firsts: Vec<String> = (0..3).map(|turn| rotated(ticks(3), turn)[0].instance_id().to_string()).collect();
+        assert_eq!(firsts, ["i-0", "i-1", "i-2"]);
+        assert_eq!(rotated(ticks(3), 4).len(), 3, "nothing is dropped");
+        assert!(rotated(Vec::new(), 7).is_empty());
+    }
 }
