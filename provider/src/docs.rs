@@ -39,18 +39,24 @@ fn schema_sections(out: &mut String, schema: &Schema) {
     let block = &schema.block;
     section(out, "Required", block, "", |a| a.required);
     section(out, "Optional", block, "", |a| a.optional);
+    block_sections(out, block, "");
+    section(out, "Read-only", block, "", |a| a.computed && !a.optional);
+}
+
+/// Each nested block of `block`, then the blocks nested in it (`drain.nomad`), named by their path.
+fn block_sections(out: &mut String, block: &Block, prefix: &str) {
     for nested in &block.blocks {
+        let path = format!("{prefix}{}", nested.type_name);
         out.push_str(&format!(
-            "\n### Block `{}` ({})\n\n{}\n\n",
-            nested.type_name,
+            "\n### Block `{path}` ({})\n\n{}\n\n",
             if nested.min_items > 0 { "required, exactly one" } else { "optional" },
             nested.block.description
         ));
         for attribute in &nested.block.attributes {
-            out.push_str(&attribute_line(attribute, &format!("{}.", nested.type_name)));
+            out.push_str(&attribute_line(attribute, &format!("{path}.")));
         }
+        block_sections(out, &nested.block, &format!("{path}."));
     }
-    section(out, "Read-only", block, "", |a| a.computed && !a.optional);
 }
 
 pub fn resource_doc() -> String {

@@ -5,7 +5,8 @@
 //! completion with the right result, the drain's final status and message, and, when drained, that no non-system
 //! allocation was still running when the instance was terminated.
 //!
-//! Budgets: "1m" gives `-deadline 5s` and 40 s of grace (the forced-stop window); "2m" gives `-deadline 65s`.
+//! Budgets: "1m" gives `-deadline 5s` and 40 s of grace (the forced-stop window); "2m" gives `-deadline 65s`. A drain
+//! ends up to 20 s after its last allocation stopped: the agent's allocation gauges lag one finished 10 s interval.
 
 mod support;
 
@@ -23,9 +24,14 @@ struct Drain {
 }
 
 fn drain(name: &str, timeout: &str, on_failure: &str, nomad: Json, limit: Duration) -> Drain {
+    drain_with(name, timeout, on_failure, nomad, "", limit)
+}
+
+/// A drain whose `drain` block has `drain_extra` lines too (its `nomad { ... }` connection settings).
+fn drain_with(name: &str, timeout: &str, on_failure: &str, nomad: Json, drain_extra: &str, limit: Duration) -> Drain {
     let group = format!("{name}-g");
     let groups = [group.as_str()];
-    let resource = Resource { timeout, on_failure, ..Resource::new(name, &groups) };
+    let resource = Resource { timeout, on_failure, drain_extra, ..Resource::new(name, &groups) };
     let world = Scenario::apply(1.0, 0.0, &[(group.as_str(), 2)], &[resource]);
     world.emulator.control("nomad", &nomad).expect("setting the nomad world");
     let instance = world.scale_in(&group, 1).remove(0);
@@ -136,7 +142,9 @@ fn batch_build_in_another_namespace_outlives_the_drain_monitor() {
         .nomad_calls()
         .into_iter()
         .map(|(argv, _)| argv)
-        .filter(|argv| argv.first().is_some_and(|a| a == "operator"))
+        .filter(|argv| {
+            argv.first().is_some_and(|a| a == "operator") && argv.last().is_some_and(|a| a == "/v1/allocations")
+        })
         .collect();
     assert!(!listings.is_empty(), "{}", run.summary());
     for argv in &listings {
@@ -241,4 +249,115 @@ fn duplicate_command_while_the_first_runs_enables_the_drain_once() {
     let enabled = run.nomad_calls().iter().filter(|(argv, _)| argv.iter().any(|a| a == "-enable")).count();
     assert_eq!(enabled, 1, "the drain is enabled once:\n{}", run.summary());
     assert!(run.terminated_after_first_call() > 8.0, "terminated mid-build:\n{}", run.summary());
+}
+
+/// Files on the "instance" (the emulated SSM agent runs the script on this machine): a CA certificate and a token.
+struct InstanceFiles {
+    dir: tempfile::TempDir,
+}
+
+impl InstanceFiles {
+    fn new() -> Self {
+        let files = InstanceFiles { dir: tempfile::tempdir().expect("a temp dir") };
+        std::fs::write(files.path("ca.pem"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        files
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn token(&self, secret: &str) -> String {
+        std::fs::write(self.path("drain.token"), format!("{secret}\n")).unwrap();
+        self.path("drain.token")
+    }
+}
+
+/// No instance was terminated while a non-system allocation ran: the node's first call plus the build's run time.
+fn assert_outlived(run: &Drain, seconds: f64) {
+    let after = run.terminated_after_first_call();
+    assert!(
+        after > seconds,
+        "terminated {after:.1} s after the first call, before the build ended:\n{}",
+        run.summary()
+    );
+}
+
+#[test]
+fn tls_only_agent_drains_with_the_connection_settings() {
+    let files = InstanceFiles::new();
+    let settings = format!(
+        "    nomad {{\n      address         = \"https://127.0.0.1:4646\"\n      ca_file         = \"{}\"\n      tls_server_name = \"client.global.nomad\"\n    }}\n",
+        files.path("ca.pem")
+    );
+    let world = json!({"agent": "tls", "allocations": [{"name": "ci.build[0]", "type": "batch", "runs_seconds": 4}]});
+    let run = drain_with("nm-tls-ok", "2m", "abandon", world, &settings, 2 * MINUTE);
+    run.ledger.assert_drained(&run.instance, "Success", "CONTINUE");
+    assert_outlived(&run, 4.0);
+    let sent = &run.ledger.standing_commands(&run.instance)[0]["parameters"];
+    assert_eq!(sent["nomadAddress"], json!(["https://127.0.0.1:4646"]), "{sent}");
+    assert_eq!(sent["nomadCaFile"], json!([files.path("ca.pem")]), "{sent}");
+}
+
+/// An https address without the CA (the settings half done) is NOT DRAINED at the first call, completed with
+/// `on_failure`, before anything was drained.
+#[test]
+fn tls_only_agent_without_its_ca_is_not_drained() {
+    let world = json!({"agent": "tls", "allocations": [{"name": "ci.build[0]", "type": "batch"}]});
+    let settings = "    nomad {\n      address = \"https://127.0.0.1:4646\"\n    }\n";
+    let run = drain_with("nm-tls-noca", "1m", "abandon", world, settings, MINUTE);
+    run.ledger.assert_drained(&run.instance, "Failed", "ABANDON");
+    let output = run.output();
+    assert!(output.contains("NOT DRAINED: disabling scheduling eligibility failed"), "{}", run.summary());
+    assert!(output.contains("x509: certificate signed by unknown authority"), "{}", run.summary());
+    let drains = run.nomad_calls().into_iter().filter(|(argv, _)| argv.iter().any(|a| a == "-enable")).count();
+    assert_eq!(drains, 0, "no drain was started:\n{}", run.summary());
+}
+
+#[test]
+fn acl_cluster_with_a_token_file_drains() {
+    let files = InstanceFiles::new();
+    let settings = format!("    nomad {{\n      token_file = \"{}\"\n    }}\n", files.token("drain-secret"));
+    let world = json!({
+        "acl_token": "drain-secret",
+        "allocations": [{"name": "ci.build[0]", "namespace": "ci", "type": "batch", "runs_seconds": 4}],
+    });
+    let run = drain_with("nm-acl-ok", "2m", "abandon", world, &settings, 2 * MINUTE);
+    run.ledger.assert_drained(&run.instance, "Success", "CONTINUE");
+    assert_outlived(&run, 4.0);
+    // The token is read on the instance: never in the command's parameters, the function's environment or the output.
+    let sent = run.ledger.standing_commands(&run.instance)[0]["parameters"].to_string();
+    assert!(sent.contains("drain.token") && !sent.contains("drain-secret"), "{sent}");
+    let function = run
+        .world
+        .aws
+        .runtime
+        .block_on(run.world.aws.lambda.get_function_configuration().function_name("nm-acl-ok-drain-handler").send())
+        .expect("GetFunctionConfiguration");
+    let environment = function
+        .environment()
+        .and_then(|e| e.variables())
+        .and_then(|variables| variables.get("GRACEFUL_CONFIG"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(environment.contains("nomadTokenFile") && !environment.contains("drain-secret"), "{environment}");
+    assert!(!run.output().contains("drain-secret"), "{}", run.summary());
+}
+
+/// A token without read-job on the build's namespace cannot list the build (`-namespace '*'` skips it); the agent's
+/// own count still has it, so the node is never reported drained, even after Nomad forced the drain at its deadline.
+#[test]
+fn token_without_read_job_on_a_namespace_never_reports_drained() {
+    let files = InstanceFiles::new();
+    let settings = format!("    nomad {{\n      token_file = \"{}\"\n    }}\n", files.token("drain-secret"));
+    let world = json!({
+        "acl_token": "drain-secret", "token_read_job_namespaces": ["default"],
+        "allocations": [{"name": "ci.build[0]", "namespace": "ci", "type": "batch", "stop_seconds": 600}],
+    });
+    let run = drain_with("nm-acl-ns", "1m", "abandon", world, &settings, 2 * MINUTE);
+    run.ledger.assert_drained(&run.instance, "Failed", "ABANDON");
+    let output = run.output();
+    assert!(!output.contains("drained: no non-system"), "{}", run.summary());
+    assert!(output.contains("NOT DRAINED: node "), "{}", run.summary());
+    assert!(output.contains("a namespace the token may not read-job in"), "{}", run.summary());
 }

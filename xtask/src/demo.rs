@@ -2,7 +2,9 @@
 //! starts the emulator, creates a group of 3 Nomad clients, applies `examples/quickstart` with the real Terraform CLI,
 //! scales the group to 1, shows each instance's timeline live, then a summary, destroys and stops.
 //! Fails loudly if an instance left before its drain finished, or was left waiting after it.
+//! `--tls-acl` runs it against a stand-in Nomad cluster with TLS-only agents and ACLs (see demo_secure.rs).
 
+use crate::demo_secure;
 use crate::prepare::{self, Build};
 use crate::seed::seed;
 use crate::{Result, cmd};
@@ -28,13 +30,19 @@ struct Timeline {
     heartbeats: u32,
 }
 
-pub fn run(_args: &[String]) -> Result {
+pub fn run(args: &[String]) -> Result {
+    let secure = match args {
+        [] => false,
+        [flag] if flag == demo_secure::FLAG => true,
+        _ => return Err(format!("usage: cargo xtask demo [{}]", demo_secure::FLAG).into()),
+    };
     prepare::provider(Build::Dev)?;
 
     println!("\n== starting the emulated AWS");
     let emulator = Emulator::start()?;
     println!("   {} (log: {})", emulator.endpoint(), emulator.log_path().display());
     emulator.set_nomad(&NomadBehaviour { drain_seconds: DRAIN_SECONDS, ..Default::default() })?;
+    let cluster = if secure { Some(demo_secure::SecureCluster::start(&emulator)?) } else { None };
     let group = seed(&emulator, &["create-group", GROUP, "--instances", "3"])?;
     let instances: Vec<String> = group["instances"]
         .as_array()
@@ -45,7 +53,10 @@ pub fn run(_args: &[String]) -> Result {
     println!("   group {GROUP}: {} instances InService: {}", instances.len(), instances.join(", "));
 
     println!("\n== terraform init + apply examples/quickstart");
-    let quickstart = std::fs::read_to_string(cmd::workspace_root().join("examples/quickstart/main.tf"))?;
+    let mut quickstart = std::fs::read_to_string(cmd::workspace_root().join("examples/quickstart/main.tf"))?;
+    if let Some(cluster) = &cluster {
+        quickstart = cluster.configure(&quickstart)?;
+    }
     let mut ws = Workspace::new(&quickstart);
     for (key, value) in emulator.aws_env() {
         ws.env(key, &value);

@@ -5,6 +5,7 @@ mod capability;
 mod cmd;
 mod debian;
 mod demo;
+mod demo_secure;
 mod docs;
 mod fuzz;
 mod install;
@@ -26,7 +27,7 @@ tasks:
   lambda                build the drain handler for Lambda (arm64 + x86_64, static musl) and zip it
   install               build the provider and put it where `terraform init` finds it offline
   test                  everything CI runs: setup, handler zips, all test suites
-  demo                  the full drain flow against the emulated AWS
+  demo [--tls-acl]      the full drain flow against the emulated AWS (--tls-acl: Nomad agents with TLS and ACLs)
   docs                  regenerate docs/ from the provider schema
   fuzz [event|dynamic-value|duration|all] [--execs N] [--seed S]
                         mutation fuzzing of the parsers of untrusted input (default 1,000,000 inputs each)

@@ -4,7 +4,7 @@
 //! contract for both presets: exit 0 means "safe to terminate", anything else means the drain did not finish.
 
 use crate::budget::{DrainBudget, FORCED_STOP_SECONDS};
-use crate::nomad_settings::NomadConnection;
+use crate::nomad_settings::{self, NomadConnection, SCRIPT_PRELUDE, VALUE_PATTERN};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -12,10 +12,17 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DrainPreset {
     /// Nomad client: disable eligibility, drain with a deadline, wait for Nomad to complete it, verify no non-system
-    /// allocation is pending or running in any namespace.
-    Nomad,
+    /// allocation is pending or running in any namespace. The connection reaches the script as document parameters.
+    Nomad(NomadConnection),
     /// The user's own script (any shell; a `#!` line picks the interpreter, otherwise `sh`).
     Command(String),
+}
+
+impl DrainPreset {
+    /// The nomad preset for a plain local agent (no TLS, no ACL token).
+    pub fn nomad() -> Self {
+        DrainPreset::Nomad(NomadConnection::default())
+    }
 }
 
 /// Parameter: seconds the drain may take before it is forced (`nomad node drain -deadline`).
@@ -35,65 +42,72 @@ pub fn grace_seconds(budget: &DrainBudget) -> u64 {
     (budget.drain_timeout_seconds.saturating_sub(budget.nomad_deadline_seconds) / 2).max(FORCED_STOP_SECONDS)
 }
 
-/// The parameter values `SendCommand` passes (also the document's defaults).
-pub fn default_parameters(budget: &DrainBudget) -> BTreeMap<String, Vec<String>> {
-    BTreeMap::from([
+/// The parameter values `SendCommand` passes, which are also the document's defaults: the budget's seconds, and for
+/// the nomad preset its connection settings.
+pub fn default_parameters(preset: &DrainPreset, budget: &DrainBudget) -> BTreeMap<String, Vec<String>> {
+    let mut parameters = BTreeMap::from([
         (DEADLINE_PARAMETER.to_string(), vec![budget.nomad_deadline_seconds.to_string()]),
         (GRACE_PARAMETER.to_string(), vec![grace_seconds(budget).to_string()]),
-    ])
+    ]);
+    if let DrainPreset::Nomad(connection) = preset {
+        for (name, value) in connection.document_parameters() {
+            parameters.insert(name.to_string(), vec![value]);
+        }
+    }
+    parameters
 }
 
-/// The SSM Command document's content (JSON), as `CreateDocument`/`UpdateDocument` take it, for a Nomad agent at its
-/// defaults (see [`render_with`]).
+/// The document's `parameters` element: each parameter's type, description, default and allowed pattern.
+fn declared_parameters(preset: &DrainPreset, budget: &DrainBudget) -> serde_json::Map<String, serde_json::Value> {
+    let seconds = [
+        (DEADLINE_PARAMETER, "Seconds the drain may take before it is forced"),
+        (GRACE_PARAMETER, "Seconds after the deadline before a drain that has not returned is stopped"),
+    ];
+    let described = seconds.iter().map(|(name, description)| (*name, *description, SECONDS_PATTERN));
+    let connection = nomad_settings::PARAMETERS.iter().map(|(name, description)| (*name, *description, VALUE_PATTERN));
+    let defaults = default_parameters(preset, budget);
+    described
+        .chain(connection)
+        .filter_map(|(name, description, pattern)| {
+            // An empty default is how AWS's own documents declare an optional String parameter (AWS-RunShellScript's
+            // workingDirectory: "default": "").
+            let default = defaults.get(name)?.first()?.clone();
+            Some((
+                name.to_string(),
+                json!({ "type": "String", "description": description, "default": default, "allowedPattern": pattern }),
+            ))
+        })
+        .collect()
+}
+
+/// The SSM Command document's content (JSON), as `CreateDocument`/`UpdateDocument` take it.
 pub fn render(preset: &DrainPreset, budget: &DrainBudget) -> String {
-    render_with(preset, budget, &NomadConnection::default())
-}
-
-/// The document, with the nomad preset reaching its agent through `connection`.
-pub fn render_with(preset: &DrainPreset, budget: &DrainBudget, connection: &NomadConnection) -> String {
     let description = match preset {
-        DrainPreset::Nomad => "Drains this Nomad client before the instance terminates (graceful_shutdown_asg)",
+        DrainPreset::Nomad(_) => "Drains this Nomad client before the instance terminates (graceful_shutdown_asg)",
         DrainPreset::Command(_) => "Runs the drain command before the instance terminates (graceful_shutdown_asg)",
     };
     let document = json!({
         "schemaVersion": "2.2",
         "description": description,
-        "parameters": {
-            DEADLINE_PARAMETER: {
-                "type": "String",
-                "description": "Seconds the drain may take before it is forced",
-                "default": budget.nomad_deadline_seconds.to_string(),
-                "allowedPattern": SECONDS_PATTERN,
-            },
-            GRACE_PARAMETER: {
-                "type": "String",
-                "description": "Seconds after the deadline before a drain that has not returned is stopped",
-                "default": grace_seconds(budget).to_string(),
-                "allowedPattern": SECONDS_PATTERN,
-            },
-        },
+        "parameters": declared_parameters(preset, budget),
         "mainSteps": [{
             "action": "aws:runShellScript",
             "name": "drain",
             "precondition": { "StringEquals": ["platformType", "Linux"] },
             "inputs": {
                 "timeoutSeconds": budget.drain_timeout_seconds,
-                "runCommand": script_with(preset, connection).lines().collect::<Vec<_>>(),
+                "runCommand": script(preset).lines().collect::<Vec<_>>(),
             },
         }],
     });
     serde_json::to_string_pretty(&document).expect("a JSON value serializes")
 }
 
-/// The whole drain script for a preset, with `{{ parameter }}` placeholders SSM substitutes.
+/// The whole drain script for a preset, with `{{ parameter }}` placeholders SSM substitutes. The nomad preset's
+/// connection settings are parameters too, exported before the first `nomad` call.
 pub fn script(preset: &DrainPreset) -> String {
-    script_with(preset, &NomadConnection::default())
-}
-
-/// The drain script, with the nomad preset's connection settings ahead of its first `nomad` call.
-pub fn script_with(preset: &DrainPreset, connection: &NomadConnection) -> String {
     let body = match preset {
-        DrainPreset::Nomad => format!("{}{NOMAD_BODY}", connection.script_prelude()),
+        DrainPreset::Nomad(_) => format!("{SCRIPT_PRELUDE}{NOMAD_BODY}"),
         DrainPreset::Command(user_script) => command_body(user_script),
     };
     format!("{PRELUDE}{body}")
@@ -128,6 +142,11 @@ run_bounded() {
 ///   listed until none but system ones is pending or running (sysbatch counts: the drainer waits for it too).
 /// - The listing filter sees the whole `Allocation` (nomad/state/paginator `next`): `Job.Type`, not `JobType`; and
 ///   `Alloc.List` lists only the `default` namespace unless asked for `*` (nomad/alloc_endpoint.go).
+/// - `-namespace '*'` silently skips namespaces the token may not read-job in (nomad/alloc_endpoint.go `List`,
+///   `AllowNsOpFunc`), so the agent's own gauges `client.allocations.{running,pending,blocked,migrating}`
+///   (client/client.go `emitClientMetrics`, every namespace) are read from `/v1/metrics` (no ACL:
+///   command/agent/metrics_endpoint.go) and must not count more than the listed system allocations. The endpoint
+///   answers the last finished 10 s interval (go-metrics inmem_endpoint.go `DisplayMetrics`), so a count can lag.
 /// - `nomad operator api` exits 0 for any HTTP status and POSTs its stdin when stdin is not a terminal
 ///   (command/operator_api.go `Run`): an explicit GET, stdin from /dev/null, and anything but a JSON list is a failure.
 const NOMAD_BODY: &str = r#"command -v nomad >/dev/null 2>&1 || fail "nomad is not on PATH"
@@ -184,11 +203,36 @@ if [ "$followed" -eq 1 ] || [ $(($(now) - started_at)) -ge "$deadline_seconds" ]
   remaining_seconds=$((give_up_at - $(now)))
   [ "$remaining_seconds" -le 0 ] || sleep "$remaining_seconds"
 fi
-filter="NodeID == \"${node_id}\" and (ClientStatus == \"running\" or ClientStatus == \"pending\") and Job.Type != \"system\""
+live="NodeID == \"${node_id}\" and (ClientStatus == \"running\" or ClientStatus == \"pending\")"
+filter="${live} and Job.Type != \"system\""
+system_filter="${live} and Job.Type == \"system\""
+# The listing shows only the namespaces the token may read-job in; the agent's own allocation gauges count them all.
+# A finished metrics interval is up to 20 s old and, the node being ineligible, counts only go down: so when the
+# agent counts no more pending or running allocations than the token sees system ones, none is hidden from it.
+unseen_allocations() {
+  unseen=''
+  system_listing=$(nomad operator api -X GET -namespace '*' -filter "$system_filter" /v1/allocations </dev/null) || system_listing="nomad operator api exited with status $?"
+  case "$system_listing" in
+    '[]') listed_system=0 ;;
+    '[{'*) listed_system=$(printf '%s\n' "$system_listing" | tr ',' '\n' | grep -c '^[[{]*"ID":') ;;
+    *) unseen="listing the system allocations of node ${node_id} failed: $(printf '%s' "$system_listing" | head -c 300)"; return 0 ;;
+  esac
+  metrics=$(nomad operator api -X GET /v1/metrics </dev/null) || metrics="nomad operator api exited with status $?"
+  gauges=$(printf '%s\n' "$metrics" | tr '{}' '\n\n' | grep -E '"Name":"[^"]*client\.allocations\.(running|pending|blocked|migrating)"') || gauges=''
+  if [ -z "$gauges" ]; then
+    unseen="the agent's metrics (GET /v1/metrics) do not show its allocation counts: $(printf '%s' "$metrics" | head -c 200)"
+    return 0
+  fi
+  agent_count=$(printf '%s\n' "$gauges" | sed -n 's/.*"Value":\([0-9.eE+-]*\).*/\1/p' | awk '{ total += $1 } END { printf "%d", total }')
+  [ "$agent_count" -le "$listed_system" ] || unseen="the agent counts ${agent_count} pending or running allocation(s), the token lists ${listed_system} (system jobs): a namespace the token may not read-job in (see examples/nomad-drain-acl.policy.hcl), or allocations stopped less than 20 s ago"
+}
 while :; do
   remaining=$(nomad operator api -X GET -namespace '*' -filter "$filter" /v1/allocations </dev/null) || remaining="nomad operator api exited with status $?"
   case "$remaining" in
-    '[]') break ;;
+    '[]')
+      unseen_allocations
+      [ -n "$unseen" ] || break
+      [ "$(now)" -lt "$give_up_at" ] || fail "node ${node_id} may still run allocations the check cannot see: ${unseen}" ;;
     '[{'*)
       names=$(printf '%s\n' "$remaining" | tr ',' '\n' | grep '^"Name":' | sed 's/^"Name":"//; s/"$//' | tr '\n' ' ')
       [ "$(now)" -lt "$give_up_at" ] || fail "allocations still running on node ${node_id}: ${names}" ;;

@@ -18,7 +18,7 @@ fn parsed(preset: &DrainPreset) -> serde_json::Value {
 
 #[test]
 fn document_is_schema_2_2_run_shell_script_with_the_budget_as_execution_timeout() {
-    for preset in [DrainPreset::Nomad, DrainPreset::Command("systemctl stop worker".into())] {
+    for preset in [DrainPreset::nomad(), DrainPreset::Command("systemctl stop worker".into())] {
         let document = parsed(&preset);
         assert_eq!(document["schemaVersion"], "2.2");
         let step = &document["mainSteps"][0];
@@ -34,7 +34,7 @@ fn document_is_schema_2_2_run_shell_script_with_the_budget_as_execution_timeout(
 #[test]
 fn every_placeholder_in_the_script_is_a_declared_parameter() {
     let placeholder = regex::Regex::new(r"\{\{\s*([^}]*?)\s*\}\}").unwrap();
-    for preset in [DrainPreset::Nomad, DrainPreset::Command("echo done".into())] {
+    for preset in [DrainPreset::nomad(), DrainPreset::Command("echo done".into())] {
         let document = parsed(&preset);
         let text = script(&preset);
         for capture in placeholder.captures_iter(&text) {
@@ -46,13 +46,19 @@ fn every_placeholder_in_the_script_is_a_declared_parameter() {
 
 #[test]
 fn parameter_patterns_reject_shell_injection_and_accept_the_defaults() {
-    let document = parsed(&DrainPreset::Nomad);
-    for (name, values) in default_parameters(&budget()) {
+    let document = parsed(&DrainPreset::nomad());
+    for (name, values) in default_parameters(&DrainPreset::nomad(), &budget()) {
         let pattern = document["parameters"][&name]["allowedPattern"].as_str().expect("every parameter has a pattern");
         let pattern = regex::Regex::new(pattern).unwrap();
         assert!(pattern.is_match(&values[0]), "{name} default {:?} must match {pattern}", values[0]);
-        for hostile in ["60; rm -rf /", "$(reboot)", "`id`", "60' ; id '", "60\nid", "", "-1", "1234567"] {
+        assert_eq!(document["parameters"][&name]["default"], values[0], "the default is what SendCommand passes");
+        for hostile in ["60; rm -rf /", "$(reboot)", "`id`", "60' ; id '", "60\nid", "a b", "{{ x }}"] {
             assert!(!pattern.is_match(hostile), "{name} accepted {hostile:?}");
+        }
+        if name == DEADLINE_PARAMETER || name == GRACE_PARAMETER {
+            for hostile in ["", "-1", "1234567"] {
+                assert!(!pattern.is_match(hostile), "{name} accepted {hostile:?}");
+            }
         }
     }
 }
@@ -115,7 +121,19 @@ case "$1 $2" in
   "operator api")
     # POSTs its stdin unless stdin is a terminal or -X is given; /v1/allocations answers 405 to anything but GET.
     case "$*" in *"-X GET"*) ;; *) [ -c /dev/stdin ] || { printf 'Invalid method'; exit 0; } ;; esac
+    # The agent's gauges (go-metrics MetricsSummary): "unseen" has a build the token cannot list, "system_running"
+    # a system allocation it lists.
+    case "$*" in *"/v1/metrics"*)
+      running=0
+      case "$FAKE_NOMAD_MODE" in unseen | system_running) running=1 ;; no_metrics) printf '{"Gauges":[]}'; exit 0 ;; esac
+      printf '{"Timestamp":"2026-12-02 03:00:00 +0000 UTC","Gauges":[{"Name":"nomad.client.allocations.blocked","Value":0,"Labels":{"host":"i-1","node_id":"node-1-uuid"}},{"Name":"nomad.client.allocations.running","Value":%s,"Labels":{"host":"i-1","node_id":"node-1-uuid"}},{"Name":"nomad.client.allocations.terminal","Value":4,"Labels":{"host":"i-1"}}],"Points":[],"Counters":[],"Samples":[]}' "$running"
+      exit 0 ;;
+    esac
     case "$*" in *"-namespace *"*) ;; *) printf '[]'; exit 0 ;; esac
+    case "$*" in *'Job.Type == "system"'*)
+      [ "$FAKE_NOMAD_MODE" = system_running ] && printf '[{"ID":"s1","EvalID":"e1","Name":"logs.ship[0]","ClientStatus":"running"}]' || printf '[]'
+      exit 0 ;;
+    esac
     case "$FAKE_NOMAD_MODE" in
       remain) printf '[{"ID":"a1","Name":"ci.build[0]","Namespace":"ci","ClientStatus":"running"}]' ;;
       forbidden) printf 'Permission denied' ;;
@@ -151,10 +169,7 @@ impl Sandbox {
         mode: &str,
         parameters: &[(&str, &str)],
     ) -> (Output, Duration) {
-        let mut text = script(preset);
-        for (name, value) in parameters {
-            text = text.replace(&format!("{{{{ {name} }}}}"), value);
-        }
+        let text = substituted(preset, parameters);
         let script_path = self.dir.path().join("_script.sh");
         std::fs::write(&script_path, text).unwrap();
         let path = format!("{}:{}", self.dir.path().display(), std::env::var("PATH").unwrap_or_default());
@@ -182,6 +197,19 @@ impl Sandbox {
     }
 }
 
+/// The script as SSM runs it: `parameters` where given, the document's defaults elsewhere.
+fn substituted(preset: &DrainPreset, parameters: &[(&str, &str)]) -> String {
+    let mut values = default_parameters(preset, &budget());
+    for (name, value) in parameters {
+        values.insert(name.to_string(), vec![value.to_string()]);
+    }
+    let mut text = script(preset);
+    for (name, value) in values {
+        text = text.replace(&format!("{{{{ {name} }}}}"), &value[0]);
+    }
+    text
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
@@ -197,7 +225,7 @@ fn nomad_drain_that_succeeds_exits_0_after_verifying_the_node_is_empty() {
 
 fn nomad_drain_succeeds_under(shell: &str) {
     let sandbox = Sandbox::new();
-    let (output, _) = sandbox.run_with(shell, &DrainPreset::Nomad, "success", QUICK);
+    let (output, _) = sandbox.run_with(shell, &DrainPreset::nomad(), "success", QUICK);
     assert!(output.status.success(), "{}", stdout(&output));
     let calls = sandbox.nomad_calls();
     let lines: Vec<&str> = calls.lines().collect();
@@ -215,7 +243,7 @@ fn nomad_drain_succeeds_under(shell: &str) {
 #[test]
 fn nomad_drain_already_running_is_followed_not_enabled_again() {
     let sandbox = Sandbox::new();
-    let (output, _) = sandbox.run(&DrainPreset::Nomad, "already_draining", QUICK);
+    let (output, _) = sandbox.run(&DrainPreset::nomad(), "already_draining", QUICK);
     assert!(output.status.success(), "{}", stdout(&output));
     let calls = sandbox.nomad_calls();
     assert!(!calls.contains("-enable"), "the drain is not enabled again: {calls}");
@@ -226,7 +254,7 @@ fn nomad_drain_already_running_is_followed_not_enabled_again() {
 #[test]
 fn nomad_drain_with_allocations_remaining_exits_non_zero_naming_them() {
     let sandbox = Sandbox::new();
-    let (output, _) = sandbox.run(&DrainPreset::Nomad, "remain", &[("deadlineSeconds", "1"), ("graceSeconds", "1")]);
+    let (output, _) = sandbox.run(&DrainPreset::nomad(), "remain", &[("deadlineSeconds", "1"), ("graceSeconds", "1")]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(stdout(&output).contains("NOT DRAINED: allocations still running on node node-1-uuid: ci.build[0]"));
 }
@@ -234,7 +262,7 @@ fn nomad_drain_with_allocations_remaining_exits_non_zero_naming_them() {
 #[test]
 fn nomad_drain_that_cannot_be_set_exits_non_zero() {
     let sandbox = Sandbox::new();
-    let (output, _) = sandbox.run(&DrainPreset::Nomad, "drain_error", QUICK);
+    let (output, _) = sandbox.run(&DrainPreset::nomad(), "drain_error", QUICK);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(stdout(&output).contains("NOT DRAINED: enabling the drain failed"), "{}", stdout(&output));
 }
@@ -244,7 +272,7 @@ fn nomad_drain_that_cannot_be_set_exits_non_zero() {
 fn nomad_drain_that_never_completes_is_not_drained_even_though_nomad_exited_0() {
     let sandbox = Sandbox::new();
     let (output, elapsed) =
-        sandbox.run(&DrainPreset::Nomad, "never_completes", &[("deadlineSeconds", "1"), ("graceSeconds", "1")]);
+        sandbox.run(&DrainPreset::nomad(), "never_completes", &[("deadlineSeconds", "1"), ("graceSeconds", "1")]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(elapsed < Duration::from_secs(10), "gave up after deadline + grace, took {elapsed:?}");
     let text = stdout(&output);
@@ -256,7 +284,7 @@ fn nomad_drain_that_never_completes_is_not_drained_even_though_nomad_exited_0() 
 fn nomad_drain_cancelled_by_an_operator_ends_promptly_as_not_drained() {
     let sandbox = Sandbox::new();
     let (output, elapsed) =
-        sandbox.run(&DrainPreset::Nomad, "canceled", &[("deadlineSeconds", "30"), ("graceSeconds", "40")]);
+        sandbox.run(&DrainPreset::nomad(), "canceled", &[("deadlineSeconds", "30"), ("graceSeconds", "40")]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
     assert!(
@@ -269,7 +297,7 @@ fn nomad_drain_cancelled_by_an_operator_ends_promptly_as_not_drained() {
 #[test]
 fn nomad_drain_state_read_that_fails_once_is_retried() {
     let sandbox = Sandbox::new();
-    let (output, _) = sandbox.run(&DrainPreset::Nomad, "read_error", QUICK);
+    let (output, _) = sandbox.run(&DrainPreset::nomad(), "read_error", QUICK);
     assert!(output.status.success(), "{}", stdout(&output));
 }
 
@@ -277,7 +305,7 @@ fn nomad_drain_state_read_that_fails_once_is_retried() {
 #[test]
 fn nomad_drain_leaves_system_allocations_out_of_the_check() {
     let sandbox = Sandbox::new();
-    let (output, _) = sandbox.run(&DrainPreset::Nomad, "system_running", QUICK);
+    let (output, _) = sandbox.run(&DrainPreset::nomad(), "system_running", QUICK);
     assert!(output.status.success(), "{}", stdout(&output));
 }
 
@@ -285,7 +313,7 @@ fn nomad_drain_leaves_system_allocations_out_of_the_check() {
 #[test]
 fn nomad_listing_that_answers_an_error_body_fails_saying_so() {
     let sandbox = Sandbox::new();
-    let (output, _) = sandbox.run(&DrainPreset::Nomad, "forbidden", QUICK);
+    let (output, _) = sandbox.run(&DrainPreset::nomad(), "forbidden", QUICK);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let text = stdout(&output);
     assert!(
@@ -298,10 +326,7 @@ fn nomad_listing_that_answers_an_error_body_fails_saying_so() {
 #[test]
 fn nomad_listing_is_a_get_whatever_the_script_stdin_is() {
     let sandbox = Sandbox::new();
-    let mut text = script(&DrainPreset::Nomad);
-    for (name, value) in QUICK {
-        text = text.replace(&format!("{{{{ {name} }}}}"), value);
-    }
+    let text = substituted(&DrainPreset::nomad(), QUICK);
     let path = format!("{}:{}", sandbox.path().display(), std::env::var("PATH").unwrap_or_default());
     let mut child = Command::new("sh")
         .arg("-c")
@@ -340,7 +365,7 @@ fn every_budget_leaves_the_forced_stop_window_after_the_deadline() {
 fn nomad_missing_from_path_fails_clearly() {
     let sandbox = Sandbox::new();
     std::fs::remove_file(sandbox.path().join("nomad")).unwrap();
-    let text = script(&DrainPreset::Nomad).replace("{{ deadlineSeconds }}", "5").replace("{{ graceSeconds }}", "5");
+    let text = substituted(&DrainPreset::nomad(), QUICK);
     let output = Command::new("sh").arg("-c").arg(text).env("PATH", "/usr/bin:/bin").output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("nomad is not on PATH"));
@@ -369,4 +394,147 @@ fn command_preset_passes_the_exit_status_and_the_deadline_through() {
     assert_eq!(output.status.code(), Some(1));
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
     assert!(stdout(&output).contains("had not finished 1s after its 1s deadline"));
+}
+
+fn connection(settings: crate::nomad_settings::NomadSettingsInput) -> DrainPreset {
+    DrainPreset::Nomad(settings.parse().expect("valid settings"))
+}
+
+fn tls_settings(token_file: &Path) -> crate::nomad_settings::NomadSettingsInput {
+    crate::nomad_settings::NomadSettingsInput {
+        address: Some("https://127.0.0.1:4646".into()),
+        ca_file: Some("/etc/nomad.d/tls/ca.pem".into()),
+        client_cert_file: Some("/etc/nomad.d/tls/cli.pem".into()),
+        client_key_file: Some("/etc/nomad.d/tls/cli-key.pem".into()),
+        tls_server_name: Some("client.global.nomad".into()),
+        token_file: Some(token_file.display().to_string()),
+        ..Default::default()
+    }
+}
+
+/// The connection travels as parameters (paths and names, never a token), and the script stays the same text.
+#[test]
+fn connection_settings_are_document_parameters_not_script_text() {
+    let preset = connection(tls_settings(Path::new("/etc/nomad.d/drain.token")));
+    let document: serde_json::Value = serde_json::from_str(&render(&preset, &budget())).unwrap();
+    let parameters = &document["parameters"];
+    assert_eq!(parameters["nomadAddress"]["default"], "https://127.0.0.1:4646");
+    assert_eq!(parameters["nomadCaFile"]["default"], "/etc/nomad.d/tls/ca.pem");
+    assert_eq!(parameters["nomadTokenFile"]["default"], "/etc/nomad.d/drain.token");
+    assert_eq!(parameters["nomadTokenParameter"]["default"], "");
+    assert_eq!(script(&preset), script(&DrainPreset::nomad()));
+    let sent = default_parameters(&preset, &budget());
+    assert_eq!(sent["nomadClientKeyFile"], vec!["/etc/nomad.d/tls/cli-key.pem".to_string()]);
+    assert_eq!(sent.len(), 9, "{sent:?}");
+    // The command preset has no Nomad to reach.
+    let command = default_parameters(&DrainPreset::Command("true".into()), &budget());
+    assert_eq!(command.keys().collect::<Vec<_>>(), [DEADLINE_PARAMETER, GRACE_PARAMETER]);
+    let document: serde_json::Value =
+        serde_json::from_str(&render(&DrainPreset::Command("true".into()), &budget())).unwrap();
+    assert!(document["parameters"].get("nomadAddress").is_none());
+}
+
+/// Every `nomad` call sees the address, TLS files, server name and the token read from its file.
+#[test]
+fn nomad_calls_run_with_the_connection_environment_and_the_token_from_its_file() {
+    let sandbox = Sandbox::new();
+    let token = sandbox.path().join("drain.token");
+    std::fs::write(&token, "s3cr3t-token\n").unwrap();
+    let seen = sandbox.path().join("env.log");
+    let wrapper = format!(
+        "#!/bin/sh\nprintf '%s|%s|%s|%s|%s|%s\\n' \"$NOMAD_ADDR\" \"${{NOMAD_CACERT-}}\" \"${{NOMAD_CLIENT_CERT-}}\" \"${{NOMAD_CLIENT_KEY-}}\" \"${{NOMAD_TLS_SERVER_NAME-}}\" \"${{NOMAD_TOKEN-}}\" >> '{}'\nexec '{}' \"$@\"\n",
+        seen.display(),
+        sandbox.path().join("real-nomad").display()
+    );
+    std::fs::rename(sandbox.path().join("nomad"), sandbox.path().join("real-nomad")).unwrap();
+    std::fs::write(sandbox.path().join("nomad"), wrapper).unwrap();
+    std::fs::set_permissions(sandbox.path().join("nomad"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (output, _) = sandbox.run(&connection(tls_settings(&token)), "success", QUICK);
+    assert!(output.status.success(), "{}", stdout(&output));
+    let expected = "https://127.0.0.1:4646|/etc/nomad.d/tls/ca.pem|/etc/nomad.d/tls/cli.pem|/etc/nomad.d/tls/cli-key.pem|client.global.nomad|s3cr3t-token";
+    let calls = std::fs::read_to_string(&seen).unwrap();
+    assert!(calls.lines().count() >= 4, "{calls}");
+    assert!(calls.lines().all(|line| line == expected), "every call must see the connection:\n{calls}");
+    assert!(!stdout(&output).contains("s3cr3t-token"), "the token is never printed");
+}
+
+#[test]
+fn a_token_file_that_cannot_be_read_is_not_drained_before_any_nomad_call() {
+    let sandbox = Sandbox::new();
+    let missing = sandbox.path().join("missing.token");
+    let (output, _) = sandbox.run(&connection(tls_settings(&missing)), "success", QUICK);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let expected = format!("NOT DRAINED: the Nomad token file {} is missing or not readable", missing.display());
+    assert!(stdout(&output).contains(&expected), "{}", stdout(&output));
+    assert_eq!(sandbox.nomad_calls(), "", "no nomad call without the token");
+
+    let empty = sandbox.path().join("empty.token");
+    std::fs::write(&empty, "").unwrap();
+    let (output, _) = sandbox.run(&connection(tls_settings(&empty)), "success", QUICK);
+    assert!(stdout(&output).contains("is empty"), "{}", stdout(&output));
+}
+
+/// The token parameter is read on the instance with the instance's credentials, decrypted; a failed read is a
+/// failed drain naming the parameter and what the instance profile needs.
+#[test]
+fn a_token_parameter_is_read_with_decryption_on_the_instance() {
+    let sandbox = Sandbox::new();
+    let aws_log = sandbox.path().join("aws.log");
+    let fake_aws = format!(
+        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n[ \"$FAKE_AWS\" = ok ] || {{ echo 'An error occurred (AccessDeniedException) when calling the GetParameter operation' >&2; exit 254; }}\necho param-token\n",
+        aws_log.display()
+    );
+    std::fs::write(sandbox.path().join("aws"), fake_aws).unwrap();
+    std::fs::set_permissions(sandbox.path().join("aws"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let preset = connection(crate::nomad_settings::NomadSettingsInput {
+        token_parameter: Some("/nomad/drain-token".into()),
+        ..Default::default()
+    });
+    let text = substituted(&preset, QUICK);
+    let path = format!("{}:{}", sandbox.path().display(), std::env::var("PATH").unwrap_or_default());
+    let run = |aws_mode: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(&text)
+            .env("PATH", &path)
+            .env("FAKE_AWS", aws_mode)
+            .env("FAKE_NOMAD_MODE", "success")
+            .env("FAKE_NOMAD_LOG", sandbox.log_path())
+            .output()
+            .unwrap()
+    };
+    let output = run("ok");
+    assert!(output.status.success(), "{}", stdout(&output));
+    let calls = std::fs::read_to_string(&aws_log).unwrap();
+    assert_eq!(
+        calls.lines().next(),
+        Some("ssm get-parameter --with-decryption --name /nomad/drain-token --query Parameter.Value --output text")
+    );
+    let output = run("denied");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains("NOT DRAINED: reading the Nomad token from SSM parameter /nomad/drain-token failed"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// A build in a namespace the token may not read-job in is not listed (`-namespace '*'` skips it); the agent's own
+/// gauges still count it, so the node is never reported drained.
+#[test]
+fn allocations_the_token_cannot_list_are_never_reported_drained() {
+    let sandbox = Sandbox::new();
+    let (output, elapsed) =
+        sandbox.run(&DrainPreset::nomad(), "unseen", &[("deadlineSeconds", "1"), ("graceSeconds", "2")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    let text = stdout(&output);
+    assert!(text.contains("NOT DRAINED: node node-1-uuid may still run allocations the check cannot see: the agent counts 1 pending or running allocation(s), the token lists 0"), "{text}");
+    assert!(!text.contains("drained: no non-system"), "{text}");
+    assert!(sandbox.nomad_calls().contains("operator api -X GET /v1/metrics"), "{}", sandbox.nomad_calls());
+
+    let (output, _) =
+        sandbox.run(&DrainPreset::nomad(), "no_metrics", &[("deadlineSeconds", "1"), ("graceSeconds", "1")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).contains("do not show its allocation counts"), "{}", stdout(&output));
 }

@@ -78,13 +78,24 @@ fn error(attribute: &'static str, message: impl Into<String>) -> NomadSettingsEr
     NomadSettingsError { attribute, message: message.into() }
 }
 
-/// Text that goes into the script single-quoted: no quote, no line break, no `{{` (SSM would read a parameter).
+/// Characters a connection setting may hold: it reaches the instance as a document parameter, which SSM pastes into
+/// the script between single quotes, so no quote, space, line break, `$`, backquote or brace can be among them.
+fn is_value_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_./:@+=,~%[]-".contains(c)
+}
+
+/// The same rule as the parameters' `allowedPattern` (SSM refuses a `SendCommand` value outside it).
+pub const VALUE_PATTERN: &str = r"^[A-Za-z0-9_./:@+=,~%\[\]-]*$";
+
 fn check_text(attribute: &'static str, value: &str) -> Result<(), NomadSettingsError> {
     if value.is_empty() {
         return Err(error(attribute, "expected a non-empty value"));
     }
-    if value.contains(['\'', '\n', '\r', '\0']) || value.contains("{{") {
-        return Err(error(attribute, format!("{value:?} may not contain quotes, line breaks or \"{{{{\"")));
+    if let Some(bad) = value.chars().find(|c| !is_value_char(*c)) {
+        return Err(error(
+            attribute,
+            format!("{value:?} contains {bad:?}, expected only letters, digits and _ . / : @ + = , ~ % [ ] -"),
+        ));
     }
     Ok(())
 }
@@ -167,43 +178,94 @@ impl NomadSettingsInput {
     }
 }
 
+/// Document parameters carrying the settings to the instance (never a secret: the token's file path or parameter
+/// name, not the token). An empty value is a setting left out.
+pub const ADDRESS_PARAMETER: &str = "nomadAddress";
+pub const CA_FILE_PARAMETER: &str = "nomadCaFile";
+pub const CLIENT_CERT_FILE_PARAMETER: &str = "nomadClientCertFile";
+pub const CLIENT_KEY_FILE_PARAMETER: &str = "nomadClientKeyFile";
+pub const TLS_SERVER_NAME_PARAMETER: &str = "nomadTlsServerName";
+pub const TOKEN_FILE_PARAMETER: &str = "nomadTokenFile";
+pub const TOKEN_PARAMETER_PARAMETER: &str = "nomadTokenParameter";
+
+/// Each parameter with the description the document shows.
+pub const PARAMETERS: [(&str, &str); 7] = [
+    (ADDRESS_PARAMETER, "Address of the local Nomad agent (NOMAD_ADDR)"),
+    (CA_FILE_PARAMETER, "CA certificate file on the instance (NOMAD_CACERT); empty: none"),
+    (CLIENT_CERT_FILE_PARAMETER, "Client certificate file on the instance (NOMAD_CLIENT_CERT); empty: none"),
+    (CLIENT_KEY_FILE_PARAMETER, "Client key file on the instance (NOMAD_CLIENT_KEY); empty: none"),
+    (TLS_SERVER_NAME_PARAMETER, "Server name checked in the agent's certificate (NOMAD_TLS_SERVER_NAME); empty: none"),
+    (TOKEN_FILE_PARAMETER, "File on the instance holding the Nomad ACL token; empty: none"),
+    (
+        TOKEN_PARAMETER_PARAMETER,
+        "SSM SecureString parameter holding the Nomad ACL token, read on the instance; empty: none",
+    ),
+];
+
 impl NomadConnection {
-    /// The script lines that give the Nomad CLI its connection (nothing for the default local agent).
-    pub fn script_prelude(&self) -> String {
-        let mut lines = Vec::new();
-        if self.address != DEFAULT_ADDRESS {
-            lines.push(format!("export NOMAD_ADDR='{}'", self.address));
+    /// The settings as document parameter values (every parameter, empty for a setting left out).
+    pub fn document_parameters(&self) -> Vec<(&'static str, String)> {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let (token_file, token_parameter) = match &self.token {
+            TokenSource::None => (String::new(), String::new()),
+            TokenSource::File(path) => (path.clone(), String::new()),
+            TokenSource::SecureStringParameter(name) => (String::new(), name.clone()),
+        };
+        vec![
+            (ADDRESS_PARAMETER, self.address.clone()),
+            (CA_FILE_PARAMETER, text(&self.ca_file)),
+            (CLIENT_CERT_FILE_PARAMETER, text(&self.client_cert_file)),
+            (CLIENT_KEY_FILE_PARAMETER, text(&self.client_key_file)),
+            (TLS_SERVER_NAME_PARAMETER, text(&self.tls_server_name)),
+            (TOKEN_FILE_PARAMETER, token_file),
+            (TOKEN_PARAMETER_PARAMETER, token_parameter),
+        ]
+    }
+
+    /// The settings back from the parameter values a handler configuration holds (import); `None` if they are not
+    /// this resource's (a missing parameter reads as left out, the address as the default).
+    pub fn from_document_parameters(value: impl Fn(&str) -> Option<String>) -> Option<NomadConnection> {
+        let set = |name: &str| value(name).filter(|v| !v.is_empty());
+        NomadSettingsInput {
+            address: set(ADDRESS_PARAMETER),
+            ca_file: set(CA_FILE_PARAMETER),
+            client_cert_file: set(CLIENT_CERT_FILE_PARAMETER),
+            client_key_file: set(CLIENT_KEY_FILE_PARAMETER),
+            tls_server_name: set(TLS_SERVER_NAME_PARAMETER),
+            token_file: set(TOKEN_FILE_PARAMETER),
+            token_parameter: set(TOKEN_PARAMETER_PARAMETER),
         }
-        for (variable, value) in [
-            ("NOMAD_CACERT", &self.ca_file),
-            ("NOMAD_CLIENT_CERT", &self.client_cert_file),
-            ("NOMAD_CLIENT_KEY", &self.client_key_file),
-            ("NOMAD_TLS_SERVER_NAME", &self.tls_server_name),
-        ] {
-            if let Some(value) = value {
-                lines.push(format!("export {variable}='{value}'"));
-            }
-        }
-        match &self.token {
-            TokenSource::None => {}
-            TokenSource::File(path) => {
-                lines.push(format!("[ -r '{path}' ] || fail \"the Nomad token file {path} is not readable\""));
-                lines.push(format!(
-                    "NOMAD_TOKEN=$(cat '{path}') || fail \"reading the Nomad token file {path} failed\""
-                ));
-                lines.push("export NOMAD_TOKEN".to_string());
-            }
-            TokenSource::SecureStringParameter(name) => {
-                lines.push("command -v aws >/dev/null 2>&1 || fail \"the aws CLI is not on PATH (needed to read the Nomad token)\"".to_string());
-                lines.push(format!(
-                    "NOMAD_TOKEN=$(aws ssm get-parameter --with-decryption --name '{name}' --query Parameter.Value --output text </dev/null) || fail \"reading the Nomad token from SSM parameter {name} failed\""
-                ));
-                lines.push("export NOMAD_TOKEN".to_string());
-            }
-        }
-        lines.iter().map(|line| format!("{line}\n")).collect()
+        .parse()
+        .ok()
     }
 }
+
+/// The nomad preset's first lines: the Nomad CLI's connection from the document parameters, and the token read on
+/// the instance (a token that cannot be read is a drain that cannot be checked: NOT DRAINED).
+pub const SCRIPT_PRELUDE: &str = r#"nomad_address='{{ nomadAddress }}'
+nomad_ca_file='{{ nomadCaFile }}'
+nomad_client_cert_file='{{ nomadClientCertFile }}'
+nomad_client_key_file='{{ nomadClientKeyFile }}'
+nomad_tls_server_name='{{ nomadTlsServerName }}'
+nomad_token_file='{{ nomadTokenFile }}'
+nomad_token_parameter='{{ nomadTokenParameter }}'
+export NOMAD_ADDR="$nomad_address"
+[ -z "$nomad_ca_file" ] || export NOMAD_CACERT="$nomad_ca_file"
+[ -z "$nomad_client_cert_file" ] || export NOMAD_CLIENT_CERT="$nomad_client_cert_file"
+[ -z "$nomad_client_key_file" ] || export NOMAD_CLIENT_KEY="$nomad_client_key_file"
+[ -z "$nomad_tls_server_name" ] || export NOMAD_TLS_SERVER_NAME="$nomad_tls_server_name"
+if [ -n "$nomad_token_file" ]; then
+  [ -r "$nomad_token_file" ] || fail "the Nomad token file ${nomad_token_file} is missing or not readable"
+  NOMAD_TOKEN=$(cat "$nomad_token_file") || fail "reading the Nomad token file ${nomad_token_file} failed"
+  [ -n "$NOMAD_TOKEN" ] || fail "the Nomad token file ${nomad_token_file} is empty"
+  export NOMAD_TOKEN
+elif [ -n "$nomad_token_parameter" ]; then
+  command -v aws >/dev/null 2>&1 || fail "the aws CLI is not on PATH: it reads the Nomad token from SSM parameter ${nomad_token_parameter}"
+  NOMAD_TOKEN=$(aws ssm get-parameter --with-decryption --name "$nomad_token_parameter" --query Parameter.Value --output text </dev/null) || fail "reading the Nomad token from SSM parameter ${nomad_token_parameter} failed (the instance profile needs ssm:GetParameter on it and kms:Decrypt on its key)"
+  [ -n "$NOMAD_TOKEN" ] || fail "SSM parameter ${nomad_token_parameter} holds an empty Nomad token"
+  export NOMAD_TOKEN
+fi
+"#;
 
 #[cfg(test)]
 mod tests {
@@ -214,35 +276,55 @@ mod tests {
     }
 
     #[test]
-    fn defaults_reach_a_plain_local_agent_with_no_extra_lines() {
+    fn defaults_reach_a_plain_local_agent() {
         let connection = input().parse().unwrap();
         assert_eq!(connection, NomadConnection::default());
-        assert_eq!(connection.script_prelude(), "");
+        let parameters = connection.document_parameters();
+        assert_eq!(parameters[0], (ADDRESS_PARAMETER, DEFAULT_ADDRESS.to_string()));
+        assert!(parameters[1..].iter().all(|(_, value)| value.is_empty()), "{parameters:?}");
     }
 
     #[test]
-    fn tls_and_a_token_file_become_the_cli_environment() {
+    fn tls_and_a_token_file_become_parameters_and_come_back() {
         let connection = NomadSettingsInput {
             address: Some("https://127.0.0.1:4646".into()),
             ca_file: Some("/etc/nomad.d/tls/ca.pem".into()),
             client_cert_file: Some("/etc/nomad.d/tls/cli.pem".into()),
             client_key_file: Some("/etc/nomad.d/tls/cli-key.pem".into()),
+            tls_server_name: Some("client.global.nomad".into()),
             token_file: Some("/etc/nomad.d/drain.token".into()),
             ..input()
         }
         .parse()
         .unwrap();
-        let prelude = connection.script_prelude();
-        for line in [
-            "export NOMAD_ADDR='https://127.0.0.1:4646'",
-            "export NOMAD_CACERT='/etc/nomad.d/tls/ca.pem'",
-            "export NOMAD_CLIENT_CERT='/etc/nomad.d/tls/cli.pem'",
-            "export NOMAD_CLIENT_KEY='/etc/nomad.d/tls/cli-key.pem'",
-            "NOMAD_TOKEN=$(cat '/etc/nomad.d/drain.token')",
+        let parameters: std::collections::BTreeMap<_, _> = connection.document_parameters().into_iter().collect();
+        assert_eq!(parameters[CA_FILE_PARAMETER], "/etc/nomad.d/tls/ca.pem");
+        assert_eq!(parameters[TOKEN_FILE_PARAMETER], "/etc/nomad.d/drain.token");
+        assert_eq!(parameters[TOKEN_PARAMETER_PARAMETER], "");
+        let back = NomadConnection::from_document_parameters(|name| parameters.get(name).cloned());
+        assert_eq!(back, Some(connection));
+        let pattern = regex::Regex::new(VALUE_PATTERN).unwrap();
+        assert!(parameters.values().all(|value| pattern.is_match(value)), "{parameters:?}");
+    }
+
+    #[test]
+    fn the_parameter_pattern_and_the_plan_check_agree() {
+        let pattern = regex::Regex::new(VALUE_PATTERN).unwrap();
+        for value in [
+            "/etc/nomad.d/ca.pem",
+            "https://[::1]:4646",
+            "/nomad/drain-token",
+            "a'b",
+            "a b",
+            "$(id)",
+            "`id`",
+            "{{x}}",
+            "a\nb",
+            "é",
         ] {
-            assert!(prelude.contains(line), "{line} missing from:\n{prelude}");
+            let planned = NomadSettingsInput { token_file: Some(format!("/{value}")), ..input() }.parse().is_ok();
+            assert_eq!(planned, pattern.is_match(&format!("/{value}")), "{value:?}");
         }
-        assert!(!prelude.contains("{{"), "{prelude}");
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub fn handler_config(desired: &DesiredResource, topic_arn: &str, publisher_role
         notification_metadata: notification_metadata(&desired.name),
         autoscaling_group_names: desired.autoscaling_group_names.iter().cloned().collect(),
         document_name: names.document,
-        document_parameters: drain_contract::document::default_parameters(&desired.budget),
+        document_parameters: drain_contract::document::default_parameters(&desired.preset, &desired.budget),
         notification_topic_arn: topic_arn.to_owned(),
         notification_role_arn: publisher_role_arn.to_owned(),
         // The drain script's output goes to the resource's own log group (the instance profile needs
@@ -53,7 +53,7 @@ pub fn handler_config(desired: &DesiredResource, topic_arn: &str, publisher_role
         heartbeat_timeout_seconds: desired.budget.heartbeat_timeout_seconds,
         on_failure: desired.on_failure,
         drain_command: match &desired.preset {
-            drain_contract::document::DrainPreset::Nomad => None,
+            drain_contract::document::DrainPreset::Nomad(_) => None,
             drain_contract::document::DrainPreset::Command(script) => Some(script.clone()),
         },
         agent_wait_seconds: desired.budget.agent_wait_seconds,

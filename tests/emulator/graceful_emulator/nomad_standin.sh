@@ -558,6 +558,37 @@ cmd_node_status() {  # command/node_status.go Run (with -self, -t / -json)
     "${node_id:0:8}" "$instance" "$drain" "$eligibility"
 }
 
+# --- the agent's metrics: GET /v1/metrics (command/agent/http.go; metrics_endpoint.go MetricsRequest: GET only, no ACL
+# check) answers the in-memory sink's summary of the most recent *finished* interval (go-metrics inmem_endpoint.go
+# DisplayMetrics: data[n-2]), intervals of 10 s (command/agent/config.go inMemoryCollectionInterval) starting on
+# multiples of it (inmem.go getInterval: time.Now().Truncate). client/client.go emitClientMetrics sets the gauges
+# nomad.client.allocations.{migrating,blocked,pending,running,terminal} every collection interval (1 s: config.go
+# collectionInterval) from every alloc runner of the client, whatever its namespace; the host is a label, not part of
+# the name (command/agent/command.go setupTelemetry: EnableHostnameLabel). A gauge shows its last value in the
+# interval: here the allocations as they were 1 s before the finished interval ended. (The stand-in has no pending
+# allocations and gives one label set; Nomad adds one per eligibility the node had in the interval.)
+metrics_json() {  # into $body
+  local saved=$now interval=10000000 i running=0 terminal=0 name gauges='' sep=''
+  now=$(((saved / interval) * interval - 1000000))
+  evaluate
+  for i in "${!alloc_name[@]}"; do
+    if ((a_end[i] > now)); then running=$((running + 1)); else terminal=$((terminal + 1)); fi
+  done
+  local stamp
+  printf -v stamp '%(%Y-%m-%d %H:%M:%S +0000 UTC)T' $(((saved / interval) * interval / 1000000 - 10))
+  now=$saved
+  evaluate
+  for name in migrating blocked pending running terminal; do
+    local value=0
+    [ "$name" = running ] && value=$running
+    [ "$name" = terminal ] && value=$terminal
+    gauges+="$sep{\"Name\":\"nomad.client.allocations.$name\",\"Value\":$value,\"Labels\":{\"datacenter\":\"dc1\",\"host\":\"$instance\",\"node_class\":\"none\",\"node_id\":\"$node_id\",\"node_pool\":\"default\",\"node_scheduling_eligibility\":\"$eligibility\",\"node_status\":\"ready\"}}"
+    sep=,
+  done
+  body="{\"Timestamp\":\"$stamp\",\"Gauges\":[$gauges],\"Points\":[],\"Counters\":[],\"Samples\":[]}"
+  status=200
+}
+
 cmd_operator_api() {  # command/operator_api.go Run
   opt_X='' opt_filter='' opt_H='' opt_dryrun='' opt_verbose='' opt_namespace=''
   parse_flags ' X filter H ' ' dryrun verbose ' "$@" || { err "Error parsing flags: flag provided but not defined"; return 1; }
@@ -587,6 +618,9 @@ cmd_operator_api() {  # command/operator_api.go Run
         answer "read-job:$namespace"
         [ "$status" = 200 ] && { evaluate; list_allocations "$namespace" "$opt_filter"; }
       fi ;;
+    /v1/metrics)
+      if [ "$method" != GET ]; then status=405 body='Invalid method'
+      else evaluate; node_eligibility; metrics_json; fi ;;
     *) err "nomad stand-in: unsupported API path: $path"; return 127 ;;
   esac
   # The body is copied to stdout whatever the status; the exit code stays 0.

@@ -1,6 +1,7 @@
 """The stand-in nomad on its own, behaviour by behaviour (each as hashicorp/nomad's source has it; see the comments in
 nomad_standin.sh for the file and function each follows)."""
 
+import json
 import os
 import re
 import subprocess
@@ -212,6 +213,31 @@ def test_acl_tokens_are_checked_per_capability_and_namespace(tmp_path):
     assert node.run("operator", "api", "-X", "GET", "-namespace", "*", "/v1/allocations", env=token).stdout == "[]"
     denied = node.run("operator", "api", "-X", "GET", "-namespace", "ci", "/v1/allocations", env=token)
     assert (denied.returncode, denied.stdout) == (0, "Permission denied")
+
+
+def _gauges(answer):
+    summary = json.loads(answer)
+    return {g["Name"]: g["Value"] for g in summary["Gauges"]}, summary
+
+
+def test_the_agents_metrics_count_every_namespace_without_acl_and_lag_one_finished_interval(tmp_path):
+    node = Node(tmp_path, acl_token="s3cret", token_read_job_namespaces=["default"],
+                allocations=[{"name": "ci.build[0]", "namespace": "ci", "type": "batch"},
+                             {"name": "logs.ship[0]", "type": "system"},
+                             {"name": "done.once[0]", "type": "batch", "runs_seconds": 0.1}])
+    token = {"NOMAD_TOKEN": "s3cret"}
+    assert node.run("operator", "api", "-X", "GET", "-namespace", "*", "-filter", EVERY_NS_RUNNING,
+                    "/v1/allocations", env=token).stdout.count('"ID"') == 2  # ci is not readable
+    answer = node.run("operator", "api", "-X", "GET", "/v1/metrics")  # no token: the endpoint checks no ACL
+    assert answer.returncode == 0, answer
+    gauges, summary = _gauges(answer.stdout)
+    # The finished interval ended before the node was first seen: all three were running then.
+    assert gauges["nomad.client.allocations.running"] == 3, summary
+    assert gauges["nomad.client.allocations.pending"] == 0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d0 \+0000 UTC", summary["Timestamp"]), summary
+    assert {g["Labels"]["host"] for g in summary["Gauges"]} == {"i-1"}
+    posted = node.run("operator", "api", "-X", "POST", "/v1/metrics")
+    assert posted.stdout == "Invalid method"
 
 
 def test_unsupported_commands_fail_loudly(tmp_path):

@@ -104,7 +104,7 @@ pub fn desired(name: &str, group_names: &[&str], drain_seconds: u64) -> DesiredR
         name: name.to_owned(),
         autoscaling_group_names: groups(group_names),
         budget: budget::derive(drain_seconds, None).unwrap(),
-        preset: DrainPreset::Nomad,
+        preset: DrainPreset::nomad(),
         on_failure: LifecycleResult::Continue,
         architecture: Architecture::X86_64,
         handler_zip: zip,

@@ -8,6 +8,7 @@ use crate::provider::{GracefulProvider, handler_sha256};
 use drain_contract::HandlerConfig;
 use drain_contract::budget;
 use drain_contract::document::DrainPreset;
+use drain_contract::nomad_settings::NomadConnection;
 use graceful_provision::{ObservedResource, Ownership};
 use tfplugin::{Diagnostic, ImportResponse, ImportedResource};
 
@@ -88,7 +89,13 @@ the resource's name)",
         architecture: function.architecture.map(|a| a.as_aws_str().to_string()).unwrap_or_else(|| "x86_64".into()),
         budget: drain_budget,
         preset: match &config.drain_command {
-            None => DrainPreset::Nomad,
+            // The connection settings are document parameters, which the configuration carries for SendCommand.
+            None => DrainPreset::Nomad(
+                NomadConnection::from_document_parameters(|name| {
+                    config.document_parameters.get(name).and_then(|values| values.first().cloned())
+                })
+                .unwrap_or_default(),
+            ),
             Some(script) => DrainPreset::Command(script.clone()),
         },
         log_retention_days: observed.log_group.as_ref().and_then(|g| g.retention_days).unwrap_or(0),

@@ -7,6 +7,7 @@ use super::schema::{
 use drain_contract::LifecycleResult;
 use drain_contract::budget::{self, DrainBudget};
 use drain_contract::document::DrainPreset;
+use drain_contract::nomad_settings::NomadSettingsInput;
 use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::Value;
 
@@ -95,7 +96,7 @@ impl Settings {
             Field::Unknown => return None,
         };
         let preset = match string_or(drain.get("preset"), DEFAULT_PRESET)? {
-            "nomad" => DrainPreset::Nomad,
+            "nomad" => DrainPreset::Nomad(nomad_input(drain.get(super::schema::NOMAD_BLOCK))?.parse().ok()?),
             "command" => DrainPreset::Command(string_field(drain.get("command")).known()?),
             _ => return None,
         };
@@ -132,6 +133,28 @@ impl Settings {
             wait_for_drains: wait_for_drains(value)?,
         })
     }
+}
+
+/// The `drain.nomad` block as the settings it holds (a missing block is every default); `None` while any of it is
+/// unknown.
+pub fn nomad_input(block: &Value) -> Option<NomadSettingsInput> {
+    if block.is_unknown() {
+        return None;
+    }
+    let text = |name: &str| match string_field(block.get(name)) {
+        Field::Null => Some(None),
+        Field::Known(value) => Some(Some(value)),
+        Field::Unknown => None,
+    };
+    Some(NomadSettingsInput {
+        address: text("address")?,
+        ca_file: text("ca_file")?,
+        client_cert_file: text("client_cert_file")?,
+        client_key_file: text("client_key_file")?,
+        tls_server_name: text("tls_server_name")?,
+        token_file: text("token_file")?,
+        token_parameter: text("token_parameter")?,
+    })
 }
 
 /// `wait_for_drains` of a config or state; `None` while unknown. A state written before the attribute existed reads

@@ -154,8 +154,23 @@ fn plan_drain(drain: &Value, heartbeat: &Value) -> (Value, Option<budget::DrainB
             },
         ),
         ("nomad_deadline_seconds", seconds_value(|b| b.nomad_deadline_seconds)),
+        (super::schema::NOMAD_BLOCK, plan_nomad(drain.get(super::schema::NOMAD_BLOCK))),
     ]);
     (block, derived)
+}
+
+/// The `drain.nomad` block as configured (a block is never computed), with the default address filled in.
+fn plan_nomad(block: &Value) -> Value {
+    match block {
+        Value::Object(attributes) => {
+            let mut planned = attributes.clone();
+            if planned.get("address").is_none_or(Value::is_null) {
+                planned.insert("address".into(), Value::string(drain_contract::nomad_settings::DEFAULT_ADDRESS));
+            }
+            Value::Object(planned)
+        }
+        other => other.clone(),
+    }
 }
 
 fn plan_hook_names(names: Option<&DerivedNames>, groups: &Value) -> Value {

@@ -31,6 +31,79 @@ fn string_map() -> Type {
     Type::Map(Box::new(Type::String))
 }
 
+/// The `drain.nomad` block: how the nomad preset's script reaches the local agent (attribute names are
+/// `NomadSettingsInput`'s fields; the checks are `NomadSettingsInput::parse`'s).
+pub const NOMAD_BLOCK: &str = "nomad";
+
+fn nomad_block() -> NestedBlock {
+    let default_address = drain_contract::nomad_settings::DEFAULT_ADDRESS;
+    let file = |name: &str, what: &str, variable: &str| {
+        Attribute::optional(
+            name,
+            Type::String,
+            &format!("Absolute path, on the instance, of {what} (`{variable}`). Requires an `https://` `address`."),
+        )
+    };
+    NestedBlock {
+        type_name: NOMAD_BLOCK.into(),
+        nesting: Nesting::Single,
+        // Terraform requires MinItems = MaxItems for NestingSingle; 0/0 is an optional single block.
+        min_items: 0,
+        max_items: 0,
+        block: Block {
+            description: format!(
+                "How the `nomad` preset's script reaches the Nomad agent on the instance (not allowed with `preset = \
+\"command\"`). SSM runs the script without any `NOMAD_*` variable; without this block it talks to `{default_address}` \
+with no token. The settings travel as parameters of the SSM document (paths and names only): the token itself is read \
+on the instance, from `token_file` or the SSM SecureString parameter `token_parameter`, and never passes through the \
+document or the Lambda environment. Values may hold only letters, digits and `_ . / : @ + = , ~ % [ ] -`."
+            ),
+            attributes: vec![
+                Attribute::optional_computed(
+                    "address",
+                    Type::String,
+                    &format!(
+                        "`http(s)://host:port` of the local agent (`NOMAD_ADDR`, default `\"{default_address}\"`)."
+                    ),
+                ),
+                file("ca_file", "the CA certificate that signed the agent's certificate", "NOMAD_CACERT"),
+                file(
+                    "client_cert_file",
+                    "the client certificate, for agents that verify clients (`verify_https_client`); requires `client_key_file`",
+                    "NOMAD_CLIENT_CERT",
+                ),
+                file(
+                    "client_key_file",
+                    "the client certificate's key; requires `client_cert_file`",
+                    "NOMAD_CLIENT_KEY",
+                ),
+                Attribute::optional(
+                    "tls_server_name",
+                    Type::String,
+                    "Server name checked in the agent's certificate (`NOMAD_TLS_SERVER_NAME`), e.g. \
+`\"client.global.nomad\"` when `address` is an IP. Requires an `https://` `address`.",
+                ),
+                Attribute::optional(
+                    "token_file",
+                    Type::String,
+                    "Absolute path, on the instance, of a file holding only the Nomad ACL token (readable by root, the \
+user SSM runs the script as). Not with `token_parameter`. The token needs the policy in \
+`examples/nomad-drain-acl.policy.hcl`: `agent:read`, `node:write` and `read-job` on every namespace.",
+                ),
+                Attribute::optional(
+                    "token_parameter",
+                    Type::String,
+                    "Name of an SSM `SecureString` parameter holding the Nomad ACL token, read on the instance with \
+`aws ssm get-parameter --with-decryption` (the instance needs the AWS CLI, and its profile `ssm:GetParameter` on the \
+parameter and `kms:Decrypt` on its key). Not with `token_file`.",
+                ),
+            ],
+            blocks: vec![],
+            deprecated: false,
+        },
+    }
+}
+
 pub fn schema() -> Schema {
     let max_name = drain_contract::names::max_name_len();
     let min_heartbeat = MIN_USABLE_HEARTBEAT_SECONDS;
@@ -200,7 +273,7 @@ start twice.",
                                 "The `-deadline` given to `nomad node drain`: `timeout` less a margin for verification.",
                             ),
                         ],
-                        blocks: vec![],
+                        blocks: vec![nomad_block()],
                         deprecated: false,
                     },
                 },

@@ -5,7 +5,9 @@ use super::model::{Settings, on_failure_text};
 use super::schema::OUT_OF_BAND_CHANGES;
 use drain_contract::LifecycleResult;
 use drain_contract::budget::{format_duration, parse_duration};
+use drain_contract::document::DrainPreset;
 use drain_contract::names::DerivedNames;
+use drain_contract::nomad_settings::{NomadConnection, TokenSource};
 use graceful_provision::ObservedResource;
 use graceful_provision::ownership::{owner_tag, user_tags};
 use std::collections::BTreeMap;
@@ -133,12 +135,33 @@ fn read_drain_timeout(attrs: &mut BTreeMap<String, Value>, seconds: u64) {
     }
 }
 
+/// The `drain.nomad` block recovered from the document parameters: none for a plain local agent's defaults.
+pub(super) fn nomad_block(connection: &NomadConnection) -> Value {
+    if *connection == NomadConnection::default() {
+        return Value::Null;
+    }
+    let (token_file, token_parameter) = match &connection.token {
+        TokenSource::None => (None, None),
+        TokenSource::File(path) => (Some(path.as_str()), None),
+        TokenSource::SecureStringParameter(name) => (None, Some(name.as_str())),
+    };
+    Value::object([
+        ("address", Value::string(connection.address.clone())),
+        ("ca_file", opt_string(connection.ca_file.as_deref())),
+        ("client_cert_file", opt_string(connection.client_cert_file.as_deref())),
+        ("client_key_file", opt_string(connection.client_key_file.as_deref())),
+        ("tls_server_name", opt_string(connection.tls_server_name.as_deref())),
+        ("token_file", opt_string(token_file)),
+        ("token_parameter", opt_string(token_parameter)),
+    ])
+}
+
 /// The full state of an imported resource: settings recovered from AWS, then the computed attributes.
 pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha256: Option<String>) -> Value {
     let names = DerivedNames::new(&settings.name);
-    let (preset, command) = match &settings.preset {
-        drain_contract::document::DrainPreset::Nomad => ("nomad", Value::Null),
-        drain_contract::document::DrainPreset::Command(script) => ("command", Value::string(script.clone())),
+    let (preset, command, nomad) = match &settings.preset {
+        DrainPreset::Nomad(connection) => ("nomad", Value::Null, nomad_block(connection)),
+        DrainPreset::Command(script) => ("command", Value::string(script.clone()), Value::Null),
     };
     let budget = settings.budget;
     let planned = Value::object([
@@ -171,6 +194,7 @@ pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha
                 ("timeout", Value::string(format_duration(budget.drain_timeout_seconds))),
                 ("timeout_seconds", Value::Number(budget.drain_timeout_seconds as f64)),
                 ("nomad_deadline_seconds", Value::Number(budget.nomad_deadline_seconds as f64)),
+                (super::schema::NOMAD_BLOCK, nomad),
             ]),
         ),
         ("handler_code_sha256", opt_string(handler_sha256.as_deref())),

@@ -228,3 +228,116 @@ fn refresh_keeps_the_spelling_of_no_tags_and_hides_the_owner_tag() {
         "a tag added out of band shows, the owner tag never does"
     );
 }
+
+fn nomad(attributes: &[(&str, &str)]) -> Value {
+    let names = [
+        "address",
+        "ca_file",
+        "client_cert_file",
+        "client_key_file",
+        "tls_server_name",
+        "token_file",
+        "token_parameter",
+    ];
+    Value::object(names.map(|name| {
+        let value = attributes.iter().find(|(k, _)| *k == name).map(|(_, v)| Value::string(*v));
+        (name, value.unwrap_or(Value::Null))
+    }))
+}
+
+#[test]
+fn impossible_nomad_connections_are_refused_naming_the_attribute() {
+    let https = ("address", "https://127.0.0.1:4646");
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            config(&[], &[("nomad", nomad(&[("token_file", "/etc/nomad.d/t"), ("token_parameter", "/nomad/t")]))]),
+            "drain.nomad.token_parameter",
+            "either token_file or token_parameter, not both",
+        ),
+        (
+            config(&[], &[("nomad", nomad(&[https, ("client_cert_file", "/etc/nomad.d/cli.pem")]))]),
+            "drain.nomad.client_key_file",
+            "is required with client_cert_file",
+        ),
+        (
+            config(&[], &[("nomad", nomad(&[("ca_file", "/etc/nomad.d/ca.pem")]))]),
+            "drain.nomad.ca_file",
+            "is a TLS setting, but address \"http://127.0.0.1:4646\" is not https://",
+        ),
+        (
+            config(&[], &[("nomad", nomad(&[("address", "nomad:4646")]))]),
+            "drain.nomad.address",
+            "expected http://host:port or https://host:port",
+        ),
+        (
+            config(&[], &[("nomad", nomad(&[("token_file", "/etc/nomad token")]))]),
+            "drain.nomad.token_file",
+            "contains ' '",
+        ),
+        (
+            config(
+                &[],
+                &[
+                    ("preset", Value::string("command")),
+                    ("command", Value::string("true")),
+                    ("nomad", nomad(&[("token_file", "/etc/nomad.d/t")])),
+                ],
+            ),
+            "drain.nomad",
+            "drain.preset is \"command\"",
+        ),
+    ];
+    for (input, attribute, message) in cases {
+        let errors = errors_at(&input);
+        assert_eq!(errors.len(), 1, "{attribute}: {errors:?}");
+        assert_eq!(errors[0].0, attribute, "{errors:?}");
+        assert!(errors[0].1.contains(message), "{attribute}: {errors:?}");
+        assert!(plan(&Value::Null, &input, &sha).diagnostics.has_errors(), "{attribute}: plan must refuse it");
+    }
+}
+
+#[test]
+fn a_nomad_block_plans_its_default_address_and_reaches_the_document_parameters() {
+    let tls = nomad(&[
+        ("address", "https://127.0.0.1:4646"),
+        ("ca_file", "/etc/nomad.d/tls/ca.pem"),
+        ("token_file", "/etc/nomad.d/drain.token"),
+    ]);
+    let planned = plan(&Value::Null, &config(&[], &[("nomad", tls)]), &sha).planned_state;
+    let settings = super::model::Settings::from_value(&planned).expect("a known plan gives settings");
+    let parameters = drain_contract::document::default_parameters(&settings.preset, &settings.budget);
+    assert_eq!(parameters["nomadCaFile"], ["/etc/nomad.d/tls/ca.pem"]);
+    assert_eq!(parameters["nomadTokenFile"], ["/etc/nomad.d/drain.token"]);
+    assert_eq!(parameters["nomadTokenParameter"], [""]);
+
+    let token_only = nomad(&[("token_parameter", "/nomad/drain-token")]);
+    let planned = plan(&Value::Null, &config(&[], &[("nomad", token_only)]), &sha).planned_state;
+    assert_eq!(planned.get("drain").get("nomad").get("address"), &Value::string("http://127.0.0.1:4646"));
+    // No block plans no block (Terraform does not allow a provider to add one).
+    let planned = plan(&Value::Null, &config(&[], &[]), &sha).planned_state;
+    assert_eq!(planned.get("drain").get("nomad"), &Value::Null);
+    let settings = super::model::Settings::from_value(&planned).unwrap();
+    assert_eq!(settings.preset, drain_contract::document::DrainPreset::nomad());
+}
+
+/// Import reads the settings back from the document parameters: the block it writes gives the same connection.
+#[test]
+fn an_imported_nomad_block_reads_back_as_the_same_connection() {
+    use drain_contract::nomad_settings::NomadConnection;
+    let connection = drain_contract::nomad_settings::NomadSettingsInput {
+        address: Some("https://nomad.internal:4646".into()),
+        ca_file: Some("/etc/nomad.d/ca.pem".into()),
+        token_parameter: Some("/nomad/drain-token".into()),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    let parameters: std::collections::BTreeMap<_, _> = connection.document_parameters().into_iter().collect();
+    let read = NomadConnection::from_document_parameters(|name| parameters.get(name).cloned()).unwrap();
+    let block = super::state::nomad_block(&read);
+    assert_eq!(block.get("token_parameter"), &Value::string("/nomad/drain-token"));
+    assert_eq!(block.get("token_file"), &Value::Null);
+    assert_eq!(super::model::nomad_input(&block).unwrap().parse(), Ok(connection));
+    // The defaults import as no block, as a configuration without one plans.
+    assert_eq!(super::state::nomad_block(&NomadConnection::default()), Value::Null);
+}

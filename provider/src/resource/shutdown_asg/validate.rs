@@ -1,8 +1,8 @@
 //! Plan-time validation of a `graceful_shutdown_asg` configuration. Unknown values are skipped, never errors;
 //! every error names the attribute it is about and what was expected.
 
-use super::model::{Field, number_field, string_field};
-use super::schema::{DEFAULT_TIMEOUT, MIN_USABLE_HEARTBEAT_SECONDS, TYPE_NAME};
+use super::model::{Field, nomad_input, number_field, string_field};
+use super::schema::{DEFAULT_TIMEOUT, MIN_USABLE_HEARTBEAT_SECONDS, NOMAD_BLOCK, TYPE_NAME};
 use drain_contract::budget::{self, BudgetError, HEARTBEAT_MAX_SECONDS, HEARTBEAT_MIN_SECONDS, format_duration};
 use drain_contract::names;
 use graceful_provision::OWNER_TAG;
@@ -255,6 +255,29 @@ fn shorten(text: &str) -> String {
     }
 }
 
+/// The `drain.nomad` block: only with the nomad preset, and settings that can reach an agent (each error names its
+/// attribute).
+fn validate_nomad(block: &Value, preset: &Field<String>, drain_path: &AttributePath, diags: &mut Diagnostics) {
+    if block.is_null() {
+        return;
+    }
+    let block_path = drain_path.clone().attr(NOMAD_BLOCK);
+    if matches!(preset, Field::Known(p) if p == "command") {
+        diags.push(invalid(
+            block_path,
+            "Unexpected drain.nomad block",
+            "drain.nomad configures the nomad preset's connection, but drain.preset is \"command\": remove the block \
+or set preset = \"nomad\""
+                .into(),
+        ));
+        return;
+    }
+    let Some(input) = nomad_input(block) else { return };
+    if let Err(error) = input.parse() {
+        diags.push(invalid(block_path.attr(error.attribute), "Invalid drain.nomad setting", error.to_string()));
+    }
+}
+
 fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
     let drain_path = AttributePath::root("drain");
     if drain.is_unknown() {
@@ -305,6 +328,7 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
             "drain.command is only used with drain.preset = \"command\"; set that preset or remove command".into(),
         ));
     }
+    validate_nomad(drain.get(NOMAD_BLOCK), &preset, &drain_path, diags);
 
     let timeout_seconds = match string_field(drain.get("timeout")) {
         Field::Unknown => return,
