@@ -73,3 +73,28 @@ fn retention_no_warning_when_every_group_retains_or_on_failure_is_continue() {
     let said = applied(&emulator, Resource::new("rc", &["rn-plain"]));
     assert!(!said.contains(WARNING), "continue never needs retention:\n{said}");
 }
+
+/// A drain that fails with `on_failure = "abandon"` in a group whose policy retains abandoned instances: the handler
+/// completes ABANDON after the drain ended, and AWS keeps the instance in `Terminating:Retained` for inspection
+/// instead of terminating it (the emulator's retention.py follows the user guide).
+#[test]
+fn retention_failed_drain_with_abandon_keeps_the_instance_for_inspection() {
+    let resource = Resource { on_failure: "abandon", ..Resource::new("rk", &["rk-g"]) };
+    let world = support::drain::Scenario::apply(1.0, 1.0, &[("rk-g", 2)], &[resource]);
+    retain_abandoned(&world.aws, "rk-g");
+    world.emulator.control("nomad", &serde_json::json!({"drain_seconds": 1, "fail": true})).expect("failing drains");
+    let draining = world.scale_in("rk-g", 1);
+    let instance = &draining[0];
+    let ledger = world.wait_until(std::time::Duration::from_secs(60), "the instance retained", |l| {
+        l.of_kind("instance-retained").any(|e| e["instance_id"] == instance.as_str())
+    });
+    let completions = ledger.completions(instance);
+    assert_eq!(completions.len(), 1, "{}", ledger.summary());
+    assert_eq!(completions[0]["reason"], "CompleteLifecycleAction");
+    assert_eq!(completions[0]["result"], "ABANDON");
+    let end = ledger.drain_end(instance).unwrap_or_else(|| panic!("the drain never ended:\n{}", ledger.summary()));
+    assert_eq!(end["status"], "Failed");
+    assert!(support::drain::seq(completions[0]) > support::drain::seq(end), "{}", ledger.summary());
+    assert!(ledger.terminated(instance).is_none(), "a retained instance is not terminated:\n{}", ledger.summary());
+    assert_eq!(world.aws.instance_states("rk-g")[instance], "Terminating:Retained");
+}
