@@ -114,16 +114,18 @@ pub fn script(preset: &DrainPreset) -> String {
 }
 
 /// Shared by both presets: parameters, messages, and `run_bounded` which stops a step that outlives
-/// deadline + grace (a hung drain must not silently eat the execution timeout).
+/// deadline + grace (a hung drain must not silently eat the execution timeout). The step runs in its own process
+/// group (`setsid`: a background child of a non-interactive shell is no group leader, so setsid does not fork and
+/// `$!` is the step itself), and the watchdog signals the whole group: what the step started stops with it.
 const PRELUDE: &str = r#"set -u
 deadline_seconds='{{ deadlineSeconds }}'
 grace_seconds='{{ graceSeconds }}'
 say() { printf 'graceful-drain: %s\n' "$*"; }
 fail() { say "NOT DRAINED: $*"; exit 1; }
 run_bounded() {
-  "$@" &
+  if command -v setsid >/dev/null 2>&1; then setsid "$@" & else "$@" & fi
   bounded_pid=$!
-  ( sleep "$((deadline_seconds + grace_seconds))"; kill "$bounded_pid" ) >/dev/null 2>&1 &
+  ( sleep "$((deadline_seconds + grace_seconds))"; kill -TERM "-$bounded_pid" || kill "$bounded_pid" ) >/dev/null 2>&1 &
   watchdog_pid=$!
   bounded_status=0
   wait "$bounded_pid" || bounded_status=$?
@@ -257,15 +259,16 @@ trap 'rm -f "$script_file"' EXIT
 cat > "$script_file" <<'{delimiter}'
 {user_script}
 {delimiter}
-chmod 0700 "$script_file"
 export {COMMAND_DEADLINE_ENV}="$deadline_seconds"
 say "running the drain command with a deadline of ${{deadline_seconds}}s"
 command_status=0
-if [ "$(head -c 2 "$script_file")" = '#!' ]; then
-  run_bounded "$script_file" || command_status=$?
-else
-  run_bounded sh "$script_file" || command_status=$?
-fi
+# Run through the interpreter its first line names, as the kernel would (words split as the kernel does not, so
+# `#!/usr/bin/env python3` works): the file is only read, so a /tmp mounted noexec cannot stop it.
+first_line=$(head -n 1 "$script_file")
+case "$first_line" in
+  '#!'*) run_bounded ${{first_line#??}} "$script_file" || command_status=$? ;;
+  *) run_bounded sh "$script_file" || command_status=$? ;;
+esac
 if [ "$command_status" -gt 128 ]; then
   fail "the drain command had not finished ${{grace_seconds}}s after its ${{deadline_seconds}}s deadline; stopped it"
 fi

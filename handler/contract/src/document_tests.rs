@@ -371,6 +371,36 @@ fn nomad_missing_from_path_fails_clearly() {
     assert!(stdout(&output).contains("nomad is not on PATH"));
 }
 
+/// The watchdog stops what the drain command started too: a background child must not outlive the deadline, holding
+/// the instance (and SSM's output pipe) until it ends by itself.
+#[test]
+fn command_preset_watchdog_stops_the_commands_children() {
+    for shell in ["sh", "bash"] {
+        let sandbox = Sandbox::new();
+        let pid_file = sandbox.path().join("child.pid");
+        let script = format!("sleep 60 &\necho $! > '{}'\nwait\n", pid_file.display());
+        let (output, elapsed) = sandbox.run_with(
+            shell,
+            &DrainPreset::Command(script),
+            "success",
+            &[("deadlineSeconds", "1"), ("graceSeconds", "1")],
+        );
+        assert_eq!(output.status.code(), Some(1), "{shell}: {}", stdout(&output));
+        assert!(elapsed < Duration::from_secs(15), "{shell}: the child held the run for {elapsed:?}");
+        let child = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+        // Gone, or a zombie waiting to be reaped by whoever adopted it: either way no longer running.
+        let running = || {
+            std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+        };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while running() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!running(), "{shell}: the command's child {child} outlived the watchdog");
+    }
+}
+
 #[test]
 fn command_preset_passes_the_exit_status_and_the_deadline_through() {
     let sandbox = Sandbox::new();
@@ -387,6 +417,12 @@ fn command_preset_passes_the_exit_status_and_the_deadline_through() {
     let bash_script = "#!/bin/sh\nset -e\nfalse\n";
     let (output, _) = sandbox.run(&DrainPreset::Command(bash_script.into()), "success", QUICK);
     assert!(stdout(&output).contains("exited with status 1"), "{}", stdout(&output));
+
+    // Read, not executed: the file needs no execute permission (nor an exec-mounted /tmp).
+    let reports_mode = "#!/bin/sh\nstat -c %a \"$0\"\n";
+    let (output, _) = sandbox.run(&DrainPreset::Command(reports_mode.into()), "success", QUICK);
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert!(stdout(&output).lines().any(|line| line == "600"), "{}", stdout(&output));
 
     let slow = "exec sleep 30";
     let (output, elapsed) =
