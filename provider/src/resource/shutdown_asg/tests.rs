@@ -54,6 +54,7 @@ fn each_invalid_input_points_at_its_attribute() {
         (config(&[("name", Value::string(&long))], &[]), "name", "expected 1 to"),
         (config(&[("name", Value::string("ci builds"))], &[]), "name", "expected only letters"),
         (config(&[("name", Value::string("aws-ci"))], &[]), "name", "reserves"),
+        (config(&[("name", Value::string("amzn-ci"))], &[]), "name", "starts with \"amzn\", which SSM reserves"),
         (config(&[("autoscaling_group_names", Value::Set(vec![]))], &[]), "autoscaling_group_names", "at least one"),
         (
             config(&[("on_failure", Value::string("retry"))], &[]),

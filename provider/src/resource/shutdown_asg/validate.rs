@@ -61,12 +61,14 @@ longest is the Lambda function name \"<name>-drain-handler\", at most 64 charact
             format!("name contains {bad:?}, expected only letters, digits, '-' and '_'"),
         ));
     }
+    // CreateDocument, Name: "aws, amazon, amzn, AWSEC2, AWSConfigRemediation, AWSSupport" are reserved document name
+    // prefixes; the document is named after the resource. (The AWS… ones all start with "aws".)
     let lower = name.to_ascii_lowercase();
-    if lower.starts_with("aws") || lower.starts_with("amazon") {
+    if let Some(prefix) = ["aws", "amazon", "amzn"].into_iter().find(|prefix| lower.starts_with(prefix)) {
         diags.push(invalid(
             path,
             "Invalid name",
-            format!("name {name:?} starts with \"aws\" or \"amazon\", which SSM reserves for its own documents"),
+            format!("name {name:?} starts with {prefix:?}, which SSM reserves for its own documents"),
         ));
     }
 }
