@@ -19,7 +19,8 @@ pub struct Clients {
     pub events: aws_sdk_eventbridge::Client,
     pub sts: aws_sdk_sts::Client,
     region: String,
-    account_id: std::sync::Arc<OnceCell<String>>,
+    /// Account id and partition of the caller, from STS `GetCallerIdentity`.
+    account_id: std::sync::Arc<OnceCell<(String, String)>>,
 }
 
 /// Where the resource lives: what every ARN is built from.
@@ -55,24 +56,26 @@ impl Clients {
         }
     }
 
-    /// Region, partition and account id (the latter from STS `GetCallerIdentity`, asked once per `Clients`).
+    /// Region, partition and account id (the latter two from STS `GetCallerIdentity`, asked once per `Clients`).
     pub async fn location(&self) -> Result<Location, StepError> {
-        let account_id = self
+        let (account_id, partition) = self
             .account_id
             .get_or_try_init(|| async {
                 let identity =
                     self.sts.get_caller_identity().send().await.map_err(StepError::aws(Step::ReadingAccount, "sts"))?;
-                identity.account.ok_or_else(|| {
+                let account = identity.account.ok_or_else(|| {
                     StepError::new(
                         Step::ReadingAccount,
                         "sts",
                         crate::error::Cause::Unexpected("GetCallerIdentity returned no Account".into()),
                     )
-                })
+                })?;
+                let partition = partition_for(identity.arn.as_deref(), &self.region);
+                Ok::<_, StepError>((account, partition))
             })
             .await?
             .clone();
-        Ok(Location { partition: partition_of(&self.region).to_owned(), region: self.region.clone(), account_id })
+        Ok(Location { partition, region: self.region.clone(), account_id })
     }
 }
 
@@ -97,6 +100,17 @@ available"
     })
 }
 
+/// The caller's partition: the second field of its own ARN (`arn:<partition>:sts::...`), which is right in every
+/// partition, including those the region prefix does not tell apart (the ISO ones); the region's otherwise.
+pub fn partition_for(caller_arn: Option<&str>, region: &str) -> String {
+    caller_arn
+        .and_then(|arn| arn.strip_prefix("arn:"))
+        .and_then(|rest| rest.split(':').next())
+        .filter(|partition| !partition.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| partition_of(region).to_owned())
+}
+
 /// The ARN partition of a region.
 pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
@@ -118,5 +132,15 @@ mod tests {
         assert_eq!(partition_of("eu-west-3"), "aws");
         assert_eq!(partition_of("cn-north-1"), "aws-cn");
         assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+    }
+
+    #[test]
+    fn the_partition_comes_from_the_callers_arn() {
+        let iso = "arn:aws-iso:sts::123456789012:assumed-role/deploy/session";
+        assert_eq!(partition_for(Some(iso), "us-iso-east-1"), "aws-iso");
+        assert_eq!(partition_for(Some("arn:aws-cn:iam::123456789012:user/ci"), "cn-north-1"), "aws-cn");
+        // No usable ARN: the region decides.
+        assert_eq!(partition_for(None, "us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_for(Some("not an arn"), "eu-west-1"), "aws");
     }
 }
