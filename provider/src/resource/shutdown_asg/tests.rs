@@ -64,6 +64,8 @@ fn each_invalid_input_points_at_its_attribute() {
         (config(&[("architecture", Value::string("i386"))], &[]), "architecture", "\"arm64\", \"x86_64\""),
         (config(&[("log_retention_days", Value::Number(10.0))], &[]), "log_retention_days", "expected one of 1, 3"),
         (config(&[("iam_path", Value::string("ci"))], &[]), "iam_path", "begins and ends with '/'"),
+        // Valid for IAM, refused by Lambda's RoleArn pattern.
+        (config(&[("iam_path", Value::string("/team#1/"))], &[]), "iam_path", "which Lambda accepts in the role ARN"),
         (
             config(&[("permissions_boundary", Value::string("boundary"))], &[]),
             "permissions_boundary",

@@ -128,17 +128,20 @@ fn validate_log_retention(value: &Value, diags: &mut Diagnostics) {
 
 fn validate_iam_path(value: &Value, diags: &mut Diagnostics) {
     let Field::Known(path_text) = string_field(value) else { return };
+    // IAM accepts any printable ASCII in a path (botocore iam `pathType`), but the handler role's ARN goes to Lambda,
+    // whose `RoleArn` pattern allows only `[a-zA-Z_0-9+=,.@\-_/]` after `role/` (botocore lambda `RoleArn`).
+    let lambda_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_/-".contains(c);
     let ok = path_text.starts_with('/')
         && path_text.ends_with('/')
         && path_text.len() <= 512
-        && path_text.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c));
+        && path_text.chars().all(lambda_char);
     if !ok {
         diags.push(invalid(
             AttributePath::root("iam_path"),
             "Invalid iam_path",
             format!(
                 "iam_path is {path_text:?}, expected a path that begins and ends with '/', such as \"/\" or \
-\"/graceful/\" (at most 512 printable ASCII characters, no spaces)"
+\"/graceful/\" (at most 512 characters: letters, digits and + = , . @ _ - /, which Lambda accepts in the role ARN)"
             ),
         ));
     }
