@@ -40,29 +40,24 @@ pub struct Aws {
 pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
     match trigger {
         Trigger::Lifecycle { instance_id, time, .. } => {
-            let (membership, stopped_in_warm_pool) = membership(aws, config, instance_id).await?;
-            Ok(Observed {
-                membership,
-                agent: Agent::Online,
-                command: None,
-                waiting_since: time.as_deref().and_then(parse_time),
-                lock: None,
-                stopped_in_warm_pool,
-            })
+            observe_membership(aws, config, instance_id, time.as_deref().and_then(parse_time)).await
         }
         Trigger::CommandStatus { instance_id, status, .. } if status == "Success" => {
-            let (membership, stopped_in_warm_pool) = membership(aws, config, instance_id).await?;
-            Ok(Observed {
-                membership,
-                agent: Agent::Online,
-                command: None,
-                waiting_since: None,
-                lock: None,
-                stopped_in_warm_pool,
-            })
+            observe_membership(aws, config, instance_id, None).await
         }
         _ => observe_fully(aws, config, trigger).await,
     }
+}
+
+/// Only the instance's group and state: the rest of the observation is what a fresh look would assume.
+async fn observe_membership(
+    aws: &Aws,
+    config: &HandlerConfig,
+    instance_id: &str,
+    waiting_since: Option<u64>,
+) -> Result<Observed, HandlerError> {
+    let (membership, stopped_in_warm_pool) = membership(aws, config, instance_id).await?;
+    Ok(Observed { membership, agent: Agent::Online, command: None, waiting_since, lock: None, stopped_in_warm_pool })
 }
 
 /// Reads everything the decision can use: membership, the drain command, (when there is no command) the drain lock
@@ -70,17 +65,9 @@ pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Re
 /// change the decision are skipped.
 pub async fn observe_fully(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
     let instance_id = trigger.instance_id();
-    let (membership, stopped_in_warm_pool) = membership(aws, config, instance_id).await?;
-    let mut observed = Observed {
-        membership,
-        agent: Agent::Online,
-        command: None,
-        waiting_since: None,
-        lock: None,
-        stopped_in_warm_pool,
-    };
+    let mut observed = observe_membership(aws, config, instance_id, None).await?;
     let Some((group, state)) = &observed.membership else { return Ok(observed) };
-    if !is_hook_wait(state) || !config.autoscaling_group_names.contains(group) || stopped_in_warm_pool {
+    if !is_hook_wait(state) || !config.autoscaling_group_names.contains(group) || observed.stopped_in_warm_pool {
         return Ok(observed);
     }
     let group = group.clone();

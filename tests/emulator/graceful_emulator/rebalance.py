@@ -14,26 +14,16 @@ Not modelled: Spot versus On-Demand (every instance counts as Spot), the replace
 two-minute interruption notice itself (EC2 reclaims the instance whether or not the hook finished).
 """
 
-from moto.autoscaling import models as asg_models
-
-from . import refresh, state
+from . import asg_lookup, refresh, state
 
 
 def recommend(account: str, region: str, group_name: str, instance_ids: list) -> list:
     """Launches a replacement for each instance, then terminates it through the hooks. Answers the new IDs."""
-    backend = asg_models.autoscaling_backends[account][region]
     with state.LOCK:
-        group = backend.autoscaling_groups.get(group_name)
-        if group is None:
-            raise ValueError(f"no Auto Scaling group {group_name!r}")
+        backend, group = asg_lookup.control_group(account, region, group_name)
         if not getattr(group, "capacity_rebalance", False):
             raise ValueError(f"group {group_name!r} does not have CapacityRebalance on")
-        chosen = []
-        for instance_id in instance_ids:
-            found = next((s for s in group.instance_states if s.instance.id == instance_id), None)
-            if found is None or found.lifecycle_state != "InService":
-                raise ValueError(f"instance {instance_id!r} is not InService in group {group_name!r}")
-            chosen.append(found)
+        chosen = asg_lookup.in_service(group, instance_ids)
         for instance_state in chosen:
             state.log_event("rebalance-recommendation", group=group_name, instance_id=instance_state.instance.id)
         # "After launching a new instance, it then terminates an old instance": launch first.

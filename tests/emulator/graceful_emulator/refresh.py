@@ -36,7 +36,7 @@ from moto.autoscaling import responses as asg_responses
 from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
 from moto.autoscaling.responses import ActionResult
 
-from . import autoscaling_hooks as hooks
+from . import asg_lookup, autoscaling_hooks as hooks
 from . import state
 
 REFRESHES: list = []  # newest last
@@ -202,16 +202,8 @@ def _public(refresh) -> dict:
 
 # --- response patches ------------------------------------------------------------------------------------------
 
-def _group(response):
-    name = response._get_param("AutoScalingGroupName")
-    group = response.autoscaling_backend.autoscaling_groups.get(name)
-    if group is None:
-        raise ValidationError(f"AutoScalingGroup name not found - AutoScalingGroup {name} not found")
-    return group
-
-
 def _start_instance_refresh(self):
-    group = _group(self)
+    group = asg_lookup.requested_group(self)
     strategy = self._get_param("Strategy") or "Rolling"
     if strategy != "Rolling":
         raise ValidationError(f"The emulator models only the Rolling strategy, not {strategy}")
@@ -255,7 +247,7 @@ def _start_instance_refresh(self):
 
 
 def _describe_instance_refreshes(self):
-    group = _group(self)
+    group = asg_lookup.requested_group(self)
     wanted = self._get_param("InstanceRefreshIds") or []
     with state.LOCK:
         found = [_public(r) for r in reversed(REFRESHES) if r["AutoScalingGroupName"] == group.name
@@ -264,7 +256,7 @@ def _describe_instance_refreshes(self):
 
 
 def _cancel_instance_refresh(self):
-    group = _group(self)
+    group = asg_lookup.requested_group(self)
     with state.LOCK:
         active = next((r for r in REFRESHES if r["AutoScalingGroupName"] == group.name and r["Status"] in ACTIVE),
                       None)
@@ -283,19 +275,11 @@ def _cancel_instance_refresh(self):
 # --- maximum instance lifetime (control API) -------------------------------------------------------------------
 
 def expire_lifetime(account: str, region: str, group_name: str, instance_ids: list) -> list:
-    backend = asg_models.autoscaling_backends[account][region]
     with state.LOCK:
-        group = backend.autoscaling_groups.get(group_name)
-        if group is None:
-            raise ValueError(f"no Auto Scaling group {group_name!r}")
+        backend, group = asg_lookup.control_group(account, region, group_name)
         if not getattr(group, "max_instance_lifetime", None):
             raise ValueError(f"group {group_name!r} has no MaxInstanceLifetime")
-        chosen = []
-        for instance_id in instance_ids:
-            found = next((s for s in group.instance_states if s.instance.id == instance_id), None)
-            if found is None or found.lifecycle_state != "InService":
-                raise ValueError(f"instance {instance_id!r} is not InService in group {group_name!r}")
-            chosen.append(found)
+        chosen = asg_lookup.in_service(group, instance_ids)
         for instance_state in chosen:
             state.log_event("instance-lifetime-expired", group=group_name, instance_id=instance_state.instance.id)
         # asg-max-instance-lifetime.html (above): terminate, and launch while it terminates, unless an instance

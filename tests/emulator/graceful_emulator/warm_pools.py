@@ -30,7 +30,7 @@ from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.models import FakeWarmPool
 from moto.autoscaling.responses import ActionResult, EmptyResult
 
-from . import autoscaling_hooks as hooks
+from . import asg_lookup, autoscaling_hooks as hooks
 from . import state
 
 # https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pools-eventbridge-events.html: an instance returned to
@@ -220,16 +220,8 @@ def _force_empty(backend, group) -> None:
 
 # --- response patches ------------------------------------------------------------------------------------------
 
-def _group(response):
-    name = response._get_param("AutoScalingGroupName")
-    group = response.autoscaling_backend.autoscaling_groups.get(name)
-    if group is None:
-        raise ValidationError(f"AutoScalingGroup name not found - AutoScalingGroup {name} not found")
-    return group
-
-
 def _put_warm_pool(self):
-    group = _group(self)
+    group = asg_lookup.requested_group(self)
     reuse = self._get_param("InstanceReusePolicy")
     if reuse and "ReuseOnScaleIn" in reuse:
         reuse = dict(reuse, ReuseOnScaleIn=reuse["ReuseOnScaleIn"] in (True, "true", "True"))
@@ -244,13 +236,13 @@ def _put_warm_pool(self):
 
 
 def _describe_warm_pool(self):
-    group = _group(self)
+    group = asg_lookup.requested_group(self)
     with state.LOCK:
         return ActionResult({"WarmPoolConfiguration": group.warm_pool, "Instances": list(warm(group))})
 
 
 def _delete_warm_pool(self):
-    group = _group(self)
+    group = asg_lookup.requested_group(self)
     backend = self.autoscaling_backend
     with state.LOCK:
         if group.warm_pool is None:

@@ -6,6 +6,7 @@ use crate::desired::function_settings as settings;
 use crate::error::{AwsError, Step, StepError};
 use crate::observed::ObservedHook;
 use crate::retry;
+use aws_sdk_autoscaling::types::AutoScalingGroup;
 use drain_contract::lifecycle_states::is_hook_wait;
 
 /// A group or hook that does not exist. AWS answers `ValidationError` with `Group x not found` (missing group) or
@@ -119,11 +120,8 @@ pub async fn delete_hook(clients: &Clients, group: &str, hook: &str) -> Result<(
     )
 }
 
-/// Instances of `group`, and of its warm pool, in a lifecycle state in which a terminate hook holds them
-/// ([`is_hook_wait`]); none when the group is gone. Warm pool instances are listed by `DescribeWarmPool`, not in the
-/// group's `Instances` (DescribeWarmPool, Amazon EC2 Auto Scaling API Reference: "The instances that are currently
-/// in the warm pool").
-pub async fn held_instances(clients: &Clients, group: &str) -> Result<Vec<String>, StepError> {
+/// The group as `DescribeAutoScalingGroups` answers it; `None` when it does not exist (AWS answers an empty list).
+async fn describe_group(clients: &Clients, group: &str) -> Result<Option<AutoScalingGroup>, StepError> {
     let described = clients
         .autoscaling
         .describe_auto_scaling_groups()
@@ -131,7 +129,15 @@ pub async fn held_instances(clients: &Clients, group: &str) -> Result<Vec<String
         .send()
         .await
         .map_err(StepError::aws(Step::ReadingGroupInstances, group))?;
-    let Some(found) = described.auto_scaling_groups().first() else { return Ok(Vec::new()) };
+    Ok(described.auto_scaling_groups.unwrap_or_default().into_iter().next())
+}
+
+/// Instances of `group`, and of its warm pool, in a lifecycle state in which a terminate hook holds them
+/// ([`is_hook_wait`]); none when the group is gone. Warm pool instances are listed by `DescribeWarmPool`, not in the
+/// group's `Instances` (DescribeWarmPool, Amazon EC2 Auto Scaling API Reference: "The instances that are currently
+/// in the warm pool").
+pub async fn held_instances(clients: &Clients, group: &str) -> Result<Vec<String>, StepError> {
+    let Some(found) = describe_group(clients, group).await? else { return Ok(Vec::new()) };
     let held_state = |state: Option<&aws_sdk_autoscaling::types::LifecycleState>| {
         state.is_some_and(|state| is_hook_wait(state.as_str()))
     };
@@ -166,14 +172,7 @@ pub async fn groups_not_retaining_abandoned(
 ) -> Result<Vec<String>, StepError> {
     let mut not_retaining = Vec::new();
     for group in groups {
-        let described = clients
-            .autoscaling
-            .describe_auto_scaling_groups()
-            .auto_scaling_group_names(group)
-            .send()
-            .await
-            .map_err(StepError::aws(Step::ReadingGroupInstances, group))?;
-        for found in described.auto_scaling_groups() {
+        if let Some(found) = describe_group(clients, group).await? {
             let retains = found
                 .instance_lifecycle_policy()
                 .and_then(|policy| policy.retention_triggers())
