@@ -29,11 +29,25 @@ fn drain(name: &str, timeout: &str, on_failure: &str, nomad: Json, limit: Durati
 
 /// A drain whose `drain` block has `drain_extra` lines too (its `nomad { ... }` connection settings).
 fn drain_with(name: &str, timeout: &str, on_failure: &str, nomad: Json, drain_extra: &str, limit: Duration) -> Drain {
+    drain_prepared(name, timeout, on_failure, nomad, drain_extra, limit, |_, _| {})
+}
+
+/// `drain_with`, with `prepare(world, group)` run after the apply, before the scale-in.
+fn drain_prepared(
+    name: &str,
+    timeout: &str,
+    on_failure: &str,
+    nomad: Json,
+    drain_extra: &str,
+    limit: Duration,
+    prepare: impl FnOnce(&Scenario, &str),
+) -> Drain {
     let group = format!("{name}-g");
     let groups = [group.as_str()];
     let resource = Resource { timeout, on_failure, drain_extra, ..Resource::new(name, &groups) };
     let world = Scenario::apply(1.0, 0.0, &[(group.as_str(), 2)], &[resource]);
     world.emulator.control("nomad", &nomad).expect("setting the nomad world");
+    prepare(&world, &group);
     let instance = world.scale_in(&group, 1).remove(0);
     let ledger = world.wait_terminated(std::slice::from_ref(&instance), limit);
     Drain { world, instance, ledger }
@@ -260,6 +274,8 @@ impl InstanceFiles {
     fn new() -> Self {
         let files = InstanceFiles { dir: tempfile::tempdir().expect("a temp dir") };
         std::fs::write(files.path("ca.pem"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        std::fs::write(files.path("cli.pem"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        std::fs::write(files.path("cli-key.pem"), "-----BEGIN EC PRIVATE KEY-----\n").unwrap();
         files
     }
 
@@ -360,4 +376,182 @@ fn token_without_read_job_on_a_namespace_never_reports_drained() {
     assert!(!output.contains("drained: no non-system"), "{}", run.summary());
     assert!(output.contains("NOT DRAINED: node "), "{}", run.summary());
     assert!(output.contains("a namespace the token may not read-job in"), "{}", run.summary());
+}
+
+/// The eligibility call fails before any drain was started: NOT DRAINED, completed with `on_failure` (abandon).
+fn assert_not_drained_at_the_first_call(run: &Drain, why: &str) {
+    run.ledger.assert_drained(&run.instance, "Failed", "ABANDON");
+    let output = run.output();
+    assert!(output.contains("NOT DRAINED: disabling scheduling eligibility failed"), "{}", run.summary());
+    assert!(output.contains(why), "expected {why:?} in the output:\n{}", run.summary());
+    let drains = run.nomad_calls().into_iter().filter(|(argv, _)| argv.iter().any(|a| a == "-enable")).count();
+    assert_eq!(drains, 0, "no drain was started:\n{}", run.summary());
+}
+
+/// An agent with `verify_https_client = true` takes the drain with the client certificate and key.
+#[test]
+fn tls_agent_requiring_client_certificates_drains_with_them() {
+    let files = InstanceFiles::new();
+    let settings = format!(
+        "    nomad {{\n      address          = \"https://127.0.0.1:4646\"\n      ca_file          = \"{}\"\n      client_cert_file = \"{}\"\n      client_key_file  = \"{}\"\n    }}\n",
+        files.path("ca.pem"),
+        files.path("cli.pem"),
+        files.path("cli-key.pem")
+    );
+    let world = json!({
+        "agent": "tls", "tls_verify_client": true,
+        "allocations": [{"name": "ci.build[0]", "type": "batch", "runs_seconds": 4}],
+    });
+    let run = drain_with("nm-mtls-ok", "2m", "abandon", world, &settings, 2 * MINUTE);
+    run.ledger.assert_drained(&run.instance, "Success", "CONTINUE");
+    assert_outlived(&run, 4.0);
+    let sent = &run.ledger.standing_commands(&run.instance)[0]["parameters"];
+    assert_eq!(sent["nomadClientCertFile"], json!([files.path("cli.pem")]), "{sent}");
+    assert_eq!(sent["nomadClientKeyFile"], json!([files.path("cli-key.pem")]), "{sent}");
+}
+
+/// Without the client certificate the agent refuses the TLS connection (Go's "certificate required" alert).
+#[test]
+fn tls_agent_requiring_client_certificates_without_them_is_not_drained() {
+    let files = InstanceFiles::new();
+    let settings = format!(
+        "    nomad {{\n      address = \"https://127.0.0.1:4646\"\n      ca_file = \"{}\"\n    }}\n",
+        files.path("ca.pem")
+    );
+    let world = json!({
+        "agent": "tls", "tls_verify_client": true, "allocations": [{"name": "ci.build[0]", "type": "batch"}],
+    });
+    let run = drain_with("nm-mtls-no", "1m", "abandon", world, &settings, MINUTE);
+    assert_not_drained_at_the_first_call(&run, "remote error: tls: certificate required");
+}
+
+/// An agent certificate without IP SANs (made by another CA than `nomad tls cert create`) does not cover the
+/// address `https://127.0.0.1:4646`: Go's x509 hostname check fails unless `tls_server_name` names one of its names.
+fn certificate_without_ip_sans() -> Json {
+    json!({
+        "agent": "tls", "tls_cert_names": ["client.global.nomad", "localhost"],
+        "allocations": [{"name": "ci.build[0]", "type": "batch", "runs_seconds": 4}],
+    })
+}
+
+#[test]
+fn address_not_in_the_agents_certificate_drains_with_tls_server_name() {
+    let files = InstanceFiles::new();
+    let settings = format!(
+        "    nomad {{\n      address         = \"https://127.0.0.1:4646\"\n      ca_file         = \"{}\"\n      tls_server_name = \"client.global.nomad\"\n    }}\n",
+        files.path("ca.pem")
+    );
+    let run = drain_with("nm-sni-ok", "2m", "abandon", certificate_without_ip_sans(), &settings, 2 * MINUTE);
+    run.ledger.assert_drained(&run.instance, "Success", "CONTINUE");
+    assert_outlived(&run, 4.0);
+    let sent = &run.ledger.standing_commands(&run.instance)[0]["parameters"];
+    assert_eq!(sent["nomadTlsServerName"], json!(["client.global.nomad"]), "{sent}");
+}
+
+#[test]
+fn address_not_in_the_agents_certificate_is_not_drained_without_tls_server_name() {
+    let files = InstanceFiles::new();
+    let settings = format!(
+        "    nomad {{\n      address = \"https://127.0.0.1:4646\"\n      ca_file = \"{}\"\n    }}\n",
+        files.path("ca.pem")
+    );
+    let run = drain_with("nm-sni-no", "1m", "abandon", certificate_without_ip_sans(), &settings, MINUTE);
+    let why = "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs";
+    assert_not_drained_at_the_first_call(&run, why);
+}
+
+const TOKEN_PARAMETER: &str = "/nomad/graceful-drain-token";
+
+/// Gives every instance of `group` the instance profile `name`, whose role may `ssm:GetParameter` the token
+/// parameter (the emulator enforces IAM on the instance's role session), through the EC2 API's
+/// AssociateIamInstanceProfile, called with the AWS CLI of the emulator's venv (the crate has no EC2 SDK client).
+fn give_the_instances_a_profile(world: &Scenario, group: &str, name: &str) {
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"Service": "ec2.amazonaws.com"}}]});
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameter",
+        "Resource": format!("arn:aws:ssm:us-east-1:123456789012:parameter{TOKEN_PARAMETER}")}]});
+    let iam = &world.aws.iam;
+    world.aws.runtime.block_on(async {
+        iam.create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .expect("creating the instance role");
+        iam.put_role_policy()
+            .role_name(name)
+            .policy_name("read-drain-token")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .expect("granting ssm:GetParameter");
+        iam.create_instance_profile().instance_profile_name(name).send().await.expect("creating the profile");
+        iam.add_role_to_instance_profile()
+            .instance_profile_name(name)
+            .role_name(name)
+            .send()
+            .await
+            .expect("adding the role to the profile");
+    });
+    let aws = acceptance::emulator::venv_dir().join("bin").join("aws");
+    for instance in world.aws.instance_states(group).keys() {
+        let associated = std::process::Command::new(&aws)
+            .args(["ec2", "associate-iam-instance-profile", "--instance-id", instance])
+            .args(["--iam-instance-profile", &format!("Name={name}")])
+            .envs(world.emulator.aws_env())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", aws.display()));
+        assert!(associated.status.success(), "{}", String::from_utf8_lossy(&associated.stderr));
+    }
+}
+
+/// The token is a SecureString parameter the instance reads with its profile's role (`aws ssm get-parameter
+/// --with-decryption`): the drain completes, and the token is never in the command's parameters or its output.
+#[test]
+fn acl_cluster_with_a_token_parameter_drains() {
+    let secret = "drain-secret-from-ssm";
+    let settings = format!("    nomad {{\n      token_parameter = \"{TOKEN_PARAMETER}\"\n    }}\n");
+    let world = json!({
+        "acl_token": secret,
+        "allocations": [{"name": "ci.build[0]", "namespace": "ci", "type": "batch", "runs_seconds": 4}],
+    });
+    let run = drain_prepared("nm-acl-param", "2m", "abandon", world, &settings, 2 * MINUTE, |world, group| {
+        world
+            .aws
+            .runtime
+            .block_on(
+                world
+                    .aws
+                    .ssm
+                    .put_parameter()
+                    .name(TOKEN_PARAMETER)
+                    .value(secret)
+                    .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                    .send(),
+            )
+            .expect("PutParameter");
+        give_the_instances_a_profile(world, group, "nm-acl-param-node");
+    });
+    run.ledger.assert_drained(&run.instance, "Success", "CONTINUE");
+    assert_outlived(&run, 4.0);
+    let sent = run.ledger.standing_commands(&run.instance)[0]["parameters"].to_string();
+    assert!(sent.contains(TOKEN_PARAMETER) && !sent.contains(secret), "{sent}");
+    assert!(!run.output().contains(secret), "{}", run.summary());
+}
+
+/// A token parameter that does not exist ends the drain before any `nomad` call, NOT DRAINED, naming the parameter.
+#[test]
+fn acl_cluster_with_a_missing_token_parameter_is_not_drained() {
+    let settings = format!("    nomad {{\n      token_parameter = \"{TOKEN_PARAMETER}\"\n    }}\n");
+    let world = json!({"acl_token": "drain-secret", "allocations": [{"name": "ci.build[0]", "type": "batch"}]});
+    let run = drain_prepared("nm-acl-noparam", "1m", "abandon", world, &settings, MINUTE, |world, group| {
+        give_the_instances_a_profile(world, group, "nm-acl-noparam-node");
+    });
+    run.ledger.assert_drained(&run.instance, "Failed", "ABANDON");
+    let output = run.output();
+    let message = format!("NOT DRAINED: reading the Nomad token from SSM parameter {TOKEN_PARAMETER} failed");
+    assert!(output.contains(&message), "{}", run.summary());
+    assert!(output.contains("ParameterNotFound"), "{}", run.summary());
+    assert!(run.nomad_calls().is_empty(), "no nomad call before the token:\n{}", run.summary());
 }

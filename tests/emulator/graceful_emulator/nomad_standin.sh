@@ -12,6 +12,7 @@ export LC_ALL=C TZ=UTC
 INF=999999999999999999
 # --- the world the test set (nomad_world.py writes these) ---
 agent=up acl_token='' token_agent_read=1 token_node_write=1 token_read_job='*'
+tls_verify_client=0 tls_dns_names='client.global.nomad localhost' tls_ip_names=127.0.0.1
 # times in microseconds: allocations' runs/stop, cancel_after and the leader loss (after the drain started)
 drain_set_error=''  # set: UpdateDrain answers 500 with it
 cancel_after='' leader_loss_after='' leader_loss_seconds=0 leader_loss_message='No cluster leader' already_drained=0
@@ -110,22 +111,87 @@ node_eligibility() {
 err() { printf '%s\n' "$*" >&2; }
 
 # --- reaching the agent: address, TLS, ACL (api/api.go DefaultConfig: NOMAD_ADDR default http://127.0.0.1:4646) ---
-# The error the HTTP client gives before any answer, into $transport_error (empty when the agent answers).
+# Into $init_error the error building the client gives (api/api.go NewClient -> ConfigureTLS, before any request; each
+# command prints "Error initializing client: ..."), else into $transport_error the error the HTTP client gives before
+# any answer (empty when the agent answers).
 connect() {
   local address=${opt_address:-${NOMAD_ADDR:-http://127.0.0.1:4646}} ca=${opt_ca_cert:-${NOMAD_CACERT:-}}
-  transport_error=''
+  local cert=${opt_client_cert:-${NOMAD_CLIENT_CERT:-}} key=${opt_client_key:-${NOMAD_CLIENT_KEY:-}}
+  local server_name=${opt_tls_server_name:-${NOMAD_TLS_SERVER_NAME:-}} host
+  transport_error='' init_error=''
   url_base=$address
+  # api/api.go ConfigureTLS: a client certificate needs both files ("Both client cert and client key must be
+  # provided"); Go's crypto/tls LoadX509KeyPair reads the certificate, then the key (os.ReadFile: "open <path>: ...").
+  # Then go-rootcerts reads the CA file ("Error loading CA File: ..."). (Readable is enough here: contents are not
+  # parsed.)
+  if [ -n "$cert$key" ]; then
+    if [ -z "$cert" ] || [ -z "$key" ]; then init_error='Both client cert and client key must be provided'; return; fi
+    open_error "$cert" || { init_error=$file_error; return; }
+    open_error "$key" || { init_error=$file_error; return; }
+  fi
+  if [ -n "$ca" ]; then open_error "$ca" || { init_error="Error loading CA File: $file_error"; return; }; fi
   case $agent in
     down) transport_error="dial tcp ${address#*://}: connect: connection refused" ;;
     tls)
       if [[ $address == http://* ]]; then
         transport_error='net/http: HTTP/1.x transport connection broken: malformed HTTP response "\x15\x03\x01\x00\x02\x02"'
-      elif [ -z "$ca" ] || [ ! -r "$ca" ]; then
-        [ -n "$ca" ] && [ ! -r "$ca" ] && { transport_error="Error loading CA File: open $ca: no such file or directory"; return; }
-        transport_error='tls: failed to verify certificate: x509: certificate signed by unknown authority'
-      fi ;;
+        return
+      fi
+      # The agent's certificate, as the client verifies it: Go's crypto/tls handshake_client.go
+      # verifyServerCertificate checks it against ServerName (api/api.go ConfigureTLS: TLSServerName when set; else
+      # net/http transport.go addTLS takes the address's host) and the CA ("tls: failed to verify certificate: ...");
+      # crypto/x509 verify.go Certificate.Verify checks the name (VerifyHostname) before building the chain.
+      host=${address#*://} host=${host%%/*}
+      if [[ $host == \[* ]]; then host=${host%%]*}]; elif [[ $host == *:* ]]; then host=${host%:*}; fi
+      cert_names_match "${server_name:-$host}" || {
+        transport_error="tls: failed to verify certificate: $hostname_error"; return; }
+      [ -n "$ca" ] || { transport_error='tls: failed to verify certificate: x509: certificate signed by unknown authority'; return; }
+      # command/agent/http.go: `verify_https_client` makes helper/tlsutil IncomingTLSConfig require a client
+      # certificate (tls.RequireAndVerifyClientCert). Go's crypto/tls handshake_server.go processCertsFromClient
+      # answers a client that sent none with the alert certificate_required (TLS 1.3, which Go negotiates: Nomad's
+      # tls_min_version only sets the minimum); the client reads it as "remote error: tls: certificate required"
+      # (crypto/tls alert.go, conn.go), and net/http transport.go roundTrip returns that read error unwrapped.
+      if [ "$tls_verify_client" = 1 ] && [ -z "$cert" ]; then transport_error='remote error: tls: certificate required'; fi ;;
     *) [[ $address == https://* ]] && transport_error='http: server gave HTTP response to HTTPS client' ;;
   esac
+}
+# os.ReadFile's error for an unreadable $1 (Go's *PathError: "open <path>: <errno text>"), into $file_error.
+open_error() {
+  file_error=''
+  if [ ! -e "$1" ]; then file_error="open $1: no such file or directory"
+  elif [ -d "$1" ]; then file_error="read $1: is a directory"
+  elif [ ! -r "$1" ]; then file_error="open $1: permission denied"
+  else return 0; fi
+  return 1
+}
+# crypto/x509 verify.go VerifyHostname: an IP (brackets stripped) must equal one of the IP SANs; a name, lowercased
+# and without a trailing dot, one of the DNS SANs, where `*.` matches exactly one leftmost label (matchHostnames).
+# HostnameError.Error gives the message, into $hostname_error.
+cert_names_match() {
+  local wanted=$1 candidate name sans
+  candidate=${wanted#[} candidate=${candidate%]}
+  if [[ $candidate =~ ^[0-9]+(\.[0-9]+){3}$ || $candidate == *:* ]]; then
+    for name in $tls_ip_names; do [ "$name" = "$candidate" ] && return 0; done
+    if [ -z "$tls_ip_names" ]; then
+      hostname_error="x509: cannot validate certificate for $wanted because it doesn't contain any IP SANs"
+      return 1
+    fi
+    sans=$tls_ip_names
+  else
+    candidate=${candidate,,} candidate=${candidate%.}
+    for name in $tls_dns_names; do
+      name=${name,,}
+      [ "$name" = "$candidate" ] && return 0
+      [[ $name == \*.* && ${candidate#*.} == "${name#\*.}" && ${candidate%%.*} != "$candidate" && -n ${candidate%%.*} ]] && return 0
+    done
+    sans=$tls_dns_names
+  fi
+  if [ -z "$sans" ]; then
+    hostname_error="x509: certificate is not valid for any names, but wanted to match $wanted"
+  else
+    hostname_error="x509: certificate is valid for ${sans// /, }, not $wanted"
+  fi
+  return 1
 }
 
 # The HTTP status and body the agent gives, into $status/$body, for a request needing `capability`.
@@ -157,6 +223,7 @@ api_error() { api_message="Unexpected response code: $status ($body)"; }
 # command/helpers.go getLocalNodeID: -self asks /v1/agent/self (agent:read) first.
 local_node() {
   connect
+  [ -z "$init_error" ] || { err "Error initializing client: $init_error"; return 1; }
   [ -z "$transport_error" ] || { err "Error querying agent info: failed querying self endpoint: Get \"$url_base/v1/agent/self\": $transport_error"; return 1; }
   answer agent:read
   [ "$status" = 200 ] || { api_error; err "Error querying agent info: failed querying self endpoint: $api_message"; return 1; }
@@ -602,6 +669,7 @@ cmd_operator_api() {  # command/operator_api.go Run
   fi
   method=${method:-GET}
   connect
+  [ -z "$init_error" ] || { err "Error initializing client: $init_error"; return 1; }
   local path=${positional[0]} query='' namespace=${opt_namespace:-${NOMAD_NAMESPACE:-}}
   [[ $path == *\?* ]] && { query=${path#*\?} path=${path%%\?*}; }
   path=${path#"$url_base"}

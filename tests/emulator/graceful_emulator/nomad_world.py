@@ -6,6 +6,12 @@ Knobs (all optional; a body without `instance_id` sets the default for every ins
   "runs_seconds": seconds after the node is first seen that it ends by itself (omitted: runs until stopped),
   "stop_seconds": seconds it takes to stop once told (kill_timeout / shutdown_delay)}]
 - agent: "up" (plain HTTP), "tls" (HTTPS only, needs an https address and a CA file), "down" (connection refused)
+- tls_verify_client: the TLS agent has `verify_https_client = true` (a client certificate is required); default
+  false, as Nomad's (nomad/structs/config/tls.go TLSConfig.VerifyHTTPSClient is a plain bool, and
+  command/agent/config.go DefaultConfig sets TLSConfig to &config.TLSConfig{})
+- tls_cert_names: the names in the TLS agent's certificate (IP addresses are its IP SANs, the others its DNS SANs);
+  default what `nomad tls cert create -client` gives in the default region "global" and domain "nomad"
+  (command/tls_cert_create.go recordPreparation: client.global.nomad, localhost and 127.0.0.1)
 - acl_token: when set, ACLs are on and this secret is the only valid token; token_agent_read, token_node_write (bool)
   and token_read_job_namespaces (["*"] or names) are what its policy grants
 - cancel_after_seconds: an operator runs `nomad node drain -disable` this long after the drain started
@@ -16,6 +22,7 @@ Knobs (all optional; a body without `instance_id` sets the default for every ins
   failing, e.g. a Raft apply error), so `nomad node drain -enable` exits 1
 """
 
+import ipaddress
 import shlex
 
 DEFAULTS = {
@@ -23,6 +30,7 @@ DEFAULTS = {
     "allocations": [], "agent": "up", "acl_token": "", "token_agent_read": True, "token_node_write": True,
     "token_read_job_namespaces": ["*"], "cancel_after_seconds": None, "leader_loss_after_seconds": None,
     "leader_loss_seconds": 0, "leader_loss_message": "No cluster leader", "already_drained": False,
+    "tls_verify_client": False, "tls_cert_names": ["client.global.nomad", "localhost", "127.0.0.1"],
 }
 # nomad/structs/structs.go JobType*: the four job types.
 JOB_TYPES = ("service", "batch", "system", "sysbatch")
@@ -32,7 +40,7 @@ _KINDS = {
     "agent": str, "acl_token": str, "token_agent_read": bool, "token_node_write": bool,
     "token_read_job_namespaces": list, "cancel_after_seconds": (int, float, type(None)),
     "leader_loss_after_seconds": (int, float, type(None)), "leader_loss_seconds": _NUMBER,
-    "leader_loss_message": str, "already_drained": bool,
+    "leader_loss_message": str, "already_drained": bool, "tls_verify_client": bool, "tls_cert_names": list,
 }
 _ALLOCATION_FIELDS = {"name": str, "namespace": str, "type": str, "runs_seconds": _NUMBER, "stop_seconds": _NUMBER}
 
@@ -52,6 +60,9 @@ def validate(body: dict) -> dict:
         settings[field] = value
     if settings.get("agent", "up") not in ("up", "tls", "down"):
         raise ValueError(f"field 'agent' must be up, tls or down, got {settings['agent']!r}")
+    names = settings.get("tls_cert_names", [])
+    if not all(isinstance(n, str) and n and not any(c.isspace() for c in n) for n in names):
+        raise ValueError(f"field 'tls_cert_names' must be a list of names without spaces, got {names!r}")
     for index, allocation in enumerate(settings.get("allocations", [])):
         where = f"allocations[{index}]"
         if not isinstance(allocation, dict):
@@ -92,6 +103,13 @@ def behaviour_script(behaviour: dict) -> str:
     loss_after, loss_seconds, loss_message = (behaviour["leader_loss_after_seconds"], behaviour["leader_loss_seconds"],
                                               behaviour["leader_loss_message"])
     read_job = behaviour["token_read_job_namespaces"]
+    ip_names, dns_names = [], []
+    for name in behaviour["tls_cert_names"]:
+        try:
+            ipaddress.ip_address(name)
+            ip_names.append(name)
+        except ValueError:
+            dns_names.append(name)
     values = {
         "agent": behaviour["agent"], "acl_token": behaviour["acl_token"],
         "token_agent_read": "1" if behaviour["token_agent_read"] else "0",
@@ -102,6 +120,8 @@ def behaviour_script(behaviour: dict) -> str:
         "leader_loss_seconds": _micros(loss_seconds), "leader_loss_message": loss_message,
         "already_drained": "1" if behaviour["already_drained"] else "0",
         "drain_set_error": behaviour["fail_message"] if behaviour["fail"] else "",
+        "tls_verify_client": "1" if behaviour["tls_verify_client"] else "0",
+        "tls_dns_names": " ".join(dns_names), "tls_ip_names": " ".join(ip_names),
     }
     lines += [f"{name}={shlex.quote(value)}" for name, value in values.items()]
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """SSM Run Command that really runs: the document's aws:runShellScript steps as local processes, one per instance.
 
-Each invocation runs in its own temp dir and process group, with a stand-in `nomad` first on PATH, under bash (as on
-Amazon Linux, where the agent's `sh` is bash). Status goes Pending -> InProgress -> Success / Failed / TimedOut (the
+Each invocation runs in its own temp dir and process group, with a stand-in `nomad` and the AWS CLI (awscli v1 from
+the emulator's venv, talking to the emulator) first on PATH, under bash (as on Amazon Linux, where the agent's `sh` is
+bash, and where the AWS CLI is installed). Status goes Pending -> InProgress -> Success / Failed / TimedOut (the
 step's `timeoutSeconds`, real seconds) / Cancelled, and NotificationConfig topics receive AWS-shaped notifications.
 """
 
@@ -12,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -26,6 +28,7 @@ from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
 
 from . import nomad_world, publish, ssm_document_rules, state
+from .iam import sessions
 
 TERMINAL = ("Success", "Failed", "TimedOut", "Cancelled")
 OUTPUT_LIMIT = 24000
@@ -48,6 +51,9 @@ def work_root() -> str:
             handle.write(f"#!{shutil.which('bash') or '/bin/bash'}\n")
             handle.write(open(os.path.join(os.path.dirname(__file__), "nomad_standin.sh")).read())
         os.chmod(nomad, 0o755)
+        aws = os.path.join(os.path.dirname(sys.executable), "aws")  # awscli, pinned in requirements.txt
+        if os.path.isfile(aws):
+            os.symlink(aws, os.path.join(bin_dir, "aws"))
     return WORK_ROOT["path"]
 
 
@@ -201,6 +207,41 @@ def _running_instances(account: str, region: str) -> dict:
     return found
 
 
+def _instance_credentials(account: str, region: str, instance_id: str) -> dict:
+    """The credentials a process on the instance gets: those of its instance profile's role, as a role session named
+    after the instance (EC2 user guide, "IAM roles for Amazon EC2": the instance's applications get the role's
+    temporary credentials from the instance metadata; the caller is arn:aws:sts::ACCOUNT:assumed-role/ROLE/INSTANCE).
+    The profile is the instance's association (RunInstances' IamInstanceProfile or AssociateIamInstanceProfile; moto
+    records none for instances an Auto Scaling group launched). No profile, no credentials."""
+    association = ec2_backends[account][region].iam_instance_profile_associations.get(instance_id)
+    roles = association.iam_instance_profile.roles if association else []
+    if not roles:
+        return {}
+    session = sessions.assume(account, region, roles[0].arn, instance_id)
+    return {"AWS_ACCESS_KEY_ID": session.access_key_id, "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+            "AWS_SESSION_TOKEN": session.session_token}
+
+
+def _instance_environment(command: dict, instance_id: str, work: str) -> dict:
+    """The environment of a script the agent runs: the agent's own (no AWS_* settings of the emulator's process), the
+    stand-in `nomad` and `aws` first on PATH, and what the instance metadata gives the AWS CLI on a real instance
+    stood in by settings: the emulator as the endpoint (AWS_ENDPOINT_URL), the instance's region, its profile's
+    credentials. The metadata service itself is off (AWS_EC2_METADATA_DISABLED, AWS CLI "Environment variables"
+    page): there is none here, and nothing reaches for its link-local address. No shared config or credentials files
+    either: an instance has none unless its image wrote them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({
+        "PATH": os.path.join(work_root(), "bin") + os.pathsep + env.get("PATH", ""),
+        "AWS_ENDPOINT_URL": f"http://{state.SERVER['host']}:{state.SERVER['port']}",
+        "AWS_REGION": command["region"], "AWS_DEFAULT_REGION": command["region"],
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.path.join(work, ".aws-config-none"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(work, ".aws-credentials-none"),
+    })
+    env.update(_instance_credentials(command["account"], command["region"], instance_id))
+    return env
+
+
 def agent_of(instance_id: str) -> dict:
     with state.LOCK:
         return {"ping_status": "Online", "managed": True, **state.AGENTS.get(instance_id, {})}
@@ -284,9 +325,8 @@ def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
     with open(behaviour_path, "w") as handle:
         handle.write(nomad_world.behaviour_script(state.nomad_behaviour(instance_id)))
     calls_path = os.path.join(work, "nomad-calls.jsonl")
-    env = dict(os.environ)
-    env.update({"PATH": os.path.join(work_root(), "bin") + os.pathsep + env.get("PATH", ""),
-                "GRACEFUL_NOMAD_BEHAVIOUR": behaviour_path, "GRACEFUL_NOMAD_CALLS": calls_path,
+    env = _instance_environment(command, instance_id, work)
+    env.update({"GRACEFUL_NOMAD_BEHAVIOUR": behaviour_path, "GRACEFUL_NOMAD_CALLS": calls_path,
                 "AWS_SSM_INSTANCE_ID": instance_id, "AWS_SSM_REGION_NAME": command["region"]})
     invocation["start"] = _now()
     _set_status(command, invocation, "InProgress", "InProgress")

@@ -26,7 +26,8 @@ class Node:
         (tmp_path / "nomad-behaviour.sh").write_text(nomad_world.behaviour_script(world))
         self.env = dict(os.environ, GRACEFUL_NOMAD_BEHAVIOUR=str(tmp_path / "nomad-behaviour.sh"),
                         GRACEFUL_NOMAD_CALLS=str(tmp_path / "calls.jsonl"), AWS_SSM_INSTANCE_ID="i-1")
-        for name in ("NOMAD_ADDR", "NOMAD_TOKEN", "NOMAD_CACERT", "NOMAD_NAMESPACE"):
+        for name in ("NOMAD_ADDR", "NOMAD_TOKEN", "NOMAD_CACERT", "NOMAD_NAMESPACE", "NOMAD_CLIENT_CERT",
+                     "NOMAD_CLIENT_KEY", "NOMAD_TLS_SERVER_NAME"):
             self.env.pop(name, None)
 
     def run(self, *args, stdin=subprocess.DEVNULL, env=None, timeout=10):
@@ -197,6 +198,94 @@ def test_a_tls_only_agent_needs_an_https_address_and_its_ca(tmp_path):
     assert listing.returncode == 1 and listing.stderr.startswith("Error performing request")
 
 
+def _tls_files(tmp_path):
+    for name in ("ca.pem", "cli.pem", "cli-key.pem"):
+        (tmp_path / name).write_text(name)
+    return {"NOMAD_ADDR": "https://127.0.0.1:4646", "NOMAD_CACERT": str(tmp_path / "ca.pem")}
+
+
+def test_an_agent_with_verify_https_client_requires_a_client_certificate(tmp_path):
+    node = Node(tmp_path, agent="tls", tls_verify_client=True)
+    env = _tls_files(tmp_path)
+    pair = {"NOMAD_CLIENT_CERT": str(tmp_path / "cli.pem"), "NOMAD_CLIENT_KEY": str(tmp_path / "cli-key.pem")}
+    ok = node.run("node", "eligibility", "-disable", "-self", env=dict(env, **pair))
+    assert ok.returncode == 0, ok
+    flags = node.run("node", "drain", "-enable", "-self", "-detach", "-client-cert", pair["NOMAD_CLIENT_CERT"],
+                     "-client-key", pair["NOMAD_CLIENT_KEY"], env=env)
+    assert flags.returncode == 0, flags
+    none = node.run("node", "eligibility", "-disable", "-self", env=env)
+    assert none.returncode == 1
+    assert none.stderr.strip() == ('Error querying agent info: failed querying self endpoint: Get '
+                                   '"https://127.0.0.1:4646/v1/agent/self": remote error: tls: certificate required')
+    listing = node.run("operator", "api", "-X", "GET", "/v1/allocations", env=env)
+    assert listing.returncode == 1 and listing.stderr.startswith("Error performing request: Get ")
+    assert "remote error: tls: certificate required" in listing.stderr
+    cert_only = dict(env, NOMAD_CLIENT_CERT=pair["NOMAD_CLIENT_CERT"])
+    half = node.run("node", "status", "-self", "-t", "{{ .ID }}", env=cert_only)
+    assert (half.returncode, half.stderr.strip()) == (
+        1, "Error initializing client: Both client cert and client key must be provided")
+    missing = node.run("node", "status", "-self", "-t", "{{ .ID }}",
+                       env=dict(cert_only, NOMAD_CLIENT_KEY=str(tmp_path / "nope.pem")))
+    assert (missing.returncode, missing.stderr.strip()) == (
+        1, f"Error initializing client: open {tmp_path / 'nope.pem'}: no such file or directory")
+
+
+def test_an_agent_without_verify_https_client_takes_a_call_without_a_client_certificate(tmp_path):
+    assert nomad_world.DEFAULTS["tls_verify_client"] is False  # Nomad's verify_https_client defaults to false
+    node = Node(tmp_path, agent="tls")
+    assert node.run("node", "eligibility", "-disable", "-self", env=_tls_files(tmp_path)).returncode == 0
+
+
+def test_the_agents_certificate_names_are_checked_against_the_host_or_the_tls_server_name(tmp_path):
+    node = Node(tmp_path, agent="tls")
+    env = _tls_files(tmp_path)
+    for address in ("https://127.0.0.1:4646", "https://localhost:4646", "https://LOCALHOST.:4646"):
+        answer = node.run("node", "eligibility", "-disable", "-self", env=dict(env, NOMAD_ADDR=address))
+        assert answer.returncode == 0, (address, answer)
+    by_ip = node.run("node", "eligibility", "-disable", "-self", env=dict(env, NOMAD_ADDR="https://10.0.0.5:4646"))
+    assert by_ip.returncode == 1
+    assert by_ip.stderr.strip().endswith('Get "https://10.0.0.5:4646/v1/agent/self": tls: failed to verify '
+                                         'certificate: x509: certificate is valid for 127.0.0.1, not 10.0.0.5')
+    by_name = node.run("node", "eligibility", "-disable", "-self", env=dict(env, NOMAD_ADDR="https://nomad.internal"))
+    assert by_name.returncode == 1
+    assert by_name.stderr.strip().endswith("tls: failed to verify certificate: x509: certificate is valid for "
+                                           "client.global.nomad, localhost, not nomad.internal")
+    named = dict(env, NOMAD_ADDR="https://10.0.0.5:4646", NOMAD_TLS_SERVER_NAME="client.global.nomad")
+    assert node.run("node", "eligibility", "-disable", "-self", env=named).returncode == 0
+    flag = node.run("node", "eligibility", "-disable", "-self", "-tls-server-name", "client.global.nomad",
+                    env=dict(env, NOMAD_ADDR="https://10.0.0.5:4646"))
+    assert flag.returncode == 0, flag
+    wrong = node.run("node", "eligibility", "-disable", "-self",
+                     env=dict(named, NOMAD_TLS_SERVER_NAME="server.global.nomad"))
+    assert wrong.returncode == 1 and "not server.global.nomad" in wrong.stderr
+    # The name is checked before the CA (crypto/x509 Certificate.Verify): a wrong name without a CA names the name.
+    no_ca = node.run("node", "eligibility", "-disable", "-self", env={"NOMAD_ADDR": "https://nomad.internal"})
+    assert no_ca.returncode == 1 and "certificate is valid for client.global.nomad" in no_ca.stderr
+
+
+def test_a_certificate_with_other_names_and_a_wildcard(tmp_path):
+    node = Node(tmp_path, agent="tls", tls_cert_names=["*.nomad.internal", "10.0.0.5"])
+    env = _tls_files(tmp_path)
+    for address in ("https://a.nomad.internal:4646", "https://10.0.0.5:4646"):
+        answer = node.run("node", "eligibility", "-disable", "-self", env=dict(env, NOMAD_ADDR=address))
+        assert answer.returncode == 0, (address, answer)
+    deep = node.run("node", "eligibility", "-disable", "-self", env=dict(env, NOMAD_ADDR="https://a.b.nomad.internal"))
+    assert deep.returncode == 1
+    assert "x509: certificate is valid for *.nomad.internal, not a.b.nomad.internal" in deep.stderr
+    local = node.run("node", "eligibility", "-disable", "-self", env=env)
+    assert local.returncode == 1 and "x509: certificate is valid for 10.0.0.5, not 127.0.0.1" in local.stderr
+    no_ip = Node(tmp_path, agent="tls", tls_cert_names=["client.global.nomad"])
+    answer = no_ip.run("node", "eligibility", "-disable", "-self", env=env)
+    assert "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs" in answer.stderr
+
+
+def test_an_unreadable_ca_file_fails_building_the_client(tmp_path):
+    answer = Node(tmp_path, agent="tls").run("node", "eligibility", "-disable", "-self",
+                                             env={"NOMAD_CACERT": str(tmp_path / "nope.pem")})
+    assert (answer.returncode, answer.stderr.strip()) == (
+        1, f"Error initializing client: Error loading CA File: open {tmp_path / 'nope.pem'}: no such file or directory")
+
+
 def test_an_agent_that_is_down_refuses_every_call(tmp_path):
     answer = Node(tmp_path, agent="down").run("node", "status", "-self", "-t", "{{ .ID }}")
     assert answer.returncode == 1 and "connect: connection refused" in answer.stderr
@@ -274,6 +363,8 @@ def test_a_second_drain_command_follows_the_running_drain(tmp_path):
     ({"allocations": [{"name": "ci.build[0]", "stop_seconds": "5"}]}, "allocations[0].stop_seconds must be"),
     ({"fail": 1}, "field 'fail' must be one of ['bool']"),
     ({"remaining_allocations": True}, "field 'remaining_allocations' must be one of ['int']"),
+    ({"tls_verify_client": "yes"}, "field 'tls_verify_client' must be one of ['bool']"),
+    ({"tls_cert_names": ["a b"]}, "field 'tls_cert_names' must be a list of names without spaces"),
 ])
 def test_world_knobs_are_checked_naming_the_field(knobs, message):
     with pytest.raises(ValueError) as raised:
