@@ -8,7 +8,7 @@ use drain_contract::budget::{RECONCILE_INTERVAL_SECONDS, needed_wait_seconds};
 use drain_contract::{HandlerConfig, LifecycleResult};
 
 pub use drain_contract::lifecycle_states::TERMINATING_WAIT;
-use drain_contract::lifecycle_states::{WARMED_TERMINATING_WAIT, is_hook_wait};
+use drain_contract::lifecycle_states::{IN_SERVICE, STANDBY, WARMED_TERMINATING_WAIT, is_hook_wait};
 /// `Comment` prefix of every drain command; the rest is the lifecycle token (the idempotency key).
 pub const COMMENT_PREFIX: &str = "graceful-drain ";
 /// `SendCommand.Comment` is limited to 100 characters.
@@ -51,6 +51,10 @@ pub enum Trigger {
         group: String,
         instance_id: String,
     },
+    /// A Spot interruption notice: drain now, before any hook, with the notice's deadline.
+    SpotInterruption {
+        instance_id: String,
+    },
 }
 
 impl Trigger {
@@ -58,7 +62,8 @@ impl Trigger {
         match self {
             Trigger::Lifecycle { instance_id, .. }
             | Trigger::CommandStatus { instance_id, .. }
-            | Trigger::Tick { instance_id, .. } => instance_id,
+            | Trigger::Tick { instance_id, .. }
+            | Trigger::SpotInterruption { instance_id } => instance_id,
         }
     }
 }
@@ -70,6 +75,17 @@ pub fn triage(event: &Event, config: &HandlerConfig) -> Triage {
         Event::Foreign { reason } => skip(format!("foreign or malformed event: {reason}")),
         Event::TestNotification { group } => skip(format!("test notification of group {group:?}")),
         Event::Tick => Triage::Reconcile,
+        Event::SpotInterruption { instance_id, action } => {
+            if config.spot.is_none() {
+                return skip(format!("Spot interruption of {instance_id}: notices are not acted on (no spot block)"));
+            }
+            // "If you specify hibernation as the interruption behavior, you receive an interruption notice, but you do
+            // not receive a two-minute warning because the hibernation process begins immediately" (EC2 User Guide).
+            if action == "hibernate" {
+                return skip(format!("Spot interruption of {instance_id} hibernates it at once: no time to drain"));
+            }
+            Triage::Observe(vec![Trigger::SpotInterruption { instance_id: instance_id.clone() }])
+        }
         Event::Lifecycle(notice) => {
             if notice.hook != config.hook_name {
                 return skip(format!("hook {:?} is not ours ({:?})", notice.hook, config.hook_name));
@@ -180,11 +196,13 @@ impl Outcome {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Take drain lock `lock_generation` of the instance and, only if it was free, send the drain.
+    /// Take drain lock `lock_generation` of the instance and, only if it was free, send the drain; `at_notice`: with
+    /// the Spot notice's deadline instead of the budget's.
     SendDrain {
         instance_id: String,
         comment: String,
         lock_generation: u32,
+        at_notice: bool,
     },
     Heartbeat {
         group: String,
@@ -224,6 +242,9 @@ pub fn is_terminal(status: &str) -> bool {
 /// Decides what to do about one instance.
 pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, now: u64) -> Vec<Action> {
     let instance_id = trigger.instance_id().to_string();
+    if let Trigger::SpotInterruption { .. } = trigger {
+        return vec![decide_at_notice(observed, config, instance_id)];
+    }
     let Some((group, state)) = &observed.membership else {
         return vec![Action::Done { reason: "the instance is no longer in an Auto Scaling group" }];
     };
@@ -253,7 +274,12 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
                     _ => instance_comment(&instance_id),
                 };
                 let send = |lock_generation| {
-                    vec![Action::SendDrain { instance_id: instance_id.clone(), comment, lock_generation }]
+                    vec![Action::SendDrain {
+                        instance_id: instance_id.clone(),
+                        comment,
+                        lock_generation,
+                        at_notice: false,
+                    }]
                 };
                 match &observed.lock {
                     None => send(1),
@@ -294,6 +320,32 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
         return vec![Action::Heartbeat { group: group.clone(), instance_id }];
     }
     vec![Action::Wait { reason: "the drain is in progress" }]
+}
+
+/// At a Spot interruption notice: drain an instance of a managed group that is still in service. One held by a
+/// terminate hook is that hook's to drain; the drain lock (generation 1, shared with the hook) makes the notice's
+/// drain and the hook's one drain, whichever comes first.
+fn decide_at_notice(observed: &Observed, config: &HandlerConfig, instance_id: String) -> Action {
+    let Some((group, state)) = &observed.membership else {
+        return Action::Done { reason: "the interrupted instance is in no Auto Scaling group" };
+    };
+    if !config.autoscaling_group_names.contains(group) {
+        return Action::Done { reason: "the interrupted instance's group is not managed by this resource" };
+    }
+    if is_hook_wait(state) {
+        return Action::Done { reason: "the interrupted instance is held by a terminate hook, whose drain it has" };
+    }
+    if !matches!(state.as_str(), IN_SERVICE | STANDBY) {
+        return Action::Done { reason: "the interrupted instance is not in service" };
+    }
+    let comment = spot_comment(&instance_id);
+    Action::SendDrain { instance_id, comment, lock_generation: 1, at_notice: true }
+}
+
+/// The `Comment` of a drain started at a Spot notice: keyed on the instance (no lifecycle token exists yet), so a
+/// later terminate hook of the instance takes it as its drain.
+pub fn spot_comment(instance_id: &str) -> String {
+    format!("graceful-drain-spot {instance_id}").chars().take(COMMENT_MAX_CHARS).collect()
 }
 
 /// The command of this lifecycle action: the observed one, unless it belongs to an earlier action of the instance;

@@ -24,6 +24,7 @@ fn config() -> HandlerConfig {
         on_failure: LifecycleResult::Abandon,
         drain_command: None,
         agent_wait_seconds: 300,
+        spot: None,
     }
 }
 
@@ -83,7 +84,7 @@ fn send(comment: String) -> Action {
 }
 
 fn send_generation(comment: String, lock_generation: u32) -> Action {
-    Action::SendDrain { instance_id: "i-1".into(), comment, lock_generation }
+    Action::SendDrain { instance_id: "i-1".into(), comment, lock_generation, at_notice: false }
 }
 
 fn locked(age: u64, generation: u32) -> Observed {
@@ -397,4 +398,82 @@ fn heartbeat_schedule_keeps_the_hook_alive_for_the_whole_drain() {
 fn no_heartbeats_when_the_hook_outlasts_the_drain() {
     let cfg = config();
     assert!((0..10_000).all(|elapsed| !heartbeat_due(&cfg, elapsed)));
+}
+
+fn spot_config() -> HandlerConfig {
+    HandlerConfig {
+        spot: Some(drain_contract::spot::SpotDrain::from_deadline(drain_contract::spot::DEFAULT_DEADLINE).unwrap()),
+        ..config()
+    }
+}
+
+fn notice(action: &str) -> Event {
+    Event::SpotInterruption { instance_id: "i-1".into(), action: action.into() }
+}
+
+fn in_state(group: &str, state: &str) -> Observed {
+    Observed { membership: Some((group.into(), state.into())), waiting_since: None, ..waiting() }
+}
+
+#[test]
+fn a_spot_notice_is_acted_on_only_with_a_spot_block_and_time_to_drain() {
+    let spot = Trigger::SpotInterruption { instance_id: "i-1".into() };
+    assert_eq!(triage(&notice("terminate"), &spot_config()), Triage::Observe(vec![spot.clone()]));
+    assert_eq!(triage(&notice("stop"), &spot_config()), Triage::Observe(vec![spot]));
+    assert!(
+        matches!(triage(&notice("terminate"), &config()), Triage::Skip { reason } if reason.contains("no spot block"))
+    );
+    assert!(
+        matches!(triage(&notice("hibernate"), &spot_config()), Triage::Skip { reason } if reason.contains("hibernates"))
+    );
+}
+
+#[test]
+fn a_spot_notice_drains_an_instance_in_service_of_a_managed_group_once() {
+    let spot = Trigger::SpotInterruption { instance_id: "i-1".into() };
+    let drain = Action::SendDrain {
+        instance_id: "i-1".into(),
+        comment: spot_comment("i-1"),
+        lock_generation: 1,
+        at_notice: true,
+    };
+    let cfg = spot_config();
+    assert_eq!(decide(&spot, &in_state("ci-a", "InService"), &cfg, NOW), vec![drain.clone()]);
+    assert_eq!(decide(&spot, &in_state("ci-b", "Standby"), &cfg, NOW), vec![drain]);
+    for (observed, why) in [
+        (in_state("other", "InService"), "not managed"),
+        (Observed { membership: None, ..waiting() }, "in no Auto Scaling group"),
+        (in_state("ci-a", TERMINATING_WAIT), "held by a terminate hook"),
+        (in_state("ci-a", "Warmed:Pending:Wait"), "held by a terminate hook"),
+        (in_state("ci-a", "Pending"), "not in service"),
+    ] {
+        let actions = decide(&spot, &observed, &cfg, NOW);
+        assert!(matches!(&actions[..], [Action::Done { reason }] if reason.contains(why)), "{why}: {actions:?}");
+    }
+}
+
+#[test]
+fn the_hook_takes_the_drain_a_spot_notice_started_as_its_own() {
+    let at_notice = |status: &str| Observed {
+        command: Some(CommandSeen {
+            command_id: "c-spot".into(),
+            comment: spot_comment("i-1"),
+            status: status.into(),
+            requested_at: NOW - 40,
+        }),
+        ..waiting()
+    };
+    let cfg = spot_config();
+    assert_eq!(
+        decide(&lifecycle(), &at_notice("InProgress"), &cfg, NOW),
+        vec![Action::Wait { reason: "the drain is in progress" }]
+    );
+    assert_eq!(
+        decide(&lifecycle(), &at_notice("Success"), &cfg, NOW),
+        vec![complete(LifecycleResult::Continue, Outcome::Drained, 40)]
+    );
+    assert_eq!(
+        decide(&lifecycle(), &at_notice("Failed"), &cfg, NOW),
+        vec![complete(LifecycleResult::Abandon, Outcome::DrainFailed, 40)]
+    );
 }

@@ -5,6 +5,7 @@
 //! garbage must be logged and dropped, never reported as an error.
 
 use aws_smithy_types::date_time::Format;
+use drain_contract::spot::{INTERRUPTION_DETAIL_TYPE, INTERRUPTION_SOURCE};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -25,6 +26,9 @@ pub enum Event {
     CommandStatus(CommandStatusNotice),
     /// The scheduled reconcile sweep.
     Tick,
+    /// EC2 will interrupt a Spot Instance in two minutes (`EC2 Spot Instance Interruption Warning`); `action` is its
+    /// `instance-action`: `terminate`, `stop` or `hibernate`.
+    SpotInterruption { instance_id: String, action: String },
     /// Not an input of ours, or malformed: logged and dropped.
     Foreign { reason: String },
 }
@@ -95,6 +99,15 @@ struct EventBridgeCommandStatus {
     requested_date_time: Option<String>,
 }
 
+/// The Spot interruption notice's `detail` (EC2 User Guide, "Spot Instance interruption notices": `instance-id`,
+/// `instance-action`).
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct SpotInterruptionDetail {
+    instance_id: String,
+    instance_action: String,
+}
+
 /// Parses one Lambda payload into the events it carries (an SNS envelope can carry several).
 pub fn parse(payload: &Value) -> Vec<Event> {
     if let Some(records) = payload.get("Records") {
@@ -162,35 +175,40 @@ fn parse_eventbridge(payload: &Value) -> Event {
     let detail_type = payload.get("detail-type").and_then(Value::as_str).unwrap_or_default();
     let source = payload.get("source").and_then(Value::as_str).unwrap_or_default();
     let detail = payload.get("detail").cloned().unwrap_or(Value::Null);
-    let parsed =
-        match (source, detail_type) {
-            ("aws.events", SCHEDULED_DETAIL_TYPE) => Ok(Event::Tick),
-            ("aws.autoscaling", LIFECYCLE_DETAIL_TYPE) => {
-                let mut detail = detail;
-                // EventBridge carries the action's start time on the envelope, not in `detail`.
-                if let (Some(object), Some(time)) = (detail.as_object_mut(), payload.get("time")) {
-                    object.entry("Time").or_insert_with(|| time.clone());
-                }
-                lifecycle(&detail)
+    let parsed = match (source, detail_type) {
+        ("aws.events", SCHEDULED_DETAIL_TYPE) => Ok(Event::Tick),
+        ("aws.autoscaling", LIFECYCLE_DETAIL_TYPE) => {
+            let mut detail = detail;
+            // EventBridge carries the action's start time on the envelope, not in `detail`.
+            if let (Some(object), Some(time)) = (detail.as_object_mut(), payload.get("time")) {
+                object.entry("Time").or_insert_with(|| time.clone());
             }
-            ("aws.ssm", COMMAND_DETAIL_TYPE | INVOCATION_DETAIL_TYPE) => serde_json::from_value::<
-                EventBridgeCommandStatus,
-            >(detail)
-            .map_err(|e| format!("malformed SSM status event: {e}"))
-            .map(|status| {
-                let scope =
-                    if detail_type == INVOCATION_DETAIL_TYPE { StatusScope::Invocation } else { StatusScope::Command };
-                Event::CommandStatus(CommandStatusNotice {
-                    scope,
-                    command_id: status.command_id,
-                    document_name: status.document_name,
-                    instance_ids: status.instance_id.into_iter().collect(),
-                    status: status.status,
-                    requested_at: status.requested_date_time.as_deref().and_then(parse_time),
+            lifecycle(&detail)
+        }
+        ("aws.ssm", COMMAND_DETAIL_TYPE | INVOCATION_DETAIL_TYPE) => {
+            serde_json::from_value::<EventBridgeCommandStatus>(detail)
+                .map_err(|e| format!("malformed SSM status event: {e}"))
+                .map(|status| {
+                    let scope = if detail_type == INVOCATION_DETAIL_TYPE {
+                        StatusScope::Invocation
+                    } else {
+                        StatusScope::Command
+                    };
+                    Event::CommandStatus(CommandStatusNotice {
+                        scope,
+                        command_id: status.command_id,
+                        document_name: status.document_name,
+                        instance_ids: status.instance_id.into_iter().collect(),
+                        status: status.status,
+                        requested_at: status.requested_date_time.as_deref().and_then(parse_time),
+                    })
                 })
-            }),
-            _ => Err(format!("EventBridge event {source:?} / {detail_type:?} is not one of ours")),
-        };
+        }
+        (INTERRUPTION_SOURCE, INTERRUPTION_DETAIL_TYPE) => serde_json::from_value::<SpotInterruptionDetail>(detail)
+            .map_err(|e| format!("malformed Spot interruption notice: {e}"))
+            .map(|notice| Event::SpotInterruption { instance_id: notice.instance_id, action: notice.instance_action }),
+        _ => Err(format!("EventBridge event {source:?} / {detail_type:?} is not one of ours")),
+    };
     parsed.unwrap_or_else(foreign)
 }
 

@@ -109,6 +109,7 @@ fn kind(event: &Event) -> &'static str {
         Event::TestNotification { .. } => "test_notification",
         Event::CommandStatus(_) => "command_status",
         Event::Tick => "tick",
+        Event::SpotInterruption { .. } => "spot_interruption",
         Event::Foreign { .. } => "foreign",
     }
 }
@@ -118,7 +119,7 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
     let (group, token) = match trigger {
         Trigger::Lifecycle { group, token, .. } => (group.as_str(), token.as_str()),
         Trigger::Tick { group, .. } => (group.as_str(), "unknown"),
-        Trigger::CommandStatus { .. } => ("unknown", "unknown"),
+        Trigger::CommandStatus { .. } | Trigger::SpotInterruption { .. } => ("unknown", "unknown"),
     };
     let span =
         info_span!("instance", asg = group, hook = %config.hook_name, instance_id = trigger.instance_id(), token);
@@ -132,14 +133,23 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
         }
         let mut done = Vec::new();
         for action in decide(trigger, &observed, config, epoch_seconds()) {
-            let Action::SendDrain { instance_id, comment, lock_generation } = &action else {
+            let Action::SendDrain { instance_id, comment, lock_generation, at_notice } = &action else {
                 done.push(act(aws, config, &action).await?);
                 continue;
             };
             // Sending is also the look: the lock says whether a drain of this action was started already, and
             // SendCommand whether SSM reaches the agent. Either answer is decided on again from a full read.
-            let sent = send_drain(aws, config, instance_id, comment, *lock_generation).await?;
+            let sent = send_drain(aws, config, instance_id, comment, *lock_generation, *at_notice).await?;
             done.push(sent.describe());
+            if *at_notice {
+                // A Spot notice only starts a drain: a held lock is a drain already started (the hook's, or a
+                // redelivered notice's); a refusal created no command, so the lock goes back for the hook's drain.
+                if let Sent::Unreachable = sent {
+                    release_after_refusal(aws, config, instance_id, *lock_generation, "SSM cannot reach the instance")
+                        .await;
+                }
+                continue;
+            }
             let observed = match sent {
                 Sent::Standing { .. } => continue,
                 Sent::LockHeld => observe_fully(aws, config, trigger).await?,
@@ -183,8 +193,8 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
             info!(reason, "nothing left to do");
             Ok(format!("done: {reason}"))
         }
-        Action::SendDrain { instance_id, comment, lock_generation } => {
-            Ok(send_drain(aws, config, instance_id, comment, *lock_generation).await?.describe())
+        Action::SendDrain { instance_id, comment, lock_generation, at_notice } => {
+            Ok(send_drain(aws, config, instance_id, comment, *lock_generation, *at_notice).await?.describe())
         }
         Action::Heartbeat { group, instance_id } => {
             let sent = aws
@@ -302,6 +312,7 @@ async fn send_drain(
     instance_id: &str,
     comment: &str,
     lock_generation: u32,
+    at_notice: bool,
 ) -> Result<Sent, HandlerError> {
     if drain_lock::take(aws, config, instance_id, lock_generation, comment, epoch_seconds()).await? == Taken::Held {
         info!(lock_generation, "drain lock held by another sender");
@@ -323,7 +334,7 @@ async fn send_drain(
         .send_command()
         .document_name(&config.document_name)
         .instance_ids(instance_id)
-        .set_parameters(Some(config.document_parameters.clone().into_iter().collect()))
+        .set_parameters(Some(parameters(config, at_notice).into_iter().collect()))
         .comment(comment)
         .timeout_seconds(delivery_timeout.min(i32::MAX as u64) as i32)
         .notification_config(notification)
@@ -354,15 +365,28 @@ async fn send_drain(
         Err(error) if is_throttled(&error) => {
             // AWS refused before creating a command: release the lock so the next delivery or tick sends at once.
             let refused = failure(Operation::SendCommand, instance_id, error);
-            match drain_lock::release(aws, config, instance_id, lock_generation).await {
-                Ok(()) => warn!(lock_generation, error = %refused, "drain throttled; lock released for the next try"),
-                Err(error) => {
-                    warn!(lock_generation, error = %error, "drain throttled; the lock stays until it goes stale")
-                }
-            }
+            release_after_refusal(aws, config, instance_id, lock_generation, &refused.to_string()).await;
             Err(refused)
         }
         Err(error) => Err(failure(Operation::SendCommand, instance_id, error)),
+    }
+}
+
+/// Deletes a lock whose send AWS refused before creating a command; if that fails too, it stays until it is stale.
+async fn release_after_refusal(aws: &Aws, config: &HandlerConfig, instance_id: &str, generation: u32, refusal: &str) {
+    match drain_lock::release(aws, config, instance_id, generation).await {
+        Ok(()) => warn!(lock_generation = generation, refusal, "drain refused; lock released for the next try"),
+        Err(error) => {
+            warn!(lock_generation = generation, refusal, error = %error, "drain refused; the lock stays until it goes stale")
+        }
+    }
+}
+
+/// The command's parameters: the document's, or at a Spot notice the same with the notice's deadline and grace.
+fn parameters(config: &HandlerConfig, at_notice: bool) -> std::collections::BTreeMap<String, Vec<String>> {
+    match (&config.spot, at_notice) {
+        (Some(spot), true) => spot.parameters(&config.document_parameters),
+        _ => config.document_parameters.clone(),
     }
 }
 

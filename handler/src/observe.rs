@@ -45,6 +45,8 @@ pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Re
         Trigger::CommandStatus { instance_id, status, .. } if status == "Success" => {
             observe_membership(aws, config, instance_id, None).await
         }
+        // A Spot notice decides on membership alone; the drain lock answers whether a drain runs already.
+        Trigger::SpotInterruption { instance_id } => observe_membership(aws, config, instance_id, None).await,
         _ => observe_fully(aws, config, trigger).await,
     }
 }

@@ -43,6 +43,7 @@ impl Function {
             on_failure: LifecycleResult::Abandon,
             drain_command: None,
             agent_wait_seconds: 300,
+            spot: None,
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
             .env_clear()

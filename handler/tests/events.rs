@@ -112,6 +112,17 @@ fn command_and_invocation_status_over_eventbridge_kebab_case() {
 }
 
 #[test]
+fn spot_interruption_warning() {
+    assert_eq!(
+        parse_both_ways("eventbridge-spot-interruption.json"),
+        vec![Event::SpotInterruption { instance_id: INSTANCE.into(), action: "terminate".into() }]
+    );
+    let mut no_instance = fixture("eventbridge-spot-interruption.json");
+    no_instance["detail"].as_object_mut().unwrap().remove("instance-id");
+    assert!(foreign_reason(parse(&no_instance)).contains("malformed Spot interruption notice"));
+}
+
+#[test]
 fn scheduled_tick() {
     assert_eq!(parse_both_ways("eventbridge-scheduled.json"), vec![Event::Tick]);
 }

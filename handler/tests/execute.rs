@@ -56,6 +56,7 @@ fn config() -> HandlerConfig {
         on_failure: LifecycleResult::Abandon,
         drain_command: None,
         agent_wait_seconds: 300,
+        spot: None,
     }
 }
 

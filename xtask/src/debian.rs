@@ -46,6 +46,10 @@ pub fn is_installed(package: &str) -> bool {
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).ends_with("install ok installed"))
 }
 
+/// A new machine may be running another apt-get (unattended upgrades at boot, a second setup started alongside):
+/// wait for its dpkg lock instead of failing at once (apt.conf(5) `DPkg::Lock::Timeout`, seconds; apt >= 1.9.11).
+const WAIT_FOR_DPKG_LOCK: [&str; 2] = ["-o", "DPkg::Lock::Timeout=600"];
+
 /// `apt-get install` of the given packages (one `apt-get update` first: a new machine has no package lists).
 pub fn install(packages: &[&str]) -> Result {
     if packages.is_empty() {
@@ -55,10 +59,11 @@ pub fn install(packages: &[&str]) -> Result {
     let needs_root = |e: Box<dyn std::error::Error>| -> Box<dyn std::error::Error> {
         format!("{e}\n(setup installs Debian packages with apt-get, which needs root: {})", packages.join(" ")).into()
     };
-    cmd::run(Command::new("apt-get").args(["update", "-qq"])).map_err(needs_root)?;
+    cmd::run(Command::new("apt-get").args(["update", "-qq"]).args(WAIT_FOR_DPKG_LOCK)).map_err(needs_root)?;
     cmd::run(
         Command::new("apt-get")
             .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(WAIT_FOR_DPKG_LOCK)
             .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )

@@ -58,6 +58,9 @@ pub struct HandlerConfig {
     pub drain_command: Option<String>,
     /// How long to wait for an unreachable SSM agent (or an instance SSM does not manage) before applying `on_failure`.
     pub agent_wait_seconds: u64,
+    /// The drain started at a Spot interruption notice; `None`: notices are not acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<crate::spot::SpotDrain>,
 }
 
 impl HandlerConfig {
@@ -110,6 +113,7 @@ mod tests {
             on_failure: LifecycleResult::Abandon,
             drain_command: None,
             agent_wait_seconds: 300,
+            spot: None,
         }
     }
 

@@ -7,5 +7,6 @@ pub mod lifecycle_states;
 pub mod names;
 pub mod nomad_settings;
 pub mod operations;
+pub mod spot;
 
 pub use config::{CONFIG_ENV_VAR, HandlerConfig, LifecycleResult};

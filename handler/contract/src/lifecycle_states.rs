@@ -7,6 +7,9 @@
 pub const TERMINATING_WAIT: &str = "Terminating:Wait";
 pub const WARMED_PENDING_WAIT: &str = "Warmed:Pending:Wait";
 pub const WARMED_TERMINATING_WAIT: &str = "Warmed:Terminating:Wait";
+/// An instance serving in its group, and one an operator set aside (`EnterStandby`): both run workloads.
+pub const IN_SERVICE: &str = "InService";
+pub const STANDBY: &str = "Standby";
 
 pub const HOOK_WAIT_STATES: [&str; 3] = [TERMINATING_WAIT, WARMED_PENDING_WAIT, WARMED_TERMINATING_WAIT];
 

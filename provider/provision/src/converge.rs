@@ -245,7 +245,10 @@ async fn apply(
         lambda::ensure_permission(clients, &names.function, &sns_permission, state.sns_permission.as_ref()).await?;
     state.sns_permission = Some(sns_permission);
 
-    let rule = events::ensure_rule(clients, &names.rule, &function_arn, &tags, state.rule.as_ref()).await?;
+    let event_pattern = desired.spot.map(|_| drain_contract::spot::event_pattern());
+    let rule =
+        events::ensure_rule(clients, &names.rule, &function_arn, event_pattern.as_ref(), &tags, state.rule.as_ref())
+            .await?;
     let rule_arn = rule.arn.clone();
     state.rule = Some(rule);
     let schedule_permission = ObservedPermission {

@@ -57,6 +57,7 @@ pub fn handler_config(desired: &DesiredResource, topic_arn: &str, publisher_role
             drain_contract::document::DrainPreset::Command(script) => Some(script.clone()),
         },
         agent_wait_seconds: desired.budget.agent_wait_seconds,
+        spot: desired.spot,
     }
 }
 

@@ -63,6 +63,9 @@ pub struct DesiredResource {
     /// Before deleting the hook of a group no longer managed, wait until none of its instances is held in a
     /// lifecycle wait ([`crate::drain_wait`]).
     pub wait_for_drains: bool,
+    /// The drain started at a Spot interruption notice (`drain_contract::spot`); `None`: notices are ignored and the
+    /// rule carries only the schedule.
+    pub spot: Option<drain_contract::spot::SpotDrain>,
 }
 
 /// Lambda settings that are not the user's to choose.

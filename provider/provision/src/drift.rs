@@ -79,6 +79,9 @@ pub async fn drift(
         if rule.schedule_expression.as_deref() != Some(settings::SCHEDULE_EXPRESSION) {
             found.push(format!("EventBridge rule {}: its schedule differs", names.rule));
         }
+        if rule.event_pattern != desired.spot.map(|_| drain_contract::spot::event_pattern()) {
+            found.push(format!("EventBridge rule {}: its event pattern differs", names.rule));
+        }
         if rule.state.as_deref() != Some("ENABLED") {
             found.push(format!("EventBridge rule {}: it is not enabled", names.rule));
         }

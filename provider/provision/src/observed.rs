@@ -125,6 +125,8 @@ pub struct ObservedRule {
     pub name: String,
     pub arn: String,
     pub schedule_expression: Option<String>,
+    /// The rule's event pattern, parsed (`None`: no pattern, or one that is not JSON).
+    pub event_pattern: Option<serde_json::Value>,
     pub state: Option<String>,
     /// ARN of the target with our target id, if any.
     pub target_arn: Option<String>,

@@ -452,3 +452,48 @@ async fn settings_changed_back_reuse_the_document_version_that_has_them() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spot_block_adds_the_notice_pattern_to_the_rule_and_drift_sees_it_removed() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["spot-a"]).await;
+    let plain = desired("spot", &["spot-a"], 3600);
+    let created = converge(&aws.clients, &plain, None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(created.rule.as_ref().unwrap().event_pattern, None, "no spot block, no pattern");
+
+    let with_spot = graceful_provision::DesiredResource {
+        spot: Some(drain_contract::spot::SpotDrain::from_deadline("30s").unwrap()),
+        ..plain.clone()
+    };
+    let updated = converge(&aws.clients, &with_spot, Some(&created)).await.unwrap_or_else(|e| panic!("{e}"));
+    let rule = updated.rule.as_ref().unwrap();
+    assert_eq!(rule.arn, created.rule.as_ref().unwrap().arn, "the same rule, updated in place");
+    assert_eq!(rule.schedule_expression.as_deref(), Some("rate(1 minute)"), "the schedule stays");
+    assert_eq!(rule.event_pattern, Some(drain_contract::spot::event_pattern()));
+    assert_eq!(updated.function.as_ref().unwrap().config.as_ref().unwrap()["spot"]["deadline_seconds"], 30);
+    let refreshed = read(&aws.clients, "spot", &owner()).await.unwrap();
+    assert_eq!(refreshed, updated);
+    assert_eq!(graceful_provision::drift(&aws.clients, &with_spot, &refreshed).await.unwrap(), Vec::<String>::new());
+
+    // Someone puts the rule back without its pattern: a refresh reports it, the next apply restores it.
+    let names = DerivedNames::new("spot");
+    aws.clients
+        .events
+        .put_rule()
+        .name(&names.rule)
+        .schedule_expression("rate(1 minute)")
+        .send()
+        .await
+        .expect("putting the rule without its pattern");
+    let drifted = read(&aws.clients, "spot", &owner()).await.unwrap();
+    let found = graceful_provision::drift(&aws.clients, &with_spot, &drifted).await.unwrap();
+    assert_eq!(found, vec![format!("EventBridge rule {}: its event pattern differs", names.rule)]);
+    let restored = converge(&aws.clients, &with_spot, Some(&drifted)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(restored.rule.as_ref().unwrap().event_pattern, Some(drain_contract::spot::event_pattern()));
+
+    // Dropping the block drops the pattern, not the schedule.
+    let back = converge(&aws.clients, &plain, Some(&restored)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back.rule.as_ref().unwrap().event_pattern, None);
+    assert_eq!(back.rule.as_ref().unwrap().schedule_expression.as_deref(), Some("rate(1 minute)"));
+    delete(&aws.clients, "spot", &groups(&["spot-a"]), &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+}

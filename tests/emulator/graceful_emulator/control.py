@@ -5,7 +5,8 @@ import json
 from moto.moto_api._internal.models import moto_api_backend
 from werkzeug.wrappers import Request, Response
 
-from . import autoscaling_hooks, lambda_runtime, nomad_world, rebalance, refresh, schedules, ssm_commands, state, warm_pools
+from . import (autoscaling_hooks, lambda_runtime, nomad_world, rebalance, refresh, schedules, spot_interruptions,
+               ssm_commands, state, warm_pools)
 from .iam import sessions
 from .validation import gate
 
@@ -30,6 +31,7 @@ def reset() -> None:
     autoscaling_hooks.reset()
     refresh.reset()
     schedules.reset()
+    spot_interruptions.reset()
     state.reset_knobs()
     gate.reset()
     sessions.reset()
@@ -143,6 +145,8 @@ def _route(request: Request) -> Response:
         new = rebalance.recommend(body.get("account", "123456789012"), body.get("region", "us-east-1"),
                                   _require(body, "group", str), _require(body, "instance_ids", list))
         return _json({"replacements": new})
+    if path == "spot_interruption":
+        return _json(spot_interruptions.control(body))
     if path == "schedules/fire":
         fired = schedules.fire_now(_require(body, "rule", str))
         return _json({"fired": fired})

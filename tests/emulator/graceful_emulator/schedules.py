@@ -1,5 +1,6 @@
 """EventBridge schedule rules that fire: `rate(...)` rules deliver a Scheduled Event to their Lambda targets."""
 
+import datetime
 import json
 import re
 import time
@@ -86,7 +87,13 @@ def _send_to_targets(self, original_event, transform_input=True):
     lambda_targets = [t for t in self.targets if ":lambda:" in t.get("Arn", "")]
     others = [t for t in self.targets if t not in lambda_targets]
     for target in lambda_targets:
-        event = json.loads(target["Input"]) if target.get("Input") else original_event
+        # moto keeps "time" as epoch seconds plus its own "ingestion-time"; AWS delivers "time" as an RFC 3339
+        # timestamp (EventBridge User Guide, "Amazon EventBridge events": event structure) and no ingestion time.
+        delivered = {key: value for key, value in original_event.items() if key != "ingestion-time"}
+        if isinstance(delivered.get("time"), (int, float)):
+            delivered["time"] = datetime.datetime.fromtimestamp(delivered["time"], datetime.timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+        event = json.loads(target["Input"]) if target.get("Input") else delivered
         parts = target["Arn"].split(":")
         lambda_runtime.deliver_async(parts[4], parts[3], parts[6], event, source=f"events:{self.arn}")
     if others:

@@ -4,7 +4,7 @@ import threading
 import time
 import traceback
 
-from . import autoscaling_hooks, refresh, schedules
+from . import autoscaling_hooks, refresh, schedules, spot_interruptions
 
 
 def _loop() -> None:
@@ -13,6 +13,7 @@ def _loop() -> None:
             autoscaling_hooks.expire_due_actions()
             refresh.advance_all()
             schedules.fire_due()
+            spot_interruptions.interrupt_due()
         except Exception:
             traceback.print_exc()
         time.sleep(0.05)

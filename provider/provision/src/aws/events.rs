@@ -47,6 +47,7 @@ pub async fn find_rule_by_name(clients: &Clients, name: &str) -> Result<Option<O
         name: name.to_owned(),
         arn,
         schedule_expression: rule.schedule_expression,
+        event_pattern: rule.event_pattern.as_deref().and_then(|text| serde_json::from_str(text).ok()),
         state: rule.state.map(|s| s.as_str().to_owned()),
         target_arn: targets.into_iter().find(|t| t.id == settings::RULE_TARGET_ID).map(|t| t.arn),
         tags,
@@ -57,17 +58,22 @@ fn event_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set")).collect()
 }
 
-/// Puts the rule (an upsert) when missing or its schedule/state differ, points its target at the function, and
-/// corrects tags.
+/// Puts the rule (an upsert) when missing or its schedule, event pattern or state differ, points its target at the
+/// function, and corrects tags. The schedule and the Spot notice pattern share the rule: "A rule can have both an
+/// EventPattern and a ScheduleExpression, in which case the rule triggers on matching events as well as on a
+/// schedule" (EventBridge API Reference, PutRule).
 pub async fn ensure_rule(
     clients: &Clients,
     name: &str,
     function_arn: &str,
+    event_pattern: Option<&serde_json::Value>,
     desired_tags: &BTreeMap<String, String>,
     observed: Option<&ObservedRule>,
 ) -> Result<ObservedRule, StepError> {
     let schedule_ok = observed.is_some_and(|r| {
-        r.schedule_expression.as_deref() == Some(settings::SCHEDULE_EXPRESSION) && r.state.as_deref() == Some("ENABLED")
+        r.schedule_expression.as_deref() == Some(settings::SCHEDULE_EXPRESSION)
+            && r.event_pattern.as_ref() == event_pattern
+            && r.state.as_deref() == Some("ENABLED")
     });
     let mut current = match observed {
         Some(rule) if schedule_ok => rule.clone(),
@@ -77,8 +83,12 @@ pub async fn ensure_rule(
                 .put_rule()
                 .name(name)
                 .schedule_expression(settings::SCHEDULE_EXPRESSION)
+                .set_event_pattern(event_pattern.map(|pattern| pattern.to_string()))
                 .state(RuleState::Enabled)
-                .description("graceful_shutdown_asg reconcile sweep: recovers lost notifications, sends heartbeats")
+                .description(match event_pattern {
+                    None => "graceful_shutdown_asg reconcile sweep: recovers lost notifications, sends heartbeats",
+                    Some(_) => "graceful_shutdown_asg reconcile sweep, and the Spot interruption notices it drains at",
+                })
                 .set_tags(Some(event_tags(desired_tags)).filter(|t| !t.is_empty() && observed.is_none()))
                 .send()
                 .await
@@ -90,6 +100,7 @@ pub async fn ensure_rule(
                 name: name.to_owned(),
                 arn,
                 schedule_expression: Some(settings::SCHEDULE_EXPRESSION.to_owned()),
+                event_pattern: event_pattern.cloned(),
                 state: Some("ENABLED".to_owned()),
                 target_arn: observed.and_then(|r| r.target_arn.clone()),
                 tags: observed.map(|r| r.tags.clone()).unwrap_or_else(|| desired_tags.clone()),

@@ -116,6 +116,7 @@ pub fn desired(name: &str, group_names: &[&str], drain_seconds: u64) -> DesiredR
         log_retention_days: 14,
         ownership: owner(),
         wait_for_drains: true,
+        spot: None,
     }
 }
 

@@ -206,6 +206,7 @@ pub(super) fn desired_resource(settings: &Settings, ownership: Ownership) -> Opt
         log_retention_days: settings.log_retention_days,
         ownership,
         wait_for_drains: settings.wait_for_drains,
+        spot: settings.spot,
     })
 }
 

@@ -105,5 +105,6 @@ the resource's name)",
         tags: observed.topic.as_ref().map(|t| graceful_provision::ownership::user_tags(&t.tags)).unwrap_or_default(),
         // Not an AWS fact: an import takes the default, as a new resource would.
         wait_for_drains: super::schema::DEFAULT_WAIT_FOR_DRAINS,
+        spot: config.spot,
     })
 }

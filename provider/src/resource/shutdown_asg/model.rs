@@ -8,6 +8,7 @@ use drain_contract::LifecycleResult;
 use drain_contract::budget::{self, DrainBudget};
 use drain_contract::document::DrainPreset;
 use drain_contract::nomad_settings::NomadSettingsInput;
+use drain_contract::spot::SpotDrain;
 use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::Value;
 
@@ -68,6 +69,7 @@ pub struct Settings {
     pub kms_key_id: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub wait_for_drains: bool,
+    pub spot: Option<SpotDrain>,
 }
 
 pub fn on_failure_result(text: &str) -> Option<LifecycleResult> {
@@ -131,6 +133,7 @@ impl Settings {
             kms_key_id: optional_string(value.get("kms_key_id"))?,
             tags,
             wait_for_drains: wait_for_drains(value)?,
+            spot: spot_drain(value.get(super::schema::SPOT_BLOCK))?.ok()?,
         })
     }
 }
@@ -154,6 +157,21 @@ pub fn nomad_input(block: &Value) -> Option<NomadSettingsInput> {
         tls_server_name: text("tls_server_name")?,
         token_file: text("token_file")?,
         token_parameter: text("token_parameter")?,
+    })
+}
+
+/// The `spot` block as the drain it starts (`Ok(None)`: notices ignored); `None` while any of it is unknown; the
+/// error names the attribute.
+pub fn spot_drain(block: &Value) -> Option<Result<Option<SpotDrain>, (&'static str, String)>> {
+    if block.is_null() {
+        return Some(Ok(None));
+    }
+    let on_interruption = string_or(block.get("on_interruption"), super::schema::DEFAULT_ON_INTERRUPTION)?;
+    let deadline = string_or(block.get("deadline"), drain_contract::spot::DEFAULT_DEADLINE)?;
+    Some(match on_interruption {
+        "ignore" => Ok(None),
+        "drain" => SpotDrain::from_deadline(deadline).map(Some).map_err(|e| ("deadline", e)),
+        other => Err(("on_interruption", format!("on_interruption is {other:?}, expected \"drain\" or \"ignore\""))),
     })
 }
 

@@ -35,9 +35,15 @@ pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Opti
     let copy = |planned: &mut BTreeMap<String, Value>, name: &str| {
         planned.insert(name.to_string(), config.get(name).clone());
     };
-    for name in
-        ["name", "autoscaling_group_names", "permissions_boundary", "kms_key_id", "tags", super::timeouts::BLOCK]
-    {
+    for name in [
+        "name",
+        "autoscaling_group_names",
+        "permissions_boundary",
+        "kms_key_id",
+        "tags",
+        super::schema::SPOT_BLOCK,
+        super::timeouts::BLOCK,
+    ] {
         copy(&mut planned, name);
     }
     let with_default = |name: &str, default: Value| match config.get(name) {

@@ -104,6 +104,41 @@ parameter and `kms:Decrypt` on its key). Not with `token_file`.",
     }
 }
 
+/// The `spot` block: drains started at a Spot interruption notice (`drain_contract::spot`).
+pub const SPOT_BLOCK: &str = "spot";
+pub const DEFAULT_ON_INTERRUPTION: &str = "drain";
+
+fn spot_block() -> NestedBlock {
+    use drain_contract::spot::{DEFAULT_DEADLINE, MAX_DEADLINE_SECONDS, MIN_DEADLINE_SECONDS, NOTICE_SECONDS};
+    NestedBlock {
+        type_name: SPOT_BLOCK.into(),
+        nesting: Nesting::Single,
+        min_items: 0,
+        max_items: 0,
+        block: Block {
+            description: format!(
+                "Drains Spot Instances of the managed groups when EC2 announces their interruption ({NOTICE_SECONDS}s ahead). A lifecycle hook cannot hold a Spot interruption, and without Capacity Rebalancing Auto Scaling runs the terminate hook only after the instance is gone. With this block the reconcile rule also matches EventBridge's `EC2 Spot Instance Interruption Warning`, the handler starts the drain at once with `deadline`, and the terminate hook of the same instance, when it comes, waits for that drain instead of starting another. Without the block, notices are ignored."
+            ),
+            attributes: vec![
+                Attribute::optional(
+                    "on_interruption",
+                    Type::String,
+                    "`\"drain\"` (default): drain at the notice. `\"ignore\"`: do nothing at the notice (the same as no block).",
+                ),
+                Attribute::optional(
+                    "deadline",
+                    Type::String,
+                    &format!(
+                        "The deadline of a drain started at the notice, {MIN_DEADLINE_SECONDS}s to {MAX_DEADLINE_SECONDS}s (default `\"{DEFAULT_DEADLINE}\"`): the drain, Nomad's forced stop and the final check must end before EC2 interrupts the instance. The script gets it as the nomad preset's `-deadline` or the command preset's `GRACEFUL_DRAIN_DEADLINE_SECONDS`."
+                    ),
+                ),
+            ],
+            blocks: vec![],
+            deprecated: false,
+        },
+    }
+}
+
 pub fn schema() -> Schema {
     let max_name = drain_contract::names::max_name_len();
     let min_heartbeat = MIN_USABLE_HEARTBEAT_SECONDS;
@@ -277,6 +312,7 @@ start twice.",
                         deprecated: false,
                     },
                 },
+                spot_block(),
                 super::timeouts::block(),
             ],
             deprecated: false,

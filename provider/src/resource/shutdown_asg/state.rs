@@ -8,6 +8,7 @@ use drain_contract::budget::{format_duration, parse_duration};
 use drain_contract::document::DrainPreset;
 use drain_contract::names::DerivedNames;
 use drain_contract::nomad_settings::{NomadConnection, TokenSource};
+use drain_contract::spot::SpotDrain;
 use graceful_provision::ObservedResource;
 use graceful_provision::ownership::{owner_tag, user_tags};
 use std::collections::BTreeMap;
@@ -156,6 +157,16 @@ pub(super) fn nomad_block(connection: &NomadConnection) -> Value {
     ])
 }
 
+/// The `spot` block recovered from the handler's configuration: none when notices are ignored, and defaults left out
+/// as a configuration would leave them.
+pub(super) fn spot_block(spot: Option<SpotDrain>) -> Value {
+    let Some(spot) = spot else { return Value::Null };
+    let default = SpotDrain::from_deadline(drain_contract::spot::DEFAULT_DEADLINE).ok();
+    let deadline =
+        if Some(spot) == default { Value::Null } else { Value::string(format_duration(spot.deadline_seconds)) };
+    Value::object([("on_interruption", Value::Null), ("deadline", deadline)])
+}
+
 /// The full state of an imported resource: settings recovered from AWS, then the computed attributes.
 pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha256: Option<String>) -> Value {
     let names = DerivedNames::new(&settings.name);
@@ -197,6 +208,7 @@ pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha
                 (super::schema::NOMAD_BLOCK, nomad),
             ]),
         ),
+        (super::schema::SPOT_BLOCK, spot_block(settings.spot)),
         ("handler_code_sha256", opt_string(handler_sha256.as_deref())),
         // The import adopts the owner id of what it imports (none on objects made before owner ids existed).
         ("owner_id", opt_string(observed.function.as_ref().and_then(|f| owner_tag(&f.tags)))),

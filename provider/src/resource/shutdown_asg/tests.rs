@@ -344,3 +344,39 @@ fn an_imported_nomad_block_reads_back_as_the_same_connection() {
     // The defaults import as no block, as a configuration without one plans.
     assert_eq!(super::state::nomad_block(&NomadConnection::default()), Value::Null);
 }
+
+fn spot(on_interruption: Option<&str>, deadline: Option<&str>) -> Value {
+    let text = |v: Option<&str>| v.map(Value::string).unwrap_or(Value::Null);
+    Value::object([("on_interruption", text(on_interruption)), ("deadline", text(deadline))])
+}
+
+#[test]
+fn a_spot_deadline_that_cannot_fit_the_notice_is_refused_naming_the_attribute() {
+    for (block, attribute, message) in [
+        (spot(None, Some("2m")), "spot.deadline", "expected 5s to 45s"),
+        (spot(None, Some("soon")), "spot.deadline", "expected a duration"),
+        (spot(Some("stop"), None), "spot.on_interruption", "expected \"drain\" or \"ignore\""),
+    ] {
+        let input = config(&[("spot", block)], &[]);
+        let errors = errors_at(&input);
+        assert_eq!(errors.len(), 1, "{attribute}: {errors:?}");
+        assert_eq!(errors[0].0, attribute, "{errors:?}");
+        assert!(errors[0].1.contains(message), "{attribute}: {errors:?}");
+    }
+}
+
+#[test]
+fn the_spot_block_becomes_the_handlers_notice_drain() {
+    use drain_contract::spot::SpotDrain;
+    let settings = |block: Value| {
+        let planned = plan(&Value::Null, &config(&[("spot", block)], &[]), &sha).planned_state;
+        super::model::Settings::from_value(&planned).expect("known settings").spot
+    };
+    assert_eq!(settings(spot(None, None)), Some(SpotDrain { deadline_seconds: 30, grace_seconds: 40 }));
+    assert_eq!(settings(spot(Some("drain"), Some("45s"))), Some(SpotDrain { deadline_seconds: 45, grace_seconds: 40 }));
+    assert_eq!(settings(spot(Some("ignore"), Some("10s"))), None);
+    assert_eq!(settings(Value::Null), None);
+    // An import shows the block as a configuration would write it.
+    assert_eq!(super::state::spot_block(Some(SpotDrain { deadline_seconds: 30, grace_seconds: 40 })), spot(None, None));
+    assert_eq!(super::state::spot_block(None), Value::Null);
+}

@@ -1,8 +1,8 @@
 //! Plan-time validation of a `graceful_shutdown_asg` configuration. Unknown values are skipped, never errors;
 //! every error names the attribute it is about and what was expected.
 
-use super::model::{Field, nomad_input, number_field, string_field};
-use super::schema::{DEFAULT_TIMEOUT, MIN_USABLE_HEARTBEAT_SECONDS, NOMAD_BLOCK, TYPE_NAME};
+use super::model::{Field, nomad_input, number_field, spot_drain, string_field};
+use super::schema::{DEFAULT_TIMEOUT, MIN_USABLE_HEARTBEAT_SECONDS, NOMAD_BLOCK, SPOT_BLOCK, TYPE_NAME};
 use drain_contract::budget::{self, BudgetError, HEARTBEAT_MAX_SECONDS, HEARTBEAT_MIN_SECONDS, format_duration};
 use drain_contract::names;
 use graceful_provision::OWNER_TAG;
@@ -36,7 +36,15 @@ pub fn validate(config: &Value) -> Diagnostics {
     validate_tags(config.get("tags"), &mut diags);
     super::timeouts::validate(config, &mut diags);
     validate_drain(config.get("drain"), config.get("heartbeat_timeout"), &mut diags);
+    validate_spot(config.get(SPOT_BLOCK), &mut diags);
     diags
+}
+
+fn validate_spot(block: &Value, diags: &mut Diagnostics) {
+    if let Some(Err((attribute, detail))) = spot_drain(block) {
+        let path = AttributePath::root(SPOT_BLOCK).attr(attribute);
+        diags.push(invalid(path, &format!("Invalid spot.{attribute}"), format!("spot.{attribute}: {detail}")));
+    }
 }
 
 fn validate_name(value: &Value, diags: &mut Diagnostics) {
