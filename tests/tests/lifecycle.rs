@@ -316,6 +316,22 @@ fn empty_tags_converge() {
 }
 
 #[test]
+fn a_budget_spelt_another_way_plans_no_change() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    aws.create_group("respelt-a", 0);
+    let ws = workspace(&emulator, &config("respelt", &["respelt-a"], "1h"));
+    ws.apply().ok("apply");
+    // "1h" and "60m" are the same budget: Terraform must see no change, and nothing is redeployed.
+    ws.write("main.tf", &config("respelt", &["respelt-a"], "60m"));
+    assert_no_changes(&ws);
+    ws.write("main.tf", &config("respelt", &["respelt-a"], "61m"));
+    let plan = ws.plan_json();
+    assert_eq!(actions(&plan, ADDRESS), ["update"], "{:#}", resource_change(&plan, ADDRESS));
+    ws.destroy().ok("destroy");
+}
+
+#[test]
 fn settings_changed_out_of_band_are_planned_and_corrected() {
     let emulator = Emulator::start().expect("starting the emulator");
     let aws = Aws::new(&emulator);

@@ -59,7 +59,7 @@ pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Opti
         with_default("log_retention_days", Value::Number(DEFAULT_LOG_RETENTION_DAYS as f64)),
     );
 
-    let (drain, derived_budget) = plan_drain(config.get("drain"), config.get("heartbeat_timeout"));
+    let (drain, derived_budget) = plan_drain(config.get("drain"), prior.get("drain"), config.get("heartbeat_timeout"));
     planned.insert("drain".into(), drain);
     planned.insert(
         "heartbeat_timeout".into(),
@@ -121,8 +121,19 @@ pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Opti
     PlanResponse { planned_state: Value::Object(planned), requires_replace, diagnostics, ..Default::default() }
 }
 
+/// A duration as planned: the prior state's spelling when it means the same seconds ("1h" then "60m" is no change).
+/// Terraform accepts a planned value that differs from the configuration when it is the prior value unchanged, the
+/// provider's way of saying both are equivalent (plans/objchange `assertPlannedValueValid`).
+fn same_duration_as_prior(configured: Value, prior: &Value) -> Value {
+    let seconds = |value: &Value| value.as_str().and_then(|text| budget::parse_duration(text).ok());
+    match (seconds(&configured), seconds(prior)) {
+        (Some(now), Some(before)) if now == before => prior.clone(),
+        _ => configured,
+    }
+}
+
 /// The `drain` block with its defaults and derived seconds, and the derived budget when everything is known.
-fn plan_drain(drain: &Value, heartbeat: &Value) -> (Value, Option<budget::DrainBudget>) {
+fn plan_drain(drain: &Value, prior_drain: &Value, heartbeat: &Value) -> (Value, Option<budget::DrainBudget>) {
     if drain.is_unknown() {
         return (Value::Unknown, None);
     }
@@ -132,7 +143,7 @@ fn plan_drain(drain: &Value, heartbeat: &Value) -> (Value, Option<budget::DrainB
     };
     let timeout = match drain.get("timeout") {
         Value::Null => Value::string(DEFAULT_TIMEOUT),
-        other => other.clone(),
+        other => same_duration_as_prior(other.clone(), prior_drain.get("timeout")),
     };
     let timeout_seconds = timeout.as_str().and_then(|t| budget::parse_duration(t).ok());
     let heartbeat_override = match heartbeat {

@@ -380,3 +380,14 @@ fn the_spot_block_becomes_the_handlers_notice_drain() {
     assert_eq!(super::state::spot_block(Some(SpotDrain { deadline_seconds: 30, grace_seconds: 40 })), spot(None, None));
     assert_eq!(super::state::spot_block(None), Value::Null);
 }
+
+#[test]
+fn a_budget_spelt_another_way_is_no_change() {
+    let timeout = |text: &str| config(&[], &[("timeout", Value::string(text))]);
+    let prior = plan(&Value::Null, &timeout("1h"), &sha).planned_state;
+    let respelt = plan(&prior, &timeout("60m"), &sha).planned_state;
+    assert_eq!(respelt, prior, "\"1h\" then \"60m\": the prior spelling is kept, so nothing changes");
+    let changed = plan(&prior, &timeout("61m"), &sha).planned_state;
+    assert_eq!(changed.get("drain").get("timeout"), &Value::string("61m"));
+    assert_eq!(changed.get("drain").get("timeout_seconds"), &Value::Number(3660.0));
+}
