@@ -80,6 +80,49 @@ fn declared_parameters(preset: &DrainPreset, budget: &DrainBudget) -> serde_json
         .collect()
 }
 
+/// Name of the step that runs the drain script on Linux.
+pub const DRAIN_STEP: &str = "drain";
+/// Seconds a `not_drained_*` step may take: it prints one line and exits.
+pub const NOT_DRAINED_TIMEOUT_SECONDS: u64 = 60;
+
+/// A step that runs only on `platform` (where the drain step is skipped) and fails the command there, so an instance
+/// that cannot run the drain is never reported drained (the platform types SSM knows: DescribeInstanceInformation
+/// `PlatformType` Windows | Linux | MacOS). What the SSM agent does (amazon-ssm-agent):
+/// - A schema 2.2 step with a precondition that does not hold, or whose plugin this platform's agent has no handler
+///   for, is `Skipped` (agent/framework/runpluginutil/runpluginutil.go `getStepExecutionOperation`,
+///   `evaluatePreconditions`: `platformType` is compared case-insensitively with `platform.PlatformType`, which is
+///   "linux" on linux/freebsd/netbsd/openbsd, "windows", "macos": agent/platform/platform_{unix,windows,darwin}.go
+///   `getPlatformType`); and "Skipped is a form of success" (agent/contracts/aggregator.go
+///   `DocumentResultAggregator`): with the drain step alone, a Windows or macOS instance's command ends `Success`.
+/// - Dropping the precondition does not help on Windows: the Windows agent registers no `aws:runShellScript` handler
+///   (agent/framework/processor/executer/plugin/plugin_windows.go `loadPlatformDependentPlugins`; the shell plugin is
+///   only in plugin_unix.go), and a 2.2 step without precondition whose handler is missing is `Skipped` too. On macOS
+///   it would run the Linux drain script.
+/// - So each other platform gets its own step, with a plugin its agent runs: `aws:runPowerShellScript` is registered
+///   on every platform (plugin.go `loadPlatformIndependentPlugins`), `aws:runShellScript` on macOS (plugin_unix.go;
+///   runpluginutil_darwin.go `supportedPlugins`). Its `exit 1` is `Failed` (agent/plugins/pluginutil
+///   `GetStatus`: any exit code but 0, the reboot code and the stopped code - 194/137 on Unix, 3010/-1 on Windows,
+///   agent/appconfig/constants_*.go - is Failed), and `Failed` outranks `Skipped` and
+///   `Success` in `DocumentResultAggregator`. Steps run in order whatever the previous one's status
+///   (runpluginutil.go `RunPlugins`: only exit codes 168/169, `onFailure`/`onSuccess: exit` and a reboot stop it),
+///   so on Linux both extra steps are evaluated after the drain and skipped by their preconditions: the command's
+///   status is the drain step's.
+fn not_drained_step(action: &str, name: &str, platform: &str) -> serde_json::Value {
+    let line =
+        format!("{LOG_PREFIX} NOT DRAINED: this document drains Linux instances only; this instance is {platform}");
+    // `Write-Output` (PowerShell) and `printf` (sh) print the line; `exit 1` means the same in both.
+    let print = match action {
+        "aws:runPowerShellScript" => format!("Write-Output '{line}'"),
+        _ => format!("printf '%s\\n' '{line}'"),
+    };
+    json!({
+        "action": action,
+        "name": name,
+        "precondition": { "StringEquals": ["platformType", platform] },
+        "inputs": { "timeoutSeconds": NOT_DRAINED_TIMEOUT_SECONDS, "runCommand": [print, "exit 1"] },
+    })
+}
+
 /// The SSM Command document's content (JSON), as `CreateDocument`/`UpdateDocument` take it.
 pub fn render(preset: &DrainPreset, budget: &DrainBudget) -> String {
     let description = match preset {
@@ -90,15 +133,19 @@ pub fn render(preset: &DrainPreset, budget: &DrainBudget) -> String {
         "schemaVersion": "2.2",
         "description": description,
         "parameters": declared_parameters(preset, budget),
-        "mainSteps": [{
-            "action": "aws:runShellScript",
-            "name": "drain",
-            "precondition": { "StringEquals": ["platformType", "Linux"] },
-            "inputs": {
-                "timeoutSeconds": budget.drain_timeout_seconds,
-                "runCommand": script(preset).lines().collect::<Vec<_>>(),
+        "mainSteps": [
+            {
+                "action": "aws:runShellScript",
+                "name": DRAIN_STEP,
+                "precondition": { "StringEquals": ["platformType", "Linux"] },
+                "inputs": {
+                    "timeoutSeconds": budget.drain_timeout_seconds,
+                    "runCommand": script(preset).lines().collect::<Vec<_>>(),
+                },
             },
-        }],
+            not_drained_step("aws:runPowerShellScript", "not_drained_windows", "Windows"),
+            not_drained_step("aws:runShellScript", "not_drained_macos", "MacOS"),
+        ],
     });
     serde_json::to_string_pretty(&document).expect("a JSON value serializes")
 }

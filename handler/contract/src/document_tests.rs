@@ -31,6 +31,55 @@ fn document_is_schema_2_2_run_shell_script_with_the_budget_as_execution_timeout(
     }
 }
 
+/// The platforms SSM reports (DescribeInstanceInformation `PlatformType`) and, per the amazon-ssm-agent source cited
+/// at `not_drained_step`, the schema 2.2 plugins that agent has a handler for.
+const AGENT_PLUGINS: [(&str, &[&str]); 3] = [
+    ("Linux", &["aws:runShellScript", "aws:runPowerShellScript"]),
+    ("Windows", &["aws:runPowerShellScript"]),
+    ("MacOS", &["aws:runShellScript", "aws:runPowerShellScript"]),
+];
+
+#[test]
+fn every_platform_but_linux_runs_a_step_that_fails_the_command_and_linux_runs_only_the_drain() {
+    for preset in [DrainPreset::nomad(), DrainPreset::Command("echo done".into())] {
+        let document = parsed(&preset);
+        let steps = document["mainSteps"].as_array().unwrap();
+        let names: Vec<_> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(names.len(), names.iter().collect::<std::collections::BTreeSet<_>>().len(), "unique step names");
+        assert_eq!(steps[0]["name"], DRAIN_STEP, "the drain runs first, so its status is the command's on Linux");
+        for (platform, plugins) in AGENT_PLUGINS {
+            // The steps this platform's agent executes: precondition met and a handler for the plugin. Every other
+            // step is Skipped, which the agent counts as success.
+            let runs: Vec<_> = steps
+                .iter()
+                .filter(|s| s["precondition"]["StringEquals"] == json!(["platformType", platform]))
+                .filter(|s| plugins.contains(&s["action"].as_str().unwrap()))
+                .collect();
+            assert_eq!(runs.len(), 1, "{platform} must execute exactly one step");
+            if platform == "Linux" {
+                assert_eq!(runs[0]["name"], DRAIN_STEP);
+                assert_eq!(runs[0]["inputs"]["runCommand"], json!(script(&preset).lines().collect::<Vec<_>>()));
+                continue;
+            }
+            let lines = runs[0]["inputs"]["runCommand"].as_array().unwrap();
+            assert_eq!(lines.last().unwrap(), "exit 1", "{platform}'s step fails the command");
+            let said = format!(
+                "{LOG_PREFIX} NOT DRAINED: this document drains Linux instances only; this instance is {platform}"
+            );
+            assert!(lines[0].as_str().unwrap().contains(&said), "{platform}: {lines:?}");
+            if runs[0]["action"] == "aws:runShellScript" {
+                let output = Command::new("sh")
+                    .arg("-c")
+                    .arg(lines.iter().map(|l| l.as_str().unwrap()).collect::<Vec<_>>().join("\n"))
+                    .output()
+                    .unwrap();
+                assert_eq!(output.status.code(), Some(1));
+                assert_eq!(String::from_utf8_lossy(&output.stdout), format!("{said}\n"));
+            }
+        }
+    }
+}
+
 #[test]
 fn every_placeholder_in_the_script_is_a_declared_parameter() {
     let placeholder = regex::Regex::new(r"\{\{\s*([^}]*?)\s*\}\}").unwrap();
@@ -573,4 +622,17 @@ fn allocations_the_token_cannot_list_are_never_reported_drained() {
         sandbox.run(&DrainPreset::nomad(), "no_metrics", &[("deadlineSeconds", "1"), ("graceSeconds", "1")]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(stdout(&output).contains("do not show its allocation counts"), "{}", stdout(&output));
+}
+
+/// The emulator's tests run this document (tests/emulator/tests/test_ssm_platforms.py) on each platform. Regenerate
+/// the file with `GRACEFUL_WRITE_FIXTURES=1 cargo test -p drain-contract document_fixture`.
+#[test]
+fn document_fixture_for_the_emulator_is_the_rendered_document() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/emulator/tests/fixtures/drain-document-command.json");
+    let rendered = render(&DrainPreset::Command("echo drained".into()), &budget()) + "\n";
+    if std::env::var_os("GRACEFUL_WRITE_FIXTURES").is_some() {
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&path).expect("the fixture exists"), rendered, "regenerate {}", path.display());
 }

@@ -1,4 +1,5 @@
-"""SSM Run Command that really runs: the document's aws:runShellScript steps as local processes, one per instance.
+"""SSM Run Command that really runs: the document's steps as local processes, one per instance, skipped and
+aggregated as the SSM agent does (ssm_document_rules).
 
 Each invocation runs in its own temp dir and process group, with a stand-in `nomad` and the AWS CLI (awscli v1 from
 the emulator's venv, talking to the emulator) first on PATH, under bash (as on Amazon Linux, where the agent's `sh` is
@@ -176,23 +177,47 @@ def _substitute(text: str, parameters: dict) -> str:
     return re.sub(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}", value, text)
 
 
+# The emulator has no PowerShell. An aws:runPowerShellScript step may hold only lines it can run exactly:
+# `Write-Output '<text>'` (prints the text and a newline; a single-quoted PowerShell string is literal, '' being one
+# quote) and `exit <n>` (the step's exit code). Anything else is refused at SendCommand, not run differently.
+_POWERSHELL_LINE = re.compile(r"^\s*(?:Write-Output\s+'((?:[^']|'')*)'|exit\s+(-?[0-9]+))\s*$")
+
+
+def _powershell_as_sh(step_name: str, commands: list) -> str:
+    lines = []
+    for command in commands:
+        match = _POWERSHELL_LINE.match(command)
+        if match is None:
+            raise _error("InvalidDocument", f"step {step_name}: the emulator runs aws:runPowerShellScript lines of "
+                         f"the form Write-Output '<text>' or exit <n> only, not {command!r}")
+        if match.group(2) is not None:
+            lines.append(f"exit {match.group(2)}")
+        else:
+            text = match.group(1).replace("''", "'")
+            lines.append("printf '%s\\n' '" + text.replace("'", "'\\''") + "'")
+    return "\n".join(lines)
+
+
 def _shell_steps(content: dict, parameters: dict) -> list:
     steps = []
     for index, step in enumerate(content.get("mainSteps") or []):
-        if step.get("action") != "aws:runShellScript":
-            raise _error("InvalidDocument", f"step {step.get('name', index)}: the emulator runs only "
-                         "aws:runShellScript steps")
+        action = step.get("action")
+        name = step.get("name", f"step{index}")
+        if action not in ("aws:runShellScript", "aws:runPowerShellScript"):
+            raise _error("InvalidDocument", f"step {name}: the emulator runs only aws:runShellScript and "
+                         "aws:runPowerShellScript steps")
         inputs = step.get("inputs") or {}
         commands = inputs.get("runCommand") or []
         if isinstance(commands, str):
             commands = [commands]
-        script = _substitute("\n".join(commands), parameters)
+        commands = [_substitute(c, parameters) for c in commands]
+        script = "\n".join(commands) if action == "aws:runShellScript" else _powershell_as_sh(name, commands)
         timeout = int(_substitute(str(inputs.get("timeoutSeconds", 3600)), parameters))
-        ssm_document_rules.precondition_met(step.get("precondition"), "Linux")  # refuses a malformed one
-        steps.append({"name": step.get("name", f"step{index}"), "script": script, "timeout": timeout,
+        ssm_document_rules.check_precondition(name, step.get("precondition"))
+        steps.append({"name": name, "action": action, "script": script, "timeout": timeout,
                       "working_directory": inputs.get("workingDirectory"), "precondition": step.get("precondition")})
     if not steps:
-        raise _error("InvalidDocument", "the document has no aws:runShellScript step")
+        raise _error("InvalidDocument", "the document has no aws:runShellScript or aws:runPowerShellScript step")
     return steps
 
 
@@ -330,12 +355,18 @@ def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
                 "AWS_SSM_INSTANCE_ID": instance_id, "AWS_SSM_REGION_NAME": command["region"]})
     invocation["start"] = _now()
     _set_status(command, invocation, "InProgress", "InProgress")
-    status, details, code = "Success", "Success", 0
+    # The agent runs every step in order whatever the previous one's status (runpluginutil.go `RunPlugins`: only
+    # a cancel, exit codes 168/169, onFailure/onSuccess exit and a reboot stop it; the emulator models the cancel),
+    # skipping those `getStepExecutionOperation` skips, and the command's status is `DocumentResultAggregator`'s.
+    step_statuses, codes = [], {}
     platform = ssm_document_rules.platform_type(command["account"], command["region"], instance_id)
     for index, step in enumerate(steps):
-        if not ssm_document_rules.precondition_met(step["precondition"], platform):
+        skipped = ssm_document_rules.step_outcome(step["name"], step["action"], step["precondition"], platform)
+        if skipped is not None:
+            # The agent records the message as the skipped step's output (`pluginOutputs[...].Output`).
             with open(os.path.join(work, "stdout"), "a") as out:
-                out.write(ssm_document_rules.skipped_note(step["name"], step["precondition"]))
+                out.write(skipped + "\n")
+            step_statuses.append("Skipped")
             continue
         script = os.path.join(work, f"_script_{index}.sh")
         with open(script, "w") as handle:
@@ -350,14 +381,16 @@ def _run_invocation(command: dict, invocation: dict, steps: list) -> None:
                                          stdin=subprocess.DEVNULL, start_new_session=True)
                 invocation["shells"].append(shell)
             code = _wait_unreaped(shell, step["timeout"])
-            if code is None:
-                status, details, code = "TimedOut", "ExecutionTimedOut", -1
-                break
         if invocation["status"] == "Cancelled":
             break
-        if code != 0:
-            status, details = "Failed", "Failed"
-            break
+        # agent/plugins/pluginutil `GetStatus`: exit 0 is Success, anything else Failed; the step's timeout stops it
+        # (TimedOut, exit code -1 as the invocation reports it).
+        step_status = "TimedOut" if code is None else ("Success" if code == 0 else "Failed")
+        step_statuses.append(step_status)
+        codes.setdefault(step_status, -1 if code is None else code)
+    status = ssm_document_rules.document_status(step_statuses)
+    details = {"TimedOut": "ExecutionTimedOut"}.get(status, status)
+    code = codes.get(status, 0)
     if state.current_generation() != generation:
         return  # reset killed it
     if instance_id in TERMINATED:
@@ -611,7 +644,9 @@ def _describe_instance_information(self):
         if ping_filter and agent["ping_status"] not in ping_filter:
             continue
         infos.append({"InstanceId": instance_id, "PingStatus": agent["ping_status"], "LastPingDateTime": _now(),
-                      "AgentVersion": "3.3.0.0", "IsLatestVersion": True, "PlatformType": "Linux",
+                      "AgentVersion": "3.3.0.0", "IsLatestVersion": True,
+                      "PlatformType": ssm_document_rules.platform_type(backend.account_id, backend.region_name,
+                                                                       instance_id),
                       "PlatformName": "Amazon Linux", "PlatformVersion": "2023", "ResourceType": "EC2Instance",
                       "IPAddress": instance.private_ip, "ComputerName": f"{instance_id}.ec2.internal"})
     return ActionResult({"InstanceInformationList": infos})
