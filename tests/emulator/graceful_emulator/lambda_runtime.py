@@ -25,7 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from moto.awslambda.utils import get_backend
 
 from . import state
-from .iam import sessions
+from .iam import resource_policy, sessions
+from .validation import gate
 
 RUNTIME_PREFIX = "/2018-06-01/runtime/invocation/"
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64"}
@@ -404,6 +405,14 @@ def _deliver(account: str, region: str, function_name: str, event: dict, source:
         except Exception as error:
             state.log_event("lambda-delivery-failed", function=function_name, source=source, error=str(error))
             return
+        if attempt == 1 and gate.SETTINGS.iam_enforced:
+            # The service invokes the unqualified function ($LATEST): the policy's Resource is the bare function ARN.
+            unqualified = ":".join(function.function_arn.split(":")[:7])
+            allowed, reason = resource_policy.service_may_invoke(_policy_of(function), unqualified, source)
+            if not allowed:
+                # The service's invoke is refused before any attempt; the event never reaches the code.
+                state.log_event("lambda-delivery-denied", function=function_name, source=source, reason=reason)
+                return
         request_id = str(uuid.uuid4())
         try:
             outcome, detail = invoke_once(function, event, attempt, source, generation, request_id)
@@ -418,6 +427,14 @@ def _deliver(account: str, region: str, function_name: str, event: dict, source:
         if attempt < 3:
             time.sleep(state.emulated_seconds_to_real(delays[min(attempt - 1, len(delays) - 1)]))
     state.log_event("lambda-delivery-exhausted", function=function_name, source=source)
+
+
+def _policy_of(function):
+    """The function's resource-based policy document (GetPolicy's `Policy`), or None when it has none."""
+    try:
+        return json.loads(function.policy.wire_format())["Policy"] if function.policy else None
+    except Exception:  # moto raises when no statement was ever added
+        return None
 
 
 def deliver_async(account: str, region: str, function_name: str, event: dict, source: str) -> None:

@@ -29,10 +29,20 @@ def records(path) -> list:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def subscribed_topic(emulator, function_arn: str) -> str:
+def allow(emulator, function_arn: str, service: str, source_arn: str, sid: str | None = None) -> None:
+    """The function's resource-based policy lets `service` invoke it for `source_arn` (AddPermission)."""
+    emulator.client("lambda").add_permission(
+        FunctionName=function_arn,
+        StatementId=sid or f"{service.split('.')[0]}-{source_arn.rsplit(':', 1)[-1].replace('/', '-')}",
+        Action="lambda:InvokeFunction", Principal=service, SourceArn=source_arn)
+
+
+def subscribed_topic(emulator, function_arn: str, permitted: bool = True) -> str:
     sns = emulator.client("sns")
     topic = sns.create_topic(Name=f"to-{function_arn.rsplit(':', 1)[-1]}")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn)
+    if permitted:
+        allow(emulator, function_arn, "sns.amazonaws.com", topic)
     return topic
 
 
@@ -149,6 +159,7 @@ def test_schedule_rule_fires_on_the_sped_up_clock(emulator, tmp_path):
     emulator.control("clock", {"scale": 60})  # rate(1 minute) fires every second
     rule_arn = events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")["RuleArn"]
     events.put_targets(Rule="tick", Targets=[{"Id": "fn", "Arn": arn}])
+    allow(emulator, arn, "events.amazonaws.com", rule_arn)
     started = time.monotonic()
     emulator.wait_for(lambda: len(records(record)) >= 2, timeout=6, what="two schedule firings")
     assert time.monotonic() - started >= 1.5
@@ -165,8 +176,9 @@ def test_schedule_rule_fires_on_the_sped_up_clock(emulator, tmp_path):
 def test_put_events_reaches_a_lambda_target_of_a_pattern_rule(emulator, tmp_path):
     arn, record = function(emulator, tmp_path, name="listener")
     events = emulator.client("events")
-    events.put_rule(Name="commands", EventPattern=json.dumps({"source": ["aws.ssm"]}))
+    commands_arn = events.put_rule(Name="commands", EventPattern=json.dumps({"source": ["aws.ssm"]}))["RuleArn"]
     events.put_targets(Rule="commands", Targets=[{"Id": "fn", "Arn": arn}])
+    allow(emulator, arn, "events.amazonaws.com", commands_arn)
     events.put_rule(Name="tick", ScheduleExpression="rate(1 hour)")
     events.put_targets(Rule="tick", Targets=[{"Id": "fn", "Arn": arn}])
     answer = events.put_events(Entries=[{"Source": "aws.ssm", "DetailType": "EC2 Command Status-change Notification",
@@ -177,3 +189,22 @@ def test_put_events_reaches_a_lambda_target_of_a_pattern_rule(emulator, tmp_path
     time.sleep(0.5)
     delivered = [r["event"] for r in records(record)]
     assert len(delivered) == 1 and delivered[0]["detail"] == {"status": "Success"}
+
+
+def test_a_service_invokes_a_function_only_as_its_resource_based_policy_allows(emulator, tmp_path):
+    arn, record = function(emulator, tmp_path, name="guarded")
+    sns = emulator.client("sns")
+    unpermitted = subscribed_topic(emulator, arn, permitted=False)
+    sns.publish(TopicArn=unpermitted, Message="m")
+    emulator.wait_for(lambda: emulator.events("lambda-delivery-denied"), what="the refused delivery")
+    (denied,) = emulator.events("lambda-delivery-denied")
+    assert denied["source"] == f"sns:{unpermitted}" and "sns.amazonaws.com" in denied["reason"]
+    # A permission for another topic does not cover this one (AWS:SourceArn).
+    other = sns.create_topic(Name="another")["TopicArn"]
+    allow(emulator, arn, "sns.amazonaws.com", other)
+    sns.publish(TopicArn=unpermitted, Message="m")
+    emulator.wait_for(lambda: len(emulator.events("lambda-delivery-denied")) == 2, what="the second refusal")
+    allow(emulator, arn, "sns.amazonaws.com", unpermitted)
+    sns.publish(TopicArn=unpermitted, Message="m")
+    emulator.wait_for(lambda: records(record), what="the permitted delivery")
+    assert len(records(record)) == 1 and not finished(emulator)[1:]

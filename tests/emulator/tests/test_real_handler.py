@@ -57,8 +57,11 @@ def test_real_handler_drains_a_scale_in_from_three_to_one(emulator):
         FunctionName="graceful-handler", Runtime="provided.al2023", Handler="bootstrap", Architectures=["x86_64"],
         Role=handler_role, Code={"ZipFile": code}, Timeout=120, MemorySize=128,
         Environment={"Variables": {"GRACEFUL_CONFIG": json.dumps(config)}})["FunctionArn"]
-    for topic in (lifecycle_topic, status_topic):
+    for index, topic in enumerate((lifecycle_topic, status_topic)):
         sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn)
+        emulator.client("lambda").add_permission(FunctionName=function_arn, StatementId=f"sns-{index}",
+                                                 Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                                                 SourceArn=topic)
     asg.put_lifecycle_hook(AutoScalingGroupName="nomad-clients", LifecycleHookName="graceful-drain",
                            LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout=300,
                            DefaultResult="ABANDON", NotificationTargetARN=lifecycle_topic, RoleARN=hook_role,
