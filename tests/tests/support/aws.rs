@@ -65,6 +65,29 @@ impl Aws {
         });
     }
 
+    /// Makes `group` launch its next instances from `image` (a new launch configuration), e.g. moto's Windows
+    /// image `ami-12c6146b` (EC2 `Platform` "windows", which SSM reports as platform type Windows).
+    pub fn use_image(&self, group: &str, image: &str) {
+        self.runtime.block_on(async {
+            let config_name = format!("{group}-{image}-lc");
+            self.autoscaling
+                .create_launch_configuration()
+                .launch_configuration_name(&config_name)
+                .image_id(image)
+                .instance_type("t3.micro")
+                .send()
+                .await
+                .expect("creating a launch configuration");
+            self.autoscaling
+                .update_auto_scaling_group()
+                .auto_scaling_group_name(group)
+                .launch_configuration_name(&config_name)
+                .send()
+                .await
+                .expect("updating the group's launch configuration");
+        });
+    }
+
     /// Lifecycle hook names on `group`.
     pub fn hooks(&self, group: &str) -> Vec<aws_sdk_autoscaling::types::LifecycleHook> {
         self.runtime.block_on(async {
