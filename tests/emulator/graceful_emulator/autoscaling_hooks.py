@@ -21,6 +21,11 @@ from moto.autoscaling.responses import ActionResult, EmptyResult
 from moto.iam.models import iam_backends
 
 from . import publish, state
+from .iam import service_roles
+from .validation import gate
+
+# The service principal Auto Scaling assumes a hook's RoleARN as.
+AUTOSCALING_PRINCIPAL = "autoscaling.amazonaws.com"
 
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
@@ -108,7 +113,8 @@ def _begin_termination(backend, group, instance_state, hooks: list, path: str = 
             message = _message(backend, group, hook, instance_id, token, path)
             subject = f"Auto Scaling:  Lifecycle action 'TERMINATING' for instance {instance_id} in progress."
             try:
-                publish.publish(target, json.dumps(message), subject)
+                publish.publish(target, json.dumps(message), subject,
+                                as_role=(AUTOSCALING_PRINCIPAL, getattr(hook, "role_arn", None)))
                 state.log_event("lifecycle-notification", target=target, instance_id=instance_id, hook=hook.name,
                                 token=token, message=message)
             except Exception as error:  # AWS keeps the wait even when the target is gone
@@ -311,7 +317,9 @@ def _put_lifecycle_hook(self):
         role_name = (role or "").rsplit("/", 1)[-1]
         role_known = bool(role) and any(r.name == role_name for r in iam_backends[backend.account_id]["aws"]
                                          .roles.values())
-        if not role_known or not publish.target_exists(target):
+        may_publish = not gate.SETTINGS.iam_enforced or service_roles.may_deliver(
+            backend.account_id, role, AUTOSCALING_PRINCIPAL, target)[0]
+        if not role_known or not publish.target_exists(target) or not may_publish:
             raise ValidationError(f"Unable to publish test message to notification target {target} using IAM role "
                                   f"{role}. Please check your target and role configuration and try to put "
                                   "lifecycle hook again.")
@@ -330,7 +338,8 @@ def _put_lifecycle_hook(self):
             "AutoScalingGroupName": group_name, "Service": "AWS Auto Scaling", "Event": "autoscaling:TEST_NOTIFICATION",
             "Time": state.now_iso(),
         }
-        publish.publish(target, json.dumps(test), f'Auto Scaling: test notification for group "{group_name}"')
+        publish.publish(target, json.dumps(test), f'Auto Scaling: test notification for group "{group_name}"',
+                        as_role=(AUTOSCALING_PRINCIPAL, role))
         state.log_event("lifecycle-test-notification", group=group_name, hook=name, target=target)
     return EmptyResult()
 

@@ -3,6 +3,9 @@
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
+from .iam import service_roles
+from .validation import gate
+
 
 def arn_parts(arn: str) -> tuple:
     """(service, region, account, resource) of an ARN."""
@@ -24,8 +27,17 @@ def target_exists(arn: str) -> bool:
     return False
 
 
-def publish(arn: str, message: str, subject: str | None = None) -> None:
+class NotAuthorized(Exception):
+    """The service could not publish with the role it was given (see iam/service_roles.py)."""
+
+
+def publish(arn: str, message: str, subject: str | None = None, as_role: tuple | None = None) -> None:
+    """Publishes as an AWS service does; `as_role` = (service principal, role ARN) it publishes with."""
     service, region, account, resource = arn_parts(arn)
+    if as_role is not None and gate.SETTINGS.iam_enforced:
+        allowed, reason = service_roles.may_deliver(account, as_role[1], as_role[0], arn)
+        if not allowed:
+            raise NotAuthorized(reason)
     if service == "sns":
         sns_backends[account][region].publish(message, arn=arn, subject=subject)
     elif service == "sqs":

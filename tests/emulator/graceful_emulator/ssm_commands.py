@@ -309,7 +309,7 @@ def _notify(command: dict, invocation: dict | None) -> None:
     if "All" not in events and status not in events:
         return
     try:
-        publish.publish(arn, json.dumps(body))
+        publish.publish(arn, json.dumps(body), as_role=("ssm.amazonaws.com", command["service_role"]))
         state.log_event("command-notification", command_id=command["id"], type=kind, status=status, target=arn)
     except Exception as error:
         state.log_event("command-notification-failed", command_id=command["id"], target=arn, error=str(error))

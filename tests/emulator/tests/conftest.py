@@ -116,6 +116,19 @@ def make_role(emulator, name: str = "hook-publisher") -> str:
     return emulator.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
+def make_publisher_role(emulator, name: str = "hook-publisher", service: str = "autoscaling.amazonaws.com") -> str:
+    """A role `service` may assume to publish notifications: what AWS's managed policy AutoScalingNotificationAccessRole
+    grants (sqs:SendMessage, sqs:GetQueueUrl, sns:Publish)."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": service}}]}
+    iam = emulator.client("iam")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    publish = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sns:Publish"], "Resource": "*"}]}
+    iam.put_role_policy(RoleName=name, PolicyName="notification-access", PolicyDocument=json.dumps(publish))
+    return arn
+
+
 def topic_with_queue(emulator, name: str = "lifecycle") -> tuple:
     """A topic plus an SQS queue subscribed to it, so a test can read what was published."""
     sns, sqs = emulator.client("sns"), emulator.client("sqs")

@@ -1,8 +1,10 @@
 """Lifecycle hooks: stored, validated, Terminating:Wait on scale-in, notifications, complete/heartbeat, timeouts."""
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
-from conftest import drain_queue, group_instances, make_group, make_role, topic_with_queue
+from conftest import drain_queue, group_instances, make_group, make_publisher_role, topic_with_queue
 
 HOOK = "drain"
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
@@ -10,7 +12,7 @@ TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 
 def put_hook(emulator, group="workers", name=HOOK, timeout=300, default="ABANDON", metadata="graceful"):
     topic, queue = topic_with_queue(emulator, f"{group}-{name}")
-    role = make_role(emulator, f"{group}-{name}-role")
+    role = make_publisher_role(emulator, f"{group}-{name}-role")
     emulator.client("autoscaling").put_lifecycle_hook(
         AutoScalingGroupName=group, LifecycleHookName=name, LifecycleTransition=TERMINATING,
         HeartbeatTimeout=timeout, DefaultResult=default, NotificationTargetARN=topic, RoleARN=role,
@@ -51,7 +53,7 @@ def test_hook_validation(emulator, change, wording):
     make_group(emulator)
     topic, _ = topic_with_queue(emulator)
     params = {"AutoScalingGroupName": "workers", "LifecycleHookName": HOOK, "LifecycleTransition": TERMINATING,
-              "HeartbeatTimeout": 60, "NotificationTargetARN": topic, "RoleARN": make_role(emulator)}
+              "HeartbeatTimeout": 60, "NotificationTargetARN": topic, "RoleARN": make_publisher_role(emulator)}
     params.update(change)
     with pytest.raises(ClientError) as error:
         emulator.client("autoscaling").put_lifecycle_hook(**params)
@@ -223,3 +225,17 @@ def test_scale_in_records_a_scaling_activity_per_held_instance(emulator):
     done = asg.describe_scaling_activities(AutoScalingGroupName="workers")["Activities"][0]
     assert done["StatusCode"] == "Successful" and done["EndTime"] >= done["StartTime"]
     assert asg.describe_scaling_activities(AutoScalingGroupName="other")["Activities"] == []
+
+
+def test_a_hook_whose_role_cannot_publish_to_its_target_is_refused(emulator):
+    make_group(emulator)
+    topic, _ = topic_with_queue(emulator, "unpublishable")
+    iam = emulator.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "autoscaling.amazonaws.com"}}]}
+    bare = iam.create_role(RoleName="no-publish", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    with pytest.raises(Exception) as refused:
+        emulator.client("autoscaling").put_lifecycle_hook(
+            AutoScalingGroupName="workers", LifecycleHookName="mute", LifecycleTransition=TERMINATING,
+            NotificationTargetARN=topic, RoleARN=bare)
+    assert "Unable to publish test message" in str(refused.value)

@@ -9,7 +9,7 @@ import os
 import time
 
 import pytest
-from conftest import group_instances, make_group, make_role
+from conftest import group_instances, make_group, make_publisher_role, make_role
 
 WORKSPACE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 HANDLER_ZIP = os.environ.get("GRACEFUL_HANDLER_ZIP",
@@ -34,8 +34,8 @@ def test_real_handler_drains_a_scale_in_from_three_to_one(emulator):
     instances = make_group(emulator, "nomad-clients", size=3)
     lifecycle_topic = sns.create_topic(Name="graceful-lifecycle")["TopicArn"]
     status_topic = sns.create_topic(Name="graceful-command-status")["TopicArn"]
-    hook_role = make_role(emulator, "graceful-hook")
-    ssm_role = make_role(emulator, "graceful-ssm-notify")
+    hook_role = make_publisher_role(emulator, "graceful-hook")
+    ssm_role = make_publisher_role(emulator, "graceful-ssm-notify", "ssm.amazonaws.com")
     emulator.client("ssm").create_document(Name="graceful-drain", DocumentType="Command", DocumentFormat="JSON",
                                            Content=json.dumps(DRAIN_DOCUMENT))
     config = {

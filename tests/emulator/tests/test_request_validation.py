@@ -2,7 +2,7 @@
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import make_group, make_role, topic_with_queue
+from conftest import make_group, make_publisher_role, topic_with_queue
 
 from graceful_emulator.validation import java_regex, service_models
 
@@ -19,7 +19,7 @@ def hook_params(emulator, **change) -> dict:
     make_group(emulator)
     topic, _ = topic_with_queue(emulator)
     params = {"AutoScalingGroupName": "workers", "LifecycleHookName": "drain", "LifecycleTransition": TERMINATING,
-              "HeartbeatTimeout": 60, "NotificationTargetARN": topic, "RoleARN": make_role(emulator)}
+              "HeartbeatTimeout": 60, "NotificationTargetARN": topic, "RoleARN": make_publisher_role(emulator)}
     params.update(change)
     return params
 

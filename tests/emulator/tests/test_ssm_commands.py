@@ -7,7 +7,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import LINUX_AMI, drain_queue, topic_with_queue
+from conftest import LINUX_AMI, drain_queue, make_publisher_role, topic_with_queue
 
 
 def document(emulator, name: str, commands: list, timeout: int = 3600, parameters: dict | None = None) -> str:
@@ -172,8 +172,9 @@ def test_status_notifications_and_list_filters(emulator):
     ssm = emulator.client("ssm")
     name = document(emulator, "notify-doc", ["exit 0"])
     other = document(emulator, "other-doc", ["sleep 5"])
-    command = ssm.send_command(DocumentName=name, InstanceIds=[instance], ServiceRoleArn="arn:aws:iam::123456789012:"
-                               "role/ssm-notify", NotificationConfig={"NotificationArn": topic,
+    role = make_publisher_role(emulator, "ssm-notify", "ssm.amazonaws.com")
+    command = ssm.send_command(DocumentName=name, InstanceIds=[instance], ServiceRoleArn=role,
+                               NotificationConfig={"NotificationArn": topic,
                                                                      "NotificationEvents": ["All"],
                                                                      "NotificationType": "Invocation"})["Command"]
     wait_status(emulator, command["CommandId"], instance)
@@ -245,3 +246,19 @@ def test_stand_in_nomad_operator_api_with_a_filter_lists_this_nodes_allocations(
     allocations = json.loads(listing)
     assert [(a["NodeID"], a["ClientStatus"]) for a in allocations] == [(node_id, "running")] * remaining
     assert sorted(a["Name"] for a in allocations) == [f"job-{i}.run[0]" for i in range(remaining)]
+
+
+def test_status_notifications_need_a_role_ssm_may_assume_and_publish_with(emulator):
+    [instance] = instances(emulator)
+    topic, queue = topic_with_queue(emulator, "refused-status")
+    ssm = emulator.client("ssm")
+    name = document(emulator, "refused-doc", ["exit 0"])
+    # Trusts Auto Scaling, not SSM: SSM cannot assume it, so no notification is published.
+    wrong_trust = make_publisher_role(emulator, "asg-only", "autoscaling.amazonaws.com")
+    command = ssm.send_command(DocumentName=name, InstanceIds=[instance], ServiceRoleArn=wrong_trust,
+                               NotificationConfig={"NotificationArn": topic, "NotificationEvents": ["All"],
+                                                   "NotificationType": "Invocation"})["Command"]
+    wait_status(emulator, command["CommandId"], instance)
+    assert drain_queue(emulator, queue) == []
+    failed = emulator.events("command-notification-failed")
+    assert failed and "does not let ssm.amazonaws.com assume it" in failed[-1]["error"]
