@@ -120,12 +120,12 @@ pub fn probe_target(target: &CrossTarget) -> Vec<Missing> {
     }
     let mut missing = Vec::new();
     let packages = || target.packages.to_vec();
-    // Probed on its own too, so one round of installs brings it even while the compiler is still missing.
+    // Probed on its own too, so one round of installs brings it even while the compiler is still missing; the
+    // other probes still run, so that round also brings the compiler (a fresh machine lacks both).
     if let Some(runner) = target.foreign_runner()
         && let Err(detail) = run_checked(Command::new(runner).arg("--version"), "qemu")
     {
         missing.push(Missing { capability: format!("running {runner}"), detail, packages: vec![pkg::QEMU_USER] });
-        return missing;
     }
 
     let c_source = dir.join("probe.c");
@@ -202,5 +202,33 @@ pub fn probe_gpg() -> Vec<Missing> {
     match run_checked(Command::new("gpg").arg("--version"), "GnuPG") {
         Ok(()) => vec![],
         Err(detail) => vec![Missing { capability: "running gpg".into(), detail, packages: vec![pkg::GNUPG] }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh machine lacks both the cross compiler and qemu-user: one probe must name the packages of both, so the
+    /// single round of installs setup does brings everything (it once stopped at the missing qemu).
+    #[test]
+    fn a_target_missing_its_runner_and_its_compiler_names_the_packages_of_both() {
+        let foreign_arch = if std::env::consts::ARCH == "aarch64" { "x86_64" } else { "aarch64" };
+        let triple: &'static str = Box::leak(format!("{foreign_arch}-unknown-linux-musl").into_boxed_str());
+        let target = CrossTarget {
+            triple,
+            c_compiler: "graceful-no-such-cc",
+            linker: Some("graceful-no-such-cc"),
+            packages: &["compiler-package", "headers-package"],
+            runner: Some("graceful-no-such-qemu"),
+            elf_machine: 0,
+        };
+        let missing = probe_target(&target);
+        let mut packages: Vec<&str> = missing.iter().flat_map(|m| m.packages.iter().copied()).collect();
+        packages.sort_unstable();
+        packages.dedup();
+        let mut expected = vec!["compiler-package", "headers-package", pkg::QEMU_USER];
+        expected.sort_unstable();
+        assert_eq!(packages, expected, "{}", missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("\n"));
     }
 }

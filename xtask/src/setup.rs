@@ -45,27 +45,37 @@ pub fn ensure_targets(targets: &[&CrossTarget]) -> Result {
     Ok(())
 }
 
-/// Runs a probe; installs the packages of what it found missing; runs it again. Still missing: an error per failure.
+/// Runs a probe; installs the packages of what it found missing; runs it again, and again while it names packages not
+/// installed yet (a probe that could not get past a missing tool names what lies behind it only once it is there).
+/// Still missing with nothing new to install: an error per failure.
 pub fn ensure_capabilities(what: &str, probe: impl Fn() -> Vec<Missing>) -> Result {
-    let first = probe();
-    if first.is_empty() {
-        println!("setup: {what}: ok");
-        return Ok(());
+    let mut installed: Vec<&str> = Vec::new();
+    loop {
+        let missing = probe();
+        if missing.is_empty() {
+            match installed.is_empty() {
+                true => println!("setup: {what}: ok"),
+                false => println!("setup: {what}: ok after installing {}", installed.join(" ")),
+            }
+            return Ok(());
+        }
+        let mut packages: Vec<&str> = missing
+            .iter()
+            .flat_map(|m| m.packages.iter().copied())
+            .filter(|package| !installed.contains(package))
+            .collect();
+        packages.sort_unstable();
+        packages.dedup();
+        if packages.is_empty() {
+            let reasons: Vec<String> = missing.iter().map(|m| format!("  {m}")).collect();
+            return Err(format!("{what} is not usable on this machine:\n{}", reasons.join("\n")).into());
+        }
+        for failure in &missing {
+            println!("setup: {what}: {failure}");
+        }
+        debian::install(&packages)?;
+        installed.extend(packages);
     }
-    let mut packages: Vec<&str> = first.iter().flat_map(|m| m.packages.iter().copied()).collect();
-    packages.sort_unstable();
-    packages.dedup();
-    for missing in &first {
-        println!("setup: {what}: {missing}");
-    }
-    debian::install(&packages)?;
-    let second = probe();
-    if second.is_empty() {
-        println!("setup: {what}: ok after installing {}", packages.join(" "));
-        return Ok(());
-    }
-    let reasons: Vec<String> = second.iter().map(|m| format!("  {m}")).collect();
-    Err(format!("{what} is not usable on this machine:\n{}", reasons.join("\n")).into())
 }
 
 /// The packages setup relies on a new machine having: on a machine that lacks one (another image), install it.

@@ -11,7 +11,7 @@ use graceful_provision::{
     Architecture, OWNER_TAG, Ownership, Step, converge, converge_with_groups, delete, lambda_code_sha256, read,
     read_with_groups,
 };
-use support::{create_groups, desired, groups, handler_zip, inventory, owner, start};
+use support::{create_boundary_policy, create_groups, desired, groups, handler_zip, inventory, owner, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
@@ -283,7 +283,9 @@ async fn enterprise_options_are_applied_read_back_and_corrected() {
     create_groups(&aws.clients, &["ent-a"]).await;
     let mut want = desired("ent", &["ent-a"], 3600);
     want.iam_path = "/platform/".into();
-    want.permissions_boundary = Some("arn:aws:iam::123456789012:policy/boundary".into());
+    let boundary = create_boundary_policy(&aws.clients, "platform-boundary").await;
+    assert_eq!(boundary, "arn:aws:iam::123456789012:policy/platform-boundary");
+    want.permissions_boundary = Some(boundary);
     want.kms_key_id = Some("alias/aws/sns".into());
     want.architecture = Architecture::Arm64;
     want.on_failure = graceful_provision::LifecycleResult::Abandon;

@@ -80,6 +80,24 @@ pub async fn create_groups(clients: &Clients, names: &[&str]) {
     }
 }
 
+/// A customer-managed policy to use as a permissions boundary, as an organisation's platform team would provide: it
+/// allows everything but the IAM user actions a drain never needs. A boundary limits what a role's session may do (IAM
+/// User Guide, "Permissions boundaries for IAM entities"), so one that allows nothing would stop every drain.
+pub async fn create_boundary_policy(clients: &Clients, name: &str) -> String {
+    let document = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Effect":"Deny","Action":["iam:CreateUser","iam:CreateAccessKey"],"Resource":"*"}]}"#;
+    let created = clients
+        .iam
+        .create_policy()
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreatePolicy {name}: {e:?}"));
+    created.policy.and_then(|p| p.arn).expect("CreatePolicy answers the policy's ARN")
+}
+
 /// A deployment zip with an executable `bootstrap` at its root. The provisioning tests treat the code as opaque
 /// bytes; what matters is that Lambda gets a valid zip and reports its hash back.
 pub fn handler_zip(marker: &str) -> &'static [u8] {

@@ -31,7 +31,7 @@ _WHY = {"explicit-deny-identity": "with an explicit deny in an identity-based po
         "no-boundary-allow": "because no permissions boundary allows the {action} action"}
 
 
-def _document(text) -> dict:
+def document(text) -> dict:
     if isinstance(text, dict):
         return text
     try:
@@ -40,22 +40,22 @@ def _document(text) -> dict:
         return json.loads(unquote(text))
 
 
-def _default_document(policy) -> dict:
-    return _document(next(v.document for v in policy.versions if v.is_default))
+def default_document(policy) -> dict:
+    return document(next(v.document for v in policy.versions if v.is_default))
 
 
-def _policies_of(session) -> tuple:
+def policies_of(session) -> tuple:
     backend = iam_backends[session.account]["aws"]
     role_name = session.role_arn.rsplit("/", 1)[-1]
     role = next((r for r in backend.roles.values() if r.name == role_name), None)
     if role is None:
         return [], None
-    identity = [_document(doc) for doc in role.policies.values()]
-    identity += [_default_document(p) for p in role.managed_policies.values()]
+    identity = [document(doc) for doc in role.policies.values()]
+    identity += [default_document(p) for p in role.managed_policies.values()]
     boundary = None
     if role.permissions_boundary_arn:
         boundary_policy = backend.managed_policies.get(role.permissions_boundary_arn)
-        boundary = _default_document(boundary_policy) if boundary_policy else {"Statement": []}
+        boundary = default_document(boundary_policy) if boundary_policy else {"Statement": []}
     return identity, boundary
 
 
@@ -70,7 +70,7 @@ def check(environ: dict, service: str, operation: str, members: dict):
         return None  # not an authorised action in the SAR (moto answers unknown operations itself)
     action = f"{service}:{action_name}"
     global_keys = sar.privilege(service, action_name)["resource_types"].get("", {}).get("condition_keys") or []
-    identity, boundary = _policies_of(session)
+    identity, boundary = policies_of(session)
     for resource in request_context.resources(service, action_name, members, session.account, region):
         request = policy_eval.Request(action, resource.arn,
                                       request_context.context(session, region, resource, global_keys))

@@ -28,7 +28,7 @@ class Decision:
                  # "allowed"
 
 
-def _as_list(value) -> list:
+def as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
@@ -39,17 +39,17 @@ def _wildcard(pattern: str, value: str, ignore_case: bool) -> bool:
 
 def _action_matches(statement: dict, action: str) -> bool:
     if "Action" in statement:
-        return any(_wildcard(p, action, True) for p in _as_list(statement["Action"]))
+        return any(_wildcard(p, action, True) for p in as_list(statement["Action"]))
     if "NotAction" in statement:
-        return not any(_wildcard(p, action, True) for p in _as_list(statement["NotAction"]))
+        return not any(_wildcard(p, action, True) for p in as_list(statement["NotAction"]))
     return False
 
 
 def _resource_matches(statement: dict, resource: str) -> bool:
     if "Resource" in statement:
-        return any(p == "*" or _wildcard(p, resource, False) for p in _as_list(statement["Resource"]))
+        return any(p == "*" or _wildcard(p, resource, False) for p in as_list(statement["Resource"]))
     if "NotResource" in statement:
-        return not any(p == "*" or _wildcard(p, resource, False) for p in _as_list(statement["NotResource"]))
+        return not any(p == "*" or _wildcard(p, resource, False) for p in as_list(statement["NotResource"]))
     return False
 
 
@@ -100,15 +100,15 @@ def _condition_holds(operator: str, key: str, expected: list, context: dict) -> 
 def _conditions_hold(statement: dict, context: dict) -> bool:
     for operator, keys in (statement.get("Condition") or {}).items():
         for key, expected in keys.items():
-            if not _condition_holds(operator, key, _as_list(expected), context):
+            if not _condition_holds(operator, key, as_list(expected), context):
                 return False
     return True
 
 
-def _effects(policies: list, request: Request) -> set:
+def effects(policies: list, request: Request) -> set:
     found = set()
     for policy in policies:
-        for statement in _as_list(policy.get("Statement") or []):
+        for statement in as_list(policy.get("Statement") or []):
             if (_action_matches(statement, request.action) and _resource_matches(statement, request.resource)
                     and _conditions_hold(statement, request.context)):
                 found.add(statement.get("Effect"))
@@ -116,8 +116,8 @@ def _effects(policies: list, request: Request) -> set:
 
 
 def evaluate(identity_policies: list, boundary, request: Request) -> Decision:
-    identity = _effects(identity_policies, request)
-    bounded = _effects([boundary], request) if boundary is not None else {"Allow"}
+    identity = effects(identity_policies, request)
+    bounded = effects([boundary], request) if boundary is not None else {"Allow"}
     if "Deny" in identity:
         return Decision(False, "explicit-deny-identity")
     if "Deny" in bounded:

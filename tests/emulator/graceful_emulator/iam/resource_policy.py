@@ -18,14 +18,14 @@ from . import policy_eval
 SERVICE_PRINCIPALS = {"sns": "sns.amazonaws.com", "events": "events.amazonaws.com"}
 
 
-def _names_principal(statement: dict, service: str) -> bool:
+def names_principal(statement: dict, service: str) -> bool:
     principal = statement.get("Principal")
     if principal == "*":
         return True
     if not isinstance(principal, dict):
         return False
-    services = policy_eval._as_list(principal.get("Service", []))
-    everyone = policy_eval._as_list(principal.get("AWS", []))
+    services = policy_eval.as_list(principal.get("Service", []))
+    everyone = policy_eval.as_list(principal.get("AWS", []))
     return service in services or "*" in everyone
 
 
@@ -37,12 +37,12 @@ def service_may_invoke(policy_text: str | None, function_arn: str, source: str) 
         return True, "not a service delivery"
     if not policy_text:
         return False, f"the function has no resource-based policy allowing {service}"
-    statements = [s for s in policy_eval._as_list(json.loads(policy_text).get("Statement") or [])
-                  if _names_principal(s, service)]
+    statements = [s for s in policy_eval.as_list(json.loads(policy_text).get("Statement") or [])
+                  if names_principal(s, service)]
     account = source_arn.split(":")[4] if source_arn.count(":") >= 5 else ""
     request = policy_eval.Request(action="lambda:InvokeFunction", resource=function_arn,
                                   context={"aws:sourcearn": [source_arn], "aws:sourceaccount": [account]})
-    effects = policy_eval._effects([{"Statement": statements}], request)
+    effects = policy_eval.effects([{"Statement": statements}], request)
     if "Deny" in effects:
         return False, f"the function's resource-based policy denies {service} for {source_arn}"
     if "Allow" not in effects:

@@ -18,8 +18,8 @@ from types import SimpleNamespace
 from moto.iam.models import iam_backends
 
 from . import policy_eval
-from .authorize import _document, _policies_of
-from .resource_policy import _names_principal
+from .authorize import document, policies_of
+from .resource_policy import names_principal
 
 
 def _role(account: str, role_arn: str):
@@ -34,16 +34,16 @@ def may_deliver(account: str, role_arn: str | None, service: str, target_arn: st
     role = _role(account, role_arn)
     if role is None:
         return False, f"role {role_arn} does not exist"
-    trust = _document(role.assume_role_policy_document)
+    trust = document(role.assume_role_policy_document)
     # A trust policy's statements name no Resource: the role itself is the resource.
-    statements = [{**s, "Resource": role.arn} for s in policy_eval._as_list(trust.get("Statement") or [])
-                  if _names_principal(s, service)]
+    statements = [{**s, "Resource": role.arn} for s in policy_eval.as_list(trust.get("Statement") or [])
+                  if names_principal(s, service)]
     assume = policy_eval.Request(action="sts:AssumeRole", resource=role.arn, context={})
-    effects = policy_eval._effects([{"Statement": statements}], assume)
+    effects = policy_eval.effects([{"Statement": statements}], assume)
     if "Deny" in effects or "Allow" not in effects:
         return False, f"the trust policy of {role_arn} does not let {service} assume it"
     action = "sns:Publish" if target_arn.split(":")[2] == "sns" else "sqs:SendMessage"
-    identity, boundary = _policies_of(SimpleNamespace(account=account, role_arn=role_arn))
+    identity, boundary = policies_of(SimpleNamespace(account=account, role_arn=role_arn))
     decision = policy_eval.evaluate(identity, boundary, policy_eval.Request(action, target_arn, {}))
     if not decision.allowed:
         return False, f"{role_arn} may not {action} on {target_arn} ({decision.reason})"
