@@ -120,6 +120,41 @@ fn duplicate_lifecycle_notification_three_times_gives_one_command_and_one_comple
 }
 
 #[test]
+fn listing_lag_late_cancels_duplicates_and_a_crash_still_give_one_drain_per_action() {
+    let world = Scenario::apply(1.0, 3.0, &[("lag-g", 3)], &[Resource::new("lag", &["lag-g"])]);
+    // SSM lists a new command only 3 to 6 s after the send and cancels land 2 s late (emulator ssm_consistency.py,
+    // from SendCommand's documented eventual consistency and CancelCommand's "no guarantee"); each notification is
+    // delivered twice at once, and the first invocation is killed right after its SendCommand took effect.
+    world
+        .emulator
+        .control("ssm_consistency", &json!({"list_lag_seconds": [3.0, 6.0], "cancel_delay_seconds": 2.0, "seed": 3}))
+        .expect("lagging the listings");
+    world.emulator.set_deliveries(&json!({"duplicate_next": 2})).expect("duplicating");
+    world
+        .emulator
+        .set_deliveries(&json!({"kill_next": 1, "kill_on_call": "ssm:SendCommand"}))
+        .expect("arming the kill");
+    let draining = world.scale_in("lag-g", 2);
+    let ledger = world.wait_terminated(&draining, 2 * MINUTE);
+    assert!(ledger.of_kind("command-listed-late").count() >= 1, "no listing lagged:\n{}", ledger.summary());
+    assert_eq!(ledger.of_kind("lambda-killed").count(), 1, "the first invocation is killed:\n{}", ledger.summary());
+    for instance in &draining {
+        ledger.assert_drained(instance, "Success", "CONTINUE");
+        let enabled = ledger
+            .of_kind("nomad-call")
+            .filter(|e| e["instance_id"] == *instance)
+            .filter(|e| {
+                e["argv"]
+                    .as_array()
+                    .is_some_and(|argv| argv.iter().any(|a| a == "drain") && argv.iter().any(|a| a == "-enable"))
+            })
+            .count();
+        assert_eq!(enabled, 1, "{instance}'s node drain is enabled once:\n{}", ledger.summary());
+    }
+    assert_eq!(world.aws.instance_states("lag-g").into_values().collect::<Vec<_>>(), ["InService"]);
+}
+
+#[test]
 fn lost_command_status_notification_is_recovered_by_the_reconcile_tick() {
     // Clock x0.5: the automatic tick comes only 2 minutes after apply, so the test fires it itself.
     let world = Scenario::apply(0.5, 2.0, &[("lost-g", 2)], &[Resource::new("lost", &["lost-g"])]);

@@ -1,7 +1,8 @@
-//! Instance refresh and maximum instance lifetime, end to end: both replace instances through the group's
-//! TERMINATING hooks (Amazon EC2 Auto Scaling User Guide: "Use an instance refresh to update instances", "Replace
-//! Auto Scaling instances based on maximum instance lifetime"; the emulator's refresh.py follows those pages). The
-//! real handler must drain every old instance before it terminates, batch after batch.
+//! Instance refresh, maximum instance lifetime, Capacity Rebalancing and Availability Zone rebalancing, end to end:
+//! each replaces instances through the group's TERMINATING hooks (Amazon EC2 Auto Scaling User Guide: "Use an
+//! instance refresh to update instances", "Replace Auto Scaling instances based on maximum instance lifetime",
+//! "Capacity Rebalancing", "Rebalancing activities"; the emulator's refresh.py, rebalance.py and az_rebalance.py
+//! follow those pages). The real handler must drain every old instance before it terminates, batch after batch.
 
 mod support;
 
@@ -98,4 +99,35 @@ fn capacity_rebalance_drains_the_at_risk_instance_after_its_replacement_launched
     let states = world.aws.instance_states("cr-g");
     assert_eq!(states.get(&replacement).map(String::as_str), Some("InService"), "{states:?}");
     assert_eq!(states.len(), 2, "capacity kept: {states:?}");
+}
+
+#[test]
+fn az_rebalancing_drains_the_instance_it_moves_after_its_replacement_launched() {
+    let world = Scenario::apply(1.0, 3.0, &[("az-g", 2)], &[Resource::new("az", &["az-g"])]);
+    let old: Vec<String> = world.aws.instance_states("az-g").into_keys().collect();
+    // A second zone for the group: Auto Scaling rebalances, one instance moves (launch first, then the hook).
+    world.aws.runtime.block_on(async {
+        world
+            .aws
+            .autoscaling
+            .update_auto_scaling_group()
+            .auto_scaling_group_name("az-g")
+            .availability_zones("us-east-1a")
+            .availability_zones("us-east-1b")
+            .send()
+            .await
+            .expect("adding a zone to the group");
+    });
+    let ledger = world.wait_until(MINUTE, "one old instance terminated", |ledger| {
+        old.iter().any(|i| ledger.terminated(i).is_some())
+    });
+    let moved: Vec<&String> = old.iter().filter(|i| ledger.terminated(i).is_some()).collect();
+    assert_eq!(moved.len(), 1, "exactly one instance moves: {}", ledger.summary());
+    ledger.assert_drained(moved[0], "Success", "CONTINUE");
+    let zones = world.aws.instance_zones("az-g");
+    let mut spread: Vec<&str> = zones.values().map(String::as_str).collect();
+    spread.sort_unstable();
+    assert_eq!(spread, ["us-east-1a", "us-east-1b"], "balanced over both zones: {zones:?}");
+    let states = world.aws.instance_states("az-g");
+    assert!(states.values().all(|s| s == "InService"), "{states:?}");
 }

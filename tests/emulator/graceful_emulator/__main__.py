@@ -6,7 +6,7 @@ import sys
 
 from moto import server
 
-from . import (autoscaling_hooks, dispatch, group_policies, lambda_config, lambda_runtime, refresh, retention, schedules,
+from . import (autoscaling_hooks, az_rebalance, dispatch, group_policies, lambda_config, lambda_runtime, refresh, retention, schedules,
                sns_lambda, ssm_commands, state, ticker, warm_pools)
 
 
@@ -23,9 +23,10 @@ def _listen_address(argv: list) -> tuple:
 def main() -> None:
     argv = sys.argv[1:]
     state.SERVER["host"], state.SERVER["port"] = _listen_address(argv)
-    # warm_pools, retention and refresh wrap what autoscaling_hooks installs: they come after it, in this order.
-    for module in (dispatch, autoscaling_hooks, group_policies, warm_pools, retention, refresh, ssm_commands, sns_lambda,
-                   lambda_config, schedules):
+    # warm_pools, retention, refresh and az_rebalance wrap what autoscaling_hooks installs: they come after it, in this
+    # order (az_rebalance places the launches refresh marks).
+    for module in (dispatch, autoscaling_hooks, group_policies, warm_pools, retention, refresh, az_rebalance,
+                   ssm_commands, sns_lambda, lambda_config, schedules):
         module.install()
     atexit.register(ssm_commands.kill_all)
     atexit.register(lambda_runtime.kill_all)

@@ -6,6 +6,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from werkzeug.wrappers import Request, Response
 
 from . import (autoscaling_hooks, lambda_runtime, nomad_world, rebalance, refresh, schedules, spot_interruptions,
+               ssm_consistency,
                ssm_commands, state, warm_pools)
 from .iam import sessions
 from .validation import gate
@@ -32,6 +33,7 @@ def reset() -> None:
     refresh.reset()
     schedules.reset()
     spot_interruptions.reset()
+    ssm_consistency.reset()
     state.reset_knobs()
     gate.reset()
     sessions.reset()
@@ -98,6 +100,8 @@ def _route(request: Request) -> Response:
                 state.DELIVERY["retry_delays"] = [float(d) for d in delays]
             current = dict(state.DELIVERY)
         return _json({"deliveries": current})
+    if path == "ssm_consistency":
+        return _json({"ssm_consistency": ssm_consistency.configure(body)})
     if path == "agents":
         instance_id = _require(body, "instance_id", str)
         ping = body.get("ping_status", "Online")

@@ -28,7 +28,7 @@ from moto.logs.models import logs_backends
 from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
 
-from . import nomad_world, publish, ssm_document_rules, state
+from . import nomad_world, publish, ssm_consistency, ssm_document_rules, state
 from .iam import sessions
 
 TERMINAL = ("Success", "Failed", "TimedOut", "Cancelled")
@@ -470,6 +470,7 @@ def send_command(backend, params: dict) -> dict:
         command["invocations"][instance_id] = {
             "instance_id": instance_id, "status": "Pending", "status_details": "Pending", "response_code": -1,
             "stdout": "", "stderr": "", "start": None, "end": None, "shells": [], "lock": threading.Lock()}
+    ssm_consistency.stamp(command)
     with state.LOCK:
         COMMANDS[command["id"]] = command
     state.log_event("command-sent", command_id=command["id"], document=name, instance_ids=instance_ids,
@@ -483,6 +484,12 @@ def cancel_command(command_id: str, instance_ids: list) -> None:
     command = COMMANDS.get(command_id)
     if command is None:
         raise _error("InvalidCommandId", "Invalid command id.")
+    # The sender knows the ID from SendCommand's answer: only the listings lag (ssm_consistency), not the cancel.
+    ssm_consistency.cancel(command_id, lambda: _cancel_now(command, instance_ids))
+
+
+def _cancel_now(command: dict, instance_ids: list) -> None:
+    command_id = command["id"]
     for instance_id, invocation in command["invocations"].items():
         if instance_ids and instance_id not in instance_ids:
             continue
@@ -540,7 +547,7 @@ def invocation_view(command: dict, invocation: dict, details: bool) -> dict:
 
 def _get_invocation(command_id: str, instance_id: str) -> tuple:
     command = COMMANDS.get(command_id)
-    if command is None or instance_id not in command["invocations"]:
+    if command is None or instance_id not in command["invocations"] or not ssm_consistency.visible(command):
         raise _error("InvocationDoesNotExist", "An error occurred (InvocationDoesNotExist) when calling the "
                      "GetCommandInvocation operation")
     return command, command["invocations"][instance_id]
@@ -578,10 +585,10 @@ def _send_command(self):
 def _list_commands(self):
     command_id, instance_id = self._get_param("CommandId"), self._get_param("InstanceId")
     filters = self._get_param("Filters") or []
-    if command_id and command_id not in COMMANDS:
+    if command_id and (command_id not in COMMANDS or not ssm_consistency.visible(COMMANDS[command_id])):
         raise _error("InvalidCommandId", "Invalid command id.")
-    found = [c for c in COMMANDS.values()
-             if (not command_id or c["id"] == command_id) and (not instance_id or instance_id in c["invocations"])
+    found = [c for c in COMMANDS.values() if ssm_consistency.visible(c)
+             and (not command_id or c["id"] == command_id) and (not instance_id or instance_id in c["invocations"])
              and _matches_filters(c, filters)]
     found.sort(key=lambda c: c["requested"], reverse=True)
     return ActionResult({"Commands": [command_view(c) for c in found]})
@@ -593,7 +600,7 @@ def _list_command_invocations(self):
     filters = self._get_param("Filters") or []
     views = []
     for command in sorted(COMMANDS.values(), key=lambda c: c["requested"], reverse=True):
-        if command_id and command["id"] != command_id:
+        if (command_id and command["id"] != command_id) or not ssm_consistency.visible(command):
             continue
         if not _matches_filters(command, filters):
             continue

@@ -43,6 +43,28 @@ impl Aws {
         })
     }
 
+    /// Instance ID -> Availability Zone of every instance `group` lists.
+    pub fn instance_zones(&self, group: &str) -> BTreeMap<String, String> {
+        self.runtime.block_on(async {
+            let described = self
+                .autoscaling
+                .describe_auto_scaling_groups()
+                .auto_scaling_group_names(group)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("describing group {group}: {e:?}"));
+            let group = described.auto_scaling_groups().first().unwrap_or_else(|| panic!("no group {group}"));
+            group
+                .instances()
+                .iter()
+                .map(|i| {
+                    let zone = i.availability_zone().unwrap_or_default().to_string();
+                    (i.instance_id().unwrap_or_default().to_string(), zone)
+                })
+                .collect()
+        })
+    }
+
     /// A terminating lifecycle hook without a notification target (what another tool or resource might own).
     pub fn put_plain_hook(&self, group: &str, hook: &str) {
         self.runtime.block_on(async {
