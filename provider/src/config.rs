@@ -1,7 +1,10 @@
-//! The `provider "graceful"` block: region, profile, one endpoint override for every service. Configuring stores
-//! settings only; AWS is first contacted by a read or an apply, so planning a create needs no AWS access.
+//! The `provider "graceful"` block: region, profile, one endpoint override for every service, and `default_tags`.
+//! Configuring stores settings only; AWS is first contacted by a read or an apply, so planning a create needs no AWS
+//! access.
 
-use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value};
+use crate::resource::shutdown_asg::validate::validate_tags;
+use std::collections::BTreeMap;
+use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, Nesting, Schema, Type, Value};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProviderSettings {
@@ -9,7 +12,34 @@ pub struct ProviderSettings {
     pub profile: Option<String>,
     /// Sent to every AWS service instead of its public endpoint (an emulator, a VPC endpoint, a proxy).
     pub endpoint: Option<String>,
+    pub default_tags: DefaultTags,
 }
+
+/// The provider's `default_tags { tags = ... }`, merged under every resource's own `tags` (as hashicorp/aws does).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DefaultTags {
+    Known(BTreeMap<String, String>),
+    /// Terraform may configure a provider with values it learns only at apply (a resource's attribute).
+    Unknown,
+}
+
+impl Default for DefaultTags {
+    fn default() -> Self {
+        DefaultTags::Known(BTreeMap::new())
+    }
+}
+
+impl DefaultTags {
+    /// The tags, or none while unknown (a refresh or an import runs with a configuration Terraform knows).
+    pub fn known_or_empty(&self) -> BTreeMap<String, String> {
+        match self {
+            DefaultTags::Known(tags) => tags.clone(),
+            DefaultTags::Unknown => BTreeMap::new(),
+        }
+    }
+}
+
+pub const DEFAULT_TAGS_BLOCK: &str = "default_tags";
 
 pub fn schema() -> Schema {
     Schema {
@@ -32,7 +62,24 @@ credentials files, SSO, container and instance roles) unless set here."
 `AWS_ENDPOINT_URL` does the same from the environment.",
                 ),
             ],
-            blocks: vec![],
+            blocks: vec![NestedBlock {
+                type_name: DEFAULT_TAGS_BLOCK.into(),
+                nesting: Nesting::Single,
+                min_items: 0,
+                max_items: 0,
+                block: Block {
+                    description: "Tags set on every AWS object of every `graceful_shutdown_asg` of this provider, \
+as the AWS provider's `default_tags` are. A resource's own `tags` win on a shared key; `tags_all` shows the merge."
+                        .into(),
+                    attributes: vec![Attribute::optional(
+                        "tags",
+                        Type::Map(Box::new(Type::String)),
+                        "Tags for every resource: the same rules as a resource's `tags`.",
+                    )],
+                    blocks: vec![],
+                    deprecated: false,
+                },
+            }],
             deprecated: false,
         },
     }
@@ -40,6 +87,8 @@ credentials files, SSO, container and instance roles) unless set here."
 
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
+    let path = AttributePath::root(DEFAULT_TAGS_BLOCK).attr("tags");
+    validate_tags(config.get(DEFAULT_TAGS_BLOCK).get("tags"), path, "default_tags.tags", &mut diags);
     if let Some(endpoint) = config.get("endpoint").as_str()
         && (!(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || endpoint.len() < 8)
     {
@@ -82,7 +131,34 @@ fn is_region_name(region: &str) -> bool {
 
 pub fn settings(config: &Value) -> ProviderSettings {
     let text = |name: &str| config.get(name).as_str().filter(|s| !s.is_empty()).map(str::to_string);
-    ProviderSettings { region: text("region"), profile: text("profile"), endpoint: text("endpoint") }
+    ProviderSettings {
+        region: text("region"),
+        profile: text("profile"),
+        endpoint: text("endpoint"),
+        default_tags: default_tags(config.get(DEFAULT_TAGS_BLOCK)),
+    }
+}
+
+fn default_tags(block: &Value) -> DefaultTags {
+    if block.is_unknown() {
+        return DefaultTags::Unknown;
+    }
+    match block.get("tags") {
+        Value::Unknown => DefaultTags::Unknown,
+        Value::Map(entries) => {
+            let mut tags = BTreeMap::new();
+            for (key, value) in entries {
+                match value {
+                    Value::String(text) => {
+                        tags.insert(key.clone(), text.clone());
+                    }
+                    _ => return DefaultTags::Unknown,
+                }
+            }
+            DefaultTags::Known(tags)
+        }
+        _ => DefaultTags::default(),
+    }
 }
 
 #[cfg(test)]

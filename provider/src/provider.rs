@@ -124,7 +124,8 @@ state written by a newer provider?)",
         if request.type_name != schema::TYPE_NAME {
             return PlanResponse { diagnostics: unknown_type(&request.type_name), ..Default::default() };
         }
-        let mut response = plan::plan(&request.prior_state, &request.config, &handler_sha256);
+        let default_tags = self.settings().map(|s| s.default_tags).unwrap_or_default();
+        let mut response = plan::plan(&request.prior_state, &request.config, &default_tags, &handler_sha256);
         response.planned_private = request.prior_private;
         response
     }

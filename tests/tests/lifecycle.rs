@@ -315,6 +315,63 @@ fn empty_tags_converge() {
     ws.destroy().ok("destroy");
 }
 
+/// The provider's `default_tags` reach every object under the resource's own `tags` (which win on a shared key), and
+/// `tags_all` shows the merge, as with hashicorp/aws; changing a default is an in-place update that converges.
+#[test]
+fn default_tags_reach_every_object_and_tags_all_shows_the_merge() {
+    let emulator = Emulator::start().expect("starting the emulator");
+    let aws = Aws::new(&emulator);
+    aws.create_group("deftags-a", 0);
+    let with_defaults = |env: &str| {
+        let provider_block = "provider \"graceful\" {\n  region = \"us-east-1\"\n}";
+        let with_tags = format!(
+            "provider \"graceful\" {{\n  region = \"us-east-1\"\n  default_tags {{\n    tags = {{ env = \"{env}\", team = \"platform\" }}\n  }}\n}}"
+        );
+        let text = config("deftags", &["deftags-a"], "1h");
+        assert!(text.contains(provider_block), "{text}");
+        text.replace(provider_block, &with_tags)
+    };
+    let ws = workspace(&emulator, &with_defaults("prod"));
+    ws.apply().ok("apply");
+    let merged = |env: &str| json!({"env": env, "team": "ci"});
+    let state = state_attributes(&ws);
+    assert_eq!(state["tags"], json!({"team": "ci"}), "tags stays what the configuration says");
+    assert_eq!(state["tags_all"], merged("prod"));
+    let object_tags = |state: &Json| -> (Json, Json) {
+        aws.runtime.block_on(async {
+            let topic = state["sns_topic_arn"].as_str().expect("the topic ARN");
+            let topic_tags = aws.sns.list_tags_for_resource().resource_arn(topic).send().await.expect("topic tags");
+            let topic_tags: serde_json::Map<String, Json> = topic_tags
+                .tags()
+                .iter()
+                .filter(|t| !t.key().starts_with("graceful:"))
+                .map(|t| (t.key().to_string(), json!(t.value())))
+                .collect();
+            let function = state["lambda_function_arn"].as_str().expect("the function ARN");
+            let function_tags = aws.lambda.list_tags().resource(function).send().await.expect("function tags");
+            let function_tags: serde_json::Map<String, Json> = function_tags
+                .tags()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| !k.starts_with("graceful:"))
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            (Json::Object(topic_tags), Json::Object(function_tags))
+        })
+    };
+    assert_eq!(object_tags(&state), (merged("prod"), merged("prod")), "the topic and the function carry the merge");
+    assert_no_changes(&ws);
+
+    ws.write("main.tf", &with_defaults("staging"));
+    let plan = ws.plan_json();
+    assert_eq!(actions(&plan, ADDRESS), ["update"], "{:#}", resource_change(&plan, ADDRESS));
+    assert_eq!(resource_change(&plan, ADDRESS)["after"]["tags_all"], merged("staging"));
+    ws.apply().ok("apply (new default)");
+    assert_eq!(object_tags(&state_attributes(&ws)), (merged("staging"), merged("staging")));
+    assert_no_changes(&ws);
+    ws.destroy().ok("destroy");
+}
+
 #[test]
 fn a_budget_spelt_another_way_plans_no_change() {
     let emulator = Emulator::start().expect("starting the emulator");

@@ -199,7 +199,7 @@ pub(super) fn desired_resource(settings: &Settings, ownership: Ownership) -> Opt
         architecture: Architecture::from_aws_str(&settings.architecture)?,
         handler_zip: bundle.zip,
         handler_code_sha256: bundle.code_sha256.to_string(),
-        tags: settings.tags.clone(),
+        tags: settings.tags_all.clone(),
         permissions_boundary: settings.permissions_boundary.clone(),
         iam_path: settings.iam_path.clone(),
         kms_key_id: settings.kms_key_id.clone(),

@@ -10,6 +10,7 @@ use drain_contract::budget;
 use drain_contract::document::DrainPreset;
 use drain_contract::nomad_settings::NomadConnection;
 use graceful_provision::{ObservedResource, Ownership};
+use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::{Diagnostic, ImportResponse, ImportedResource};
 
 pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
@@ -36,9 +37,11 @@ pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
             };
         }
     };
-    match settings_from_aws(id, &observed) {
+    let default_tags = provider.settings().map(|s| s.default_tags.known_or_empty()).unwrap_or_default();
+    match settings_from_aws(id, &observed, &default_tags) {
         Ok(settings) => {
-            let state = state::from_import(&settings, &observed, handler_sha256(&settings.architecture));
+            let state =
+                state::from_import(&settings, &observed, &default_tags, handler_sha256(&settings.architecture));
             ImportResponse {
                 imported: vec![ImportedResource {
                     type_name: super::schema::TYPE_NAME.to_string(),
@@ -55,7 +58,11 @@ pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
     }
 }
 
-fn settings_from_aws(name: &str, observed: &ObservedResource) -> Result<Settings, String> {
+fn settings_from_aws(
+    name: &str,
+    observed: &ObservedResource,
+    default_tags: &BTreeMap<String, String>,
+) -> Result<Settings, String> {
     let names = drain_contract::names::DerivedNames::new(name);
     let function = observed.function.as_ref().ok_or_else(|| {
         format!(
@@ -78,6 +85,8 @@ the resource's name)",
         .map(|s| s as u64)
         .unwrap_or(config.heartbeat_timeout_seconds);
     let drain_budget = budget::derive(config.drain_timeout_seconds, Some(heartbeat)).map_err(|e| e.to_string())?;
+    let tags_all =
+        observed.topic.as_ref().map(|t| graceful_provision::ownership::user_tags(&t.tags)).unwrap_or_default();
     Ok(Settings {
         name: name.to_string(),
         autoscaling_group_names: if observed.hooks.is_empty() {
@@ -102,7 +111,9 @@ the resource's name)",
         iam_path: observed.handler_role.as_ref().map(|r| r.path.clone()).unwrap_or_else(|| "/".into()),
         permissions_boundary: observed.handler_role.as_ref().and_then(|r| r.permissions_boundary.clone()),
         kms_key_id: observed.topic.as_ref().and_then(|t| t.kms_key_id.clone()),
-        tags: observed.topic.as_ref().map(|t| graceful_provision::ownership::user_tags(&t.tags)).unwrap_or_default(),
+        // The objects carry the defaults too: what equals a default is left to the provider's default_tags.
+        tags: super::tags::own_among(&tags_all, default_tags, &BTreeSet::new()),
+        tags_all,
         // Not an AWS fact: an import takes the default, as a new resource would.
         wait_for_drains: super::schema::DEFAULT_WAIT_FOR_DRAINS,
         spot: config.spot,

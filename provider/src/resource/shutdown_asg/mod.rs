@@ -7,6 +7,7 @@ pub mod plan;
 pub mod read;
 pub mod schema;
 pub mod state;
+pub mod tags;
 pub mod timeouts;
 pub mod validate;
 

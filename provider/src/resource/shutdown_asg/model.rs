@@ -68,6 +68,9 @@ pub struct Settings {
     pub permissions_boundary: Option<String>,
     pub kms_key_id: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// What every object carries: `tags` over the provider's `default_tags` (a planned state's `tags_all`; a
+    /// configuration, which has none, uses `tags`).
+    pub tags_all: BTreeMap<String, String>,
     pub wait_for_drains: bool,
     pub spot: Option<SpotDrain>,
 }
@@ -116,6 +119,10 @@ impl Settings {
             }
             _ => return None,
         }
+        let tags_all = match value.get(super::tags::TAGS_ALL) {
+            Value::Null => tags.clone(),
+            other => super::tags::parse(other)?,
+        };
         Some(Settings {
             name: value.get("name").as_str()?.to_string(),
             autoscaling_group_names,
@@ -132,6 +139,7 @@ impl Settings {
             permissions_boundary: optional_string(value.get("permissions_boundary"))?,
             kms_key_id: optional_string(value.get("kms_key_id"))?,
             tags,
+            tags_all,
             wait_for_drains: wait_for_drains(value)?,
             spot: spot_drain(value.get(super::schema::SPOT_BLOCK))?.ok()?,
         })

@@ -6,6 +6,7 @@ use super::schema::{
     DEFAULT_TIMEOUT, DEFAULT_WAIT_FOR_DRAINS, OUT_OF_BAND_CHANGES,
 };
 use super::validate::validate;
+use crate::config::DefaultTags;
 use drain_contract::budget;
 use drain_contract::names::DerivedNames;
 use std::collections::BTreeMap;
@@ -20,13 +21,21 @@ pub const REPLACE_RULES: &[(&str, &str)] = &[
 /// ARNs only AWS knows: unknown on create, kept from the prior state on update unless that piece disappeared.
 const ARN_ATTRIBUTES: &[&str] = &["sns_topic_arn", "lambda_function_arn", "publisher_role_arn", "handler_role_arn"];
 
-/// Plans a change. `handler_sha256(architecture)` is the embedded handler's Lambda `CodeSha256`.
-pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Option<String>) -> PlanResponse {
+/// Plans a change. `default_tags` are the provider's; `handler_sha256(architecture)` is the embedded handler's
+/// Lambda `CodeSha256`.
+pub fn plan(
+    prior: &Value,
+    config: &Value,
+    default_tags: &DefaultTags,
+    handler_sha256: &dyn Fn(&str) -> Option<String>,
+) -> PlanResponse {
     if config.is_null() {
         // Destroy (the server announces plan_destroy): nothing to derive.
         return PlanResponse { planned_state: Value::Null, ..Default::default() };
     }
-    let diagnostics = validate(config);
+    let mut diagnostics = validate(config);
+    let (tags_all, tag_errors) = super::tags::planned(config.get("tags"), default_tags);
+    diagnostics.extend(tag_errors);
     if diagnostics.has_errors() {
         return PlanResponse { planned_state: Value::Null, diagnostics, ..Default::default() };
     }
@@ -35,6 +44,7 @@ pub fn plan(prior: &Value, config: &Value, handler_sha256: &dyn Fn(&str) -> Opti
     let copy = |planned: &mut BTreeMap<String, Value>, name: &str| {
         planned.insert(name.to_string(), config.get(name).clone());
     };
+    planned.insert(super::tags::TAGS_ALL.into(), tags_all);
     for name in [
         "name",
         "autoscaling_group_names",

@@ -32,7 +32,8 @@ pub async fn read(provider: &GracefulProvider, request: ReadRequest) -> ReadResp
     match outcome {
         Ok(observed) if observed.is_absent() => ReadResponse { new_state: Value::Null, ..Default::default() },
         Ok(observed) => {
-            let mut new_state = state::from_read(&request.current_state, &observed);
+            let default_tags = provider.settings().map(|s| s.default_tags.known_or_empty()).unwrap_or_default();
+            let mut new_state = state::from_read(&request.current_state, &observed, &default_tags);
             let mut diagnostics = Diagnostics::new();
             match out_of_band_changes(clients, &request.current_state, ownership, &observed).await {
                 Ok(changes) => state::set_out_of_band_changes(&mut new_state, changes),

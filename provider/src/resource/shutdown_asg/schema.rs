@@ -224,7 +224,14 @@ another path, so a change replaces the resource.",
                     "tags",
                     string_map(),
                     "Tags set on every taggable AWS resource created (topic, roles, document, log group, function, \
-schedule rule), besides `graceful:owner` (see `owner_id`), which is reserved: at most 49 tags.",
+schedule rule), besides `graceful:owner` (see `owner_id`), which is reserved: at most 49 tags, the provider's \
+`default_tags` included.",
+                ),
+                Attribute::computed(
+                    "tags_all",
+                    string_map(),
+                    "Every tag the objects carry: the provider's `default_tags` merged with `tags` (a key in both \
+takes the value of `tags`).",
                 ),
                 Attribute::computed(
                     "sns_topic_arn",

@@ -11,7 +11,7 @@ use drain_contract::nomad_settings::{NomadConnection, TokenSource};
 use drain_contract::spot::SpotDrain;
 use graceful_provision::ObservedResource;
 use graceful_provision::ownership::{owner_tag, user_tags};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::Value;
 
 fn opt_string(value: Option<&str>) -> Value {
@@ -51,7 +51,7 @@ fn set_computed(attrs: &mut BTreeMap<String, Value>, observed: &ObservedResource
 
 /// The state after a refresh: the prior state with everything AWS can tell read back from AWS, so that drift (a
 /// deleted piece, a changed setting) shows in the next plan.
-pub fn from_read(prior: &Value, observed: &ObservedResource) -> Value {
+pub fn from_read(prior: &Value, observed: &ObservedResource, default_tags: &BTreeMap<String, String>) -> Value {
     let Value::Object(mut attrs) = prior.clone() else { return Value::Null };
     set_computed(&mut attrs, observed);
     if let Some(function) = &observed.function {
@@ -78,12 +78,15 @@ pub fn from_read(prior: &Value, observed: &ObservedResource) -> Value {
     }
     if let Some(topic) = &observed.topic {
         attrs.insert("kms_key_id".into(), opt_string(topic.kms_key_id.as_deref()));
-        let tags = user_tags(&topic.tags);
-        // No tags in AWS reads back as the state's own spelling of "none" (`null` or `{}`), so `tags = {}` converges.
-        let none_recorded = match attrs.get("tags") {
-            Some(Value::Map(recorded)) => recorded.is_empty(),
-            _ => true,
+        let all = user_tags(&topic.tags);
+        attrs.insert(super::tags::TAGS_ALL.into(), super::tags::to_value(&all));
+        let own_before: BTreeSet<String> = match attrs.get("tags") {
+            Some(Value::Map(recorded)) => recorded.keys().cloned().collect(),
+            _ => BTreeSet::new(),
         };
+        let tags = super::tags::own_among(&all, default_tags, &own_before);
+        // No tags in AWS reads back as the state's own spelling of "none" (`null` or `{}`), so `tags = {}` converges.
+        let none_recorded = own_before.is_empty();
         let read_back = if tags.is_empty() && none_recorded {
             attrs.get("tags").cloned().unwrap_or(Value::Null)
         } else {
@@ -168,7 +171,12 @@ pub(super) fn spot_block(spot: Option<SpotDrain>) -> Value {
 }
 
 /// The full state of an imported resource: settings recovered from AWS, then the computed attributes.
-pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha256: Option<String>) -> Value {
+pub fn from_import(
+    settings: &Settings,
+    observed: &ObservedResource,
+    default_tags: &BTreeMap<String, String>,
+    handler_sha256: Option<String>,
+) -> Value {
     let names = DerivedNames::new(&settings.name);
     let (preset, command, nomad) = match &settings.preset {
         DrainPreset::Nomad(connection) => ("nomad", Value::Null, nomad_block(connection)),
@@ -197,6 +205,7 @@ pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha
                 Value::Map(settings.tags.iter().map(|(k, v)| (k.clone(), Value::string(v.clone()))).collect())
             },
         ),
+        (super::tags::TAGS_ALL, super::tags::to_value(&settings.tags_all)),
         (
             "drain",
             Value::object([
@@ -214,5 +223,5 @@ pub fn from_import(settings: &Settings, observed: &ObservedResource, handler_sha
         ("owner_id", opt_string(observed.function.as_ref().and_then(|f| owner_tag(&f.tags)))),
         ("lambda_function_name", Value::string(names.function)),
     ]);
-    from_read(&from_apply(&planned, observed), observed)
+    from_read(&from_apply(&planned, observed), observed, default_tags)
 }

@@ -1,8 +1,14 @@
 //! Table tests of validation and planning: one row per rule, asserting the message and the attribute it points at.
 
-use super::plan::plan;
 use super::validate::validate;
-use tfplugin::{Severity, Value};
+use crate::config::DefaultTags;
+use std::collections::BTreeMap;
+use tfplugin::{PlanResponse, Severity, Value};
+
+/// A plan with no provider `default_tags`.
+fn plan(prior: &Value, config: &Value, sha: &dyn Fn(&str) -> Option<String>) -> PlanResponse {
+    super::plan::plan(prior, config, &DefaultTags::default(), sha)
+}
 
 fn config(overrides: &[(&str, Value)], drain: &[(&str, Value)]) -> Value {
     let mut drain_block = Value::object([
@@ -222,14 +228,47 @@ fn refresh_keeps_the_spelling_of_no_tags_and_hides_the_owner_tag() {
     let empty = Value::Map(Default::default());
     let prior_empty = Value::object([("name", Value::string("x")), ("tags", empty.clone())]);
     let prior_null = Value::object([("name", Value::string("x")), ("tags", Value::Null)]);
-    assert_eq!(super::state::from_read(&prior_empty, &only_owner).get("tags"), &empty, "tags = {{}} must converge");
-    assert_eq!(super::state::from_read(&prior_null, &only_owner).get("tags"), &Value::Null);
+    assert_eq!(super::state::from_read(&prior_empty, &only_owner, &BTreeMap::new()).get("tags"), &empty, "tags = {{}} must converge");
+    assert_eq!(super::state::from_read(&prior_null, &only_owner, &BTreeMap::new()).get("tags"), &Value::Null);
     let tagged = with_topic_tags(&[(OWNER_TAG, "id"), ("team", "ci")]);
     assert_eq!(
-        super::state::from_read(&prior_empty, &tagged).get("tags"),
+        super::state::from_read(&prior_empty, &tagged, &BTreeMap::new()).get("tags"),
         &Value::Map([("team".to_string(), Value::string("ci"))].into()),
         "a tag added out of band shows, the owner tag never does"
     );
+
+    // With the provider's default_tags, a refresh reads every tag into tags_all and leaves the defaults out of tags.
+    let defaulted = with_topic_tags(&[(OWNER_TAG, "id"), ("team", "ci"), ("env", "prod")]);
+    let defaults: BTreeMap<String, String> = [("env".to_string(), "prod".to_string())].into();
+    let prior_team = Value::object([
+        ("name", Value::string("x")),
+        ("tags", Value::Map([("team".to_string(), Value::string("ci"))].into())),
+    ]);
+    let read = super::state::from_read(&prior_team, &defaulted, &defaults);
+    assert_eq!(read.get("tags"), &Value::Map([("team".to_string(), Value::string("ci"))].into()));
+    assert_eq!(
+        read.get("tags_all"),
+        &Value::Map(
+            [("env".to_string(), Value::string("prod")), ("team".to_string(), Value::string("ci"))].into()
+        )
+    );
+}
+
+#[test]
+fn tags_all_plans_the_provider_defaults_under_the_resources_tags() {
+    let sha = |_: &str| Some("sha".to_string());
+    let own = Value::Map([("team".to_string(), Value::string("ci"))].into());
+    let defaults = DefaultTags::Known(
+        [("team".to_string(), "platform".to_string()), ("env".to_string(), "prod".to_string())].into(),
+    );
+    let planned = super::plan::plan(&Value::Null, &config(&[("tags", own.clone())], &[]), &defaults, &sha);
+    assert_eq!(planned.planned_state.get("tags"), &own);
+    assert_eq!(
+        planned.planned_state.get("tags_all"),
+        &Value::Map([("env".to_string(), Value::string("prod")), ("team".to_string(), Value::string("ci"))].into())
+    );
+    let unknown = super::plan::plan(&Value::Null, &config(&[("tags", own)], &[]), &DefaultTags::Unknown, &sha);
+    assert_eq!(unknown.planned_state.get("tags_all"), &Value::Unknown);
 }
 
 fn nomad(attributes: &[(&str, &str)]) -> Value {

@@ -33,7 +33,7 @@ pub fn validate(config: &Value) -> Diagnostics {
     validate_iam_path(config.get("iam_path"), &mut diags);
     validate_policy_arn(config.get("permissions_boundary"), &mut diags);
     validate_non_empty(config.get("kms_key_id"), "kms_key_id", "a KMS key id, alias or ARN", &mut diags);
-    validate_tags(config.get("tags"), &mut diags);
+    validate_tags(config.get("tags"), AttributePath::root("tags"), "tags", &mut diags);
     super::timeouts::validate(config, &mut diags);
     validate_drain(config.get("drain"), config.get("heartbeat_timeout"), &mut diags);
     validate_spot(config.get(SPOT_BLOCK), &mut diags);
@@ -187,18 +187,19 @@ fn is_tag_char(c: char) -> bool {
 }
 
 /// AWS allows 50 tags per resource; the owner tag takes one.
-const MAX_USER_TAGS: usize = 49;
+pub const MAX_USER_TAGS: usize = 49;
 
-fn validate_tags(value: &Value, diags: &mut Diagnostics) {
+/// The tag rules every taggable piece shares, for a map at `path` (named `label` in messages): a resource's `tags`
+/// or the provider's `default_tags.tags`.
+pub fn validate_tags(value: &Value, path: AttributePath, label: &str, diags: &mut Diagnostics) {
     let Value::Map(tags) = value else { return };
-    let path = AttributePath::root("tags");
     if tags.len() > MAX_USER_TAGS {
         diags.push(invalid(
             path.clone(),
             "Too many tags",
             format!(
-                "tags has {} entries, expected at most {MAX_USER_TAGS} (AWS allows 50 per resource, and every object \
-also carries {OWNER_TAG})",
+                "{label} has {} entries, expected at most {MAX_USER_TAGS} (AWS allows 50 per resource, and every \
+object also carries {OWNER_TAG})",
                 tags.len()
             ),
         ));
