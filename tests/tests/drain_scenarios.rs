@@ -134,7 +134,7 @@ fn listing_lag_late_cancels_duplicates_and_a_crash_still_give_one_drain_per_acti
         .emulator
         .set_deliveries(&json!({"kill_next": 1, "kill_on_call": "ssm:SendCommand"}))
         .expect("arming the kill");
-    let draining = world.scale_in("lag-g", 2);
+    let draining = world.scale_in("lag-g", 1);
     let ledger = world.wait_terminated(&draining, 2 * MINUTE);
     assert!(ledger.of_kind("command-listed-late").count() >= 1, "no listing lagged:\n{}", ledger.summary());
     assert_eq!(ledger.of_kind("lambda-killed").count(), 1, "the first invocation is killed:\n{}", ledger.summary());

@@ -118,9 +118,8 @@ fn az_rebalancing_drains_the_instance_it_moves_after_its_replacement_launched() 
             .await
             .expect("adding a zone to the group");
     });
-    let ledger = world.wait_until(MINUTE, "one old instance terminated", |ledger| {
-        old.iter().any(|i| ledger.terminated(i).is_some())
-    });
+    let ledger = world
+        .wait_until(MINUTE, "one old instance terminated", |ledger| old.iter().any(|i| ledger.terminated(i).is_some()));
     let moved: Vec<&String> = old.iter().filter(|i| ledger.terminated(i).is_some()).collect();
     assert_eq!(moved.len(), 1, "exactly one instance moves: {}", ledger.summary());
     ledger.assert_drained(moved[0], "Success", "CONTINUE");

@@ -40,8 +40,7 @@ pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
     let default_tags = provider.settings().map(|s| s.default_tags.known_or_empty()).unwrap_or_default();
     match settings_from_aws(id, &observed, &default_tags) {
         Ok(settings) => {
-            let state =
-                state::from_import(&settings, &observed, &default_tags, handler_sha256(&settings.architecture));
+            let state = state::from_import(&settings, &observed, &default_tags, handler_sha256(&settings.architecture));
             ImportResponse {
                 imported: vec![ImportedResource {
                     type_name: super::schema::TYPE_NAME.to_string(),

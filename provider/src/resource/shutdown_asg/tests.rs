@@ -228,7 +228,11 @@ fn refresh_keeps_the_spelling_of_no_tags_and_hides_the_owner_tag() {
     let empty = Value::Map(Default::default());
     let prior_empty = Value::object([("name", Value::string("x")), ("tags", empty.clone())]);
     let prior_null = Value::object([("name", Value::string("x")), ("tags", Value::Null)]);
-    assert_eq!(super::state::from_read(&prior_empty, &only_owner, &BTreeMap::new()).get("tags"), &empty, "tags = {{}} must converge");
+    assert_eq!(
+        super::state::from_read(&prior_empty, &only_owner, &BTreeMap::new()).get("tags"),
+        &empty,
+        "tags = {{}} must converge"
+    );
     assert_eq!(super::state::from_read(&prior_null, &only_owner, &BTreeMap::new()).get("tags"), &Value::Null);
     let tagged = with_topic_tags(&[(OWNER_TAG, "id"), ("team", "ci")]);
     assert_eq!(
@@ -248,9 +252,7 @@ fn refresh_keeps_the_spelling_of_no_tags_and_hides_the_owner_tag() {
     assert_eq!(read.get("tags"), &Value::Map([("team".to_string(), Value::string("ci"))].into()));
     assert_eq!(
         read.get("tags_all"),
-        &Value::Map(
-            [("env".to_string(), Value::string("prod")), ("team".to_string(), Value::string("ci"))].into()
-        )
+        &Value::Map([("env".to_string(), Value::string("prod")), ("team".to_string(), Value::string("ci"))].into())
     );
 }
 
