@@ -6,7 +6,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from werkzeug.wrappers import Request, Response
 
 from . import (autoscaling_hooks, lambda_runtime, nomad_world, rebalance, refresh, schedules, spot_interruptions,
-               ssm_consistency,
+               rate_limits, ssm_consistency,
                ssm_commands, state, warm_pools)
 from .iam import sessions
 from .validation import gate
@@ -34,6 +34,7 @@ def reset() -> None:
     schedules.reset()
     spot_interruptions.reset()
     ssm_consistency.reset()
+    rate_limits.reset()
     state.reset_knobs()
     gate.reset()
     sessions.reset()
@@ -100,6 +101,8 @@ def _route(request: Request) -> Response:
                 state.DELIVERY["retry_delays"] = [float(d) for d in delays]
             current = dict(state.DELIVERY)
         return _json({"deliveries": current})
+    if path == "rate_limits":
+        return _json({"limits": rate_limits.configure(body)})
     if path == "ssm_consistency":
         return _json({"ssm_consistency": ssm_consistency.configure(body)})
     if path == "agents":

@@ -4,7 +4,7 @@ import io
 import re
 from urllib.parse import parse_qs
 
-from . import state, wire_errors
+from . import rate_limits, state, wire_errors
 
 _SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 
@@ -63,8 +63,21 @@ def _matches(spec: dict, service, action) -> bool:
     return True
 
 
+def throttle_error(service) -> tuple:
+    """The throttling error each service answers (each API reference's common errors): Lambda's
+    `TooManyRequestsException` (HTTP 429), the other JSON-protocol services' (SSM, EventBridge, CloudWatch Logs)
+    `ThrottlingException`, the query-protocol services' (Auto Scaling, IAM, SNS, STS) `Throttling`. botocore's
+    standard retry mode counts all three as throttling (`botocore/retries/standard.py` ThrottledRetryableChecker)."""
+    if service == "lambda":
+        return "TooManyRequestsException", "Rate exceeded", 429
+    code = "ThrottlingException" if service in ("ssm", "events", "logs") else "Throttling"
+    return code, "Rate exceeded", 400
+
+
 def pick_fault(service, action):
     """The error to answer instead of calling moto, or None."""
+    if not rate_limits.take(service, action):
+        return throttle_error(service)
     if not state.FAULTS and not state.THROTTLE["fraction"]:
         return None  # the usual case, without queueing on the lock
     with state.LOCK:
@@ -75,9 +88,7 @@ def pick_fault(service, action):
         throttle = state.THROTTLE
         if throttle["fraction"] > 0 and _matches(throttle, service, action):
             if throttle["rng"].random() < throttle["fraction"]:
-                json_style = service in ("ssm", "events", "logs", "lambda")
-                code = "ThrottlingException" if json_style else "Throttling"
-                return code, "Rate exceeded", 429 if service == "lambda" else 400
+                return throttle_error(service)
     return None
 
 
