@@ -1,5 +1,6 @@
 //! `check-model [--depth N] [--instances N] [--faults N]`: explores the handler against the abstract AWS and prints
-//! the states explored, the depth and the time; a counterexample's timeline and exit status 1 when a property broke.
+//! the states explored, the depth and the time on stderr (stdout carries the handler's metric lines); a
+//! counterexample's timeline and exit status 1 when a property broke.
 
 use drain_model::config::handler_config;
 use drain_model::explore::explore;
@@ -32,7 +33,7 @@ fn main() {
     }
     let model = Model::new(handler_config(), bounds, mutant);
     let report = explore(&model, depth);
-    println!(
+    eprintln!(
         "check-model: {} states, {} transitions, depth {} of {depth}, {:.1} s ({bounds:?})",
         report.states,
         report.transitions,
@@ -40,7 +41,7 @@ fn main() {
         report.elapsed.as_secs_f64()
     );
     if let Some(counterexample) = report.counterexample {
-        println!("{counterexample}");
+        eprintln!("{counterexample}");
         std::process::exit(1);
     }
 }
