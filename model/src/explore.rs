@@ -56,7 +56,7 @@ pub fn explore(model: &Model, depth: usize) -> Report {
     for level in 1..=depth {
         let mut next_frontier = Vec::new();
         for (node, world) in &frontier {
-            for step in model.steps(world) {
+            for step in model.steps(world).into_iter().chain(model.races(world)) {
                 let outcome = model.apply(world, &step, false);
                 let faulty = match &step {
                     Step::Deliver { .. } | Step::Tick { .. } => {

@@ -19,12 +19,15 @@ const BOUND: Duration = Duration::from_secs(60);
 const MAX_POLLS: usize = 1000;
 
 /// How an invocation ended: its result, or `None` when it crashed.
+pub type Ended = Option<Result<Value, HandlerError>>;
+
+/// Runs one invocation to its end.
 pub fn invoke(
     runtime: &tokio::runtime::Runtime,
     session: &Session<'_>,
     config: &HandlerConfig,
     payload: &Value,
-) -> Option<Result<Value, HandlerError>> {
+) -> Ended {
     // `tokio::time::timeout` in `handle` needs a runtime's timer to exist, not to run.
     let _context = runtime.enter();
     let mut invocation = pin!(handle(session, config, payload, BOUND));
@@ -37,4 +40,32 @@ pub fn invoke(
         }
     }
     panic!("an invocation that did not crash is still pending after {MAX_POLLS} polls");
+}
+
+/// Two invocations at once: `first` runs until it pauses (see `Session::pausing`), then `second` runs to its end,
+/// then `first` resumes and finishes. Their results, in that order.
+pub fn invoke_pair(
+    runtime: &tokio::runtime::Runtime,
+    (first, first_payload): (&Session<'_>, &Value),
+    (second, second_payload): (&Session<'_>, &Value),
+    config: &HandlerConfig,
+) -> (Ended, Ended) {
+    let _context = runtime.enter();
+    let mut paused = pin!(handle(first, config, first_payload, BOUND));
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..MAX_POLLS {
+        match paused.as_mut().poll(&mut cx) {
+            Poll::Ready(result) => return (Some(result), invoke(runtime, second, config, second_payload)),
+            Poll::Pending if first.paused.get() => break,
+            Poll::Pending => continue,
+        }
+    }
+    let second_result = invoke(runtime, second, config, second_payload);
+    first.resumed.set(true);
+    for _ in 0..MAX_POLLS {
+        if let Poll::Ready(result) = paused.as_mut().poll(&mut cx) {
+            return (Some(result), second_result);
+        }
+    }
+    panic!("a resumed invocation is still pending after {MAX_POLLS} polls");
 }

@@ -11,7 +11,7 @@ use graceful_handler::port::Mutant;
 fn main() {
     let mut mutant = None;
     let (mut depth, mut bounds) =
-        (10, Bounds { instances: 1, duplicates: 1, losses: 1, faults: 1, horizon_seconds: 600 });
+        (10, Bounds { instances: 1, duplicates: 1, losses: 1, faults: 1, races: 1, horizon_seconds: 600 });
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut number = || -> usize {
@@ -23,6 +23,7 @@ fn main() {
             "--faults" => bounds.faults = number() as u8,
             "--duplicates" => bounds.duplicates = number() as u8,
             "--losses" => bounds.losses = number() as u8,
+            "--races" => bounds.races = number() as u8,
             "--horizon" => bounds.horizon_seconds = number() as u64,
             "--mutant" => {
                 let name = args.next().unwrap_or_default();
@@ -57,7 +58,7 @@ fn mutant_named(name: &str) -> Option<Mutant> {
 
 fn fail(message: &str) -> ! {
     eprintln!(
-        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--horizon SECONDS] [--mutant complete-while-running|skip-wait-state-check|ignore-lock]"
+        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--mutant complete-while-running|skip-wait-state-check|ignore-lock]"
     );
     std::process::exit(2)
 }

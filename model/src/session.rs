@@ -1,5 +1,6 @@
-//! One handler invocation against the world: the handler's `AwsPort` over a `World`, with at most one fault
-//! injected at a chosen call, and the calls written down for a timeline.
+//! One handler invocation against the world: the handler's `AwsPort` over a `World` (shared with a concurrent
+//! invocation, if any), with at most one fault injected at a chosen call, optionally paused before a chosen call
+//! while another invocation runs, and the calls written down for a timeline.
 
 use crate::properties::Budget;
 use crate::world::{GROUP, Life, World};
@@ -13,6 +14,7 @@ use graceful_handler::port::{
     WarmPoolSeen,
 };
 use std::cell::{Cell, RefCell};
+use std::task::Poll;
 
 /// A fault at the call with this index (counted from 0 within the invocation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,7 +34,7 @@ enum Interrupt {
 }
 
 pub struct Session<'a> {
-    pub world: RefCell<World>,
+    world: &'a RefCell<World>,
     config: &'a HandlerConfig,
     budget: Budget,
     fault: Option<Fault>,
@@ -41,21 +43,26 @@ pub struct Session<'a> {
     /// Indices of the calls that changed the world: where a crash or a lost answer matters.
     pub effectful: RefCell<Vec<usize>>,
     pub crashed: Cell<bool>,
+    /// Before this call (index), the invocation waits until `resumed`: another one runs meanwhile.
+    pause_before: Option<usize>,
+    pub paused: Cell<bool>,
+    pub resumed: Cell<bool>,
+    name: &'static str,
     /// The calls and their answers, when a timeline is wanted.
-    pub log: Option<RefCell<Vec<String>>>,
+    log: Option<&'a RefCell<Vec<String>>>,
 }
 
 impl<'a> Session<'a> {
     pub fn new(
-        world: World,
+        world: &'a RefCell<World>,
         config: &'a HandlerConfig,
         budget: Budget,
         fault: Option<Fault>,
         mutant: Option<Mutant>,
-        logged: bool,
+        log: Option<&'a RefCell<Vec<String>>>,
     ) -> Session<'a> {
         Session {
-            world: RefCell::new(world),
+            world,
             config,
             budget,
             fault,
@@ -63,8 +70,25 @@ impl<'a> Session<'a> {
             calls: Cell::new(0),
             effectful: RefCell::new(Vec::new()),
             crashed: Cell::new(false),
-            log: logged.then(|| RefCell::new(Vec::new())),
+            pause_before: None,
+            paused: Cell::new(false),
+            resumed: Cell::new(false),
+            name: "",
+            log,
         }
+    }
+
+    /// This invocation, named `name` in the timeline, waits before its call `index` until resumed.
+    pub fn pausing(mut self, index: usize, name: &'static str) -> Self {
+        self.pause_before = Some(index);
+        self.name = name;
+        self
+    }
+
+    /// Names the invocation in the timeline (one of two that run at once).
+    pub fn named(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
     }
 
     pub fn calls(&self) -> usize {
@@ -88,13 +112,27 @@ impl<'a> Session<'a> {
             return std::future::pending().await;
         }
         let index = self.calls.get();
+        if self.pause_before == Some(index) && !self.resumed.get() {
+            self.paused.set(true);
+            self.note(|| format!("  {}  ... pauses while another invocation runs", self.name));
+            // Woken at every poll: the handler's stream of instances re-polls only futures that asked to be.
+            std::future::poll_fn(|cx| {
+                if self.resumed.get() {
+                    return Poll::Ready(());
+                }
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            })
+            .await;
+            self.note(|| format!("  {}  ... resumes", self.name));
+        }
         self.calls.set(index + 1);
         if self.fault == Some(Fault::Throttle(index)) {
-            self.note(|| format!("  aws  {} -> throttled", what()));
+            self.note(|| format!("  {}aws  {} -> throttled", self.name, what()));
             return Err(Interrupt::Throttled);
         }
         let answer = apply(&mut self.world.borrow_mut());
-        self.note(|| format!("  aws  {} -> {answer:?}", what()));
+        self.note(|| format!("  {}aws  {} -> {answer:?}", self.name, what()));
         if effectful {
             self.effectful.borrow_mut().push(index);
             if self.fault == Some(Fault::TimeoutAfter(index)) {

@@ -2,7 +2,7 @@
 //! the clock, an instance leaving), the fate of each notification (delivered, delivered twice, lost), and the
 //! scheduled tick. A delivery runs the real handler on the payload, with at most one fault injected.
 
-use crate::invoke::invoke;
+use crate::invoke::{Ended, invoke, invoke_pair};
 use crate::payloads;
 use crate::properties::Budget;
 use crate::session::{Fault, Session};
@@ -10,6 +10,18 @@ use crate::world::{Bounds, Life, Notification, START, Status, World};
 use drain_contract::HandlerConfig;
 use drain_contract::budget::RECONCILE_INTERVAL_SECONDS;
 use graceful_handler::port::Mutant;
+use std::cell::RefCell;
+
+/// One invocation of the function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invocation {
+    /// The notification reaches the function; `duplicate`: it stays in flight to arrive again.
+    Deliver {
+        notification: Notification,
+        duplicate: bool,
+    },
+    Tick,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -32,6 +44,12 @@ pub enum Step {
     /// A `Terminating:Proceed` instance terminates and leaves its group.
     Leave(usize),
     Clock,
+    /// Two invocations at once: `first` makes `pause_before` calls, `second` runs, then `first` goes on.
+    Race {
+        first: Invocation,
+        second: Invocation,
+        pause_before: usize,
+    },
 }
 
 /// The model: the handler's configuration, the policy, the bounds, and a mutant to check for.
@@ -149,22 +167,125 @@ impl Model {
                 note(format!("clock: +{RECONCILE_INTERVAL_SECONDS} s, now start + {} s", next.now - START));
             }
             Step::Deliver { notification, duplicate, fault } => {
-                let payload = payloads::payload(world, &self.config, notification);
-                if !duplicate {
-                    next.inbox.remove(notification);
-                } else {
-                    next.duplicates_left -= 1;
-                }
-                let how = if *duplicate { "delivered (and again later)" } else { "delivered" };
-                note(format!("{how}: {}{}", describe(world, notification), fault_text(fault)));
+                let invocation = Invocation::Deliver { notification: notification.clone(), duplicate: *duplicate };
+                let (payload, how) = self.start(&mut next, &invocation);
+                note(format!("{how}{}", fault_text(fault)));
                 return self.invocation(next, &payload, Some(notification), *fault, lines, logged);
             }
             Step::Tick { fault } => {
-                note(format!("tick: the reconcile sweep runs{}", fault_text(fault)));
-                return self.invocation(next, &payloads::tick(), None, *fault, lines, logged);
+                let (payload, how) = self.start(&mut next, &Invocation::Tick);
+                note(format!("{how}{}", fault_text(fault)));
+                return self.invocation(next, &payload, None, *fault, lines, logged);
+            }
+            Step::Race { first, second, pause_before } => {
+                next.races_left -= 1;
+                let (first_payload, first_how) = self.start(&mut next, first);
+                let (second_payload, second_how) = self.start(&mut next, second);
+                note(format!(
+                    "at once: A = {first_how}; B = {second_how}; A pauses before its call {}",
+                    pause_before + 1
+                ));
+                return self.race(
+                    next,
+                    (first, &first_payload),
+                    (second, &second_payload),
+                    *pause_before,
+                    lines,
+                    logged,
+                );
             }
         }
         Outcome { world: next, lines, calls: 0, effectful: Vec::new() }
+    }
+
+    /// Takes the invocation's notification out of flight (a duplicate stays); its payload and a description.
+    fn start(&self, world: &mut World, invocation: &Invocation) -> (serde_json::Value, String) {
+        match invocation {
+            Invocation::Tick => (payloads::tick(), "tick: the reconcile sweep runs".into()),
+            Invocation::Deliver { notification, duplicate } => {
+                let payload = payloads::payload(world, &self.config, notification);
+                let what = describe(world, notification);
+                if *duplicate {
+                    world.duplicates_left -= 1;
+                    (payload, format!("delivered (and again later): {what}"))
+                } else {
+                    world.inbox.remove(notification);
+                    (payload, format!("delivered: {what}"))
+                }
+            }
+        }
+    }
+
+    /// Every pair of invocations that may run at once, each with every point where the first may pause.
+    pub fn races(&self, world: &World) -> Vec<Step> {
+        if world.races_left == 0 {
+            return Vec::new();
+        }
+        let mut invocations: Vec<Invocation> = world
+            .inbox
+            .iter()
+            .map(|notification| Invocation::Deliver { notification: notification.clone(), duplicate: false })
+            .collect();
+        invocations.push(Invocation::Tick);
+        let mut pairs = Vec::new();
+        for first in &invocations {
+            for second in &invocations {
+                if first != second {
+                    pairs.push((first.clone(), second.clone()));
+                }
+            }
+            // The same notification delivered twice at once.
+            if let (Invocation::Deliver { notification, .. }, true) = (first, world.duplicates_left > 0) {
+                let twin = Invocation::Deliver { notification: notification.clone(), duplicate: true };
+                pairs.push((twin, first.clone()));
+            }
+        }
+        let mut races = Vec::new();
+        for (first, second) in pairs {
+            let alone = match &first {
+                Invocation::Tick => Step::Tick { fault: None },
+                Invocation::Deliver { notification, duplicate } => {
+                    Step::Deliver { notification: notification.clone(), duplicate: *duplicate, fault: None }
+                }
+            };
+            let calls = self.apply(world, &alone, false).calls;
+            for pause_before in 1..calls {
+                races.push(Step::Race { first: first.clone(), second: second.clone(), pause_before });
+            }
+        }
+        races
+    }
+
+    fn race(
+        &self,
+        world: World,
+        (first, first_payload): (&Invocation, &serde_json::Value),
+        (second, second_payload): (&Invocation, &serde_json::Value),
+        pause_before: usize,
+        mut lines: Vec<String>,
+        logged: bool,
+    ) -> Outcome {
+        let shared = RefCell::new(world);
+        let log = RefCell::new(Vec::new());
+        let log = logged.then_some(&log);
+        let a = Session::new(&shared, &self.config, self.budget, None, self.mutant, log).pausing(pause_before, "A ");
+        let b = Session::new(&shared, &self.config, self.budget, None, self.mutant, log).named("B ");
+        let (a_result, b_result) = invoke_pair(&self.runtime, (&a, first_payload), (&b, second_payload), &self.config);
+        let calls = a.calls() + b.calls();
+        drop((a, b));
+        if let Some(log) = log {
+            lines.extend(log.take());
+        }
+        let mut world = shared.into_inner();
+        for (name, invocation, result) in [("A", first, a_result), ("B", second, b_result)] {
+            if logged {
+                lines.push(format!("  {name} handler -> {}", summary(&result)));
+            }
+            if let (Invocation::Deliver { notification, .. }, true) = (invocation, failed(&result)) {
+                world.inbox.insert(notification.clone());
+            }
+        }
+        Outcome { world, lines, calls, effectful: Vec::new() }
     }
 
     fn invocation(
@@ -179,35 +300,38 @@ impl Model {
         if fault.is_some() {
             world.faults_left -= 1;
         }
-        let session = Session::new(world, &self.config, self.budget, fault, self.mutant, logged);
+        let shared = RefCell::new(world);
+        let log = RefCell::new(Vec::new());
+        let log = logged.then_some(&log);
+        let session = Session::new(&shared, &self.config, self.budget, fault, self.mutant, log);
         let result = invoke(&self.runtime, &session, &self.config, payload);
         let calls = session.calls();
         let effectful = session.effectful.take();
-        if let Some(log) = &session.log {
+        drop(session);
+        if let Some(log) = log {
             lines.extend(log.take());
+            lines.push(format!("  handler -> {}", summary(&result)));
         }
-        let mut world = session.world.into_inner();
-        let failed = match &result {
-            None => true,
-            Some(Ok(summary)) => {
-                if logged {
-                    lines.push(format!("  handler -> {summary}"));
-                }
-                false
-            }
-            Some(Err(error)) => {
-                if logged {
-                    lines.push(format!("  handler -> error: {error}"));
-                }
-                true
-            }
-        };
+        let mut world = shared.into_inner();
         // "If the function returns an error, Lambda attempts to run it two more times" (Lambda Developer Guide,
         // "Asynchronous invocation"): the notification is in flight again. The tick needs none: the next comes.
-        if let (true, Some(notification)) = (failed, notification) {
+        if let (true, Some(notification)) = (failed(&result), notification) {
             world.inbox.insert(notification.clone());
         }
         Outcome { world, lines, calls, effectful }
+    }
+}
+
+/// Whether Lambda counts the invocation as failed: an error, or a crash.
+fn failed(result: &Ended) -> bool {
+    !matches!(result, Some(Ok(_)))
+}
+
+fn summary(result: &Ended) -> String {
+    match result {
+        None => "crashed".into(),
+        Some(Ok(summary)) => summary.to_string(),
+        Some(Err(error)) => format!("error: {error}"),
     }
 }
 

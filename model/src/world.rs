@@ -139,6 +139,8 @@ pub struct World {
     pub duplicates_left: u8,
     pub losses_left: u8,
     pub faults_left: u8,
+    /// How many more times two invocations may run at once.
+    pub races_left: u8,
     /// The first property the handler broke, if any.
     pub violation: Option<String>,
 }
@@ -150,6 +152,9 @@ pub struct Bounds {
     pub duplicates: u8,
     pub losses: u8,
     pub faults: u8,
+    /// Pairs of invocations that run at once: Lambda runs concurrent deliveries in separate execution environments
+    /// (Lambda Developer Guide, "Lambda function scaling"), so their AWS calls interleave.
+    pub races: u8,
     /// How far the clock may advance, seconds after the start.
     pub horizon_seconds: u64,
 }
@@ -170,6 +175,7 @@ impl World {
             duplicates_left: bounds.duplicates,
             losses_left: bounds.losses,
             faults_left: bounds.faults,
+            races_left: bounds.races,
             violation: None,
         }
     }

@@ -9,7 +9,8 @@ use graceful_handler::port::Mutant;
 
 /// One instance, one duplicate, one loss and one fault, ten minutes of clock: past the drain budget, the stale-lock
 /// time and the heartbeat timeout.
-const ONE_INSTANCE: Bounds = Bounds { instances: 1, duplicates: 1, losses: 1, faults: 1, horizon_seconds: 600 };
+const ONE_INSTANCE: Bounds =
+    Bounds { instances: 1, duplicates: 1, losses: 1, faults: 1, races: 1, horizon_seconds: 600 };
 
 fn check(bounds: Bounds, depth: usize, mutant: Option<Mutant>) -> Report {
     let report = explore(&Model::new(handler_config(), bounds, mutant), depth);
@@ -37,8 +38,8 @@ fn every_interleaving_within_the_bounds_keeps_the_promises_for_one_instance() {
 
 #[test]
 fn two_instances_draining_at_once_keep_the_promises() {
-    let bounds = Bounds { instances: 2, duplicates: 1, losses: 0, faults: 1, horizon_seconds: 240 };
-    assert_holds(check(bounds, 7, None), 7);
+    let bounds = Bounds { instances: 2, duplicates: 1, losses: 0, faults: 1, races: 1, horizon_seconds: 240 };
+    assert_holds(check(bounds, 6, None), 6);
 }
 
 fn caught(mutant: Mutant, expected: &str) {

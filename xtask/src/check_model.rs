@@ -1,4 +1,4 @@
-//! `cargo xtask check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--horizon S]
+//! `cargo xtask check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon S]
 //! [--mutant NAME]`: builds `drain-model` (dev profile) and explores every interleaving of the handler against the
 //! abstract AWS within the bounds; prints states explored, depth and time, and a counterexample's timeline when a
 //! property breaks (then fails). The handler's metric lines (its stdout) are dropped; the report is on stderr.
@@ -8,7 +8,8 @@ use std::process::{Command, Stdio};
 
 const PACKAGE: &str = "drain-model";
 const BINARY: &str = "check-model";
-const OPTIONS: [&str; 7] = ["--depth", "--instances", "--faults", "--duplicates", "--losses", "--horizon", "--mutant"];
+const OPTIONS: [&str; 8] =
+    ["--depth", "--instances", "--faults", "--duplicates", "--losses", "--races", "--horizon", "--mutant"];
 
 pub fn run(args: &[String]) -> Result {
     let mut rest = args.iter();
