@@ -1,7 +1,9 @@
 //! Breadth-first search over every world reachable within `depth` steps, each state kept once (by a 64-bit hash
 //! of the whole world). A world in which the handler broke a property stops the search; its path from the start,
-//! replayed with logging on, is the counterexample's timeline.
+//! replayed with logging on, is the counterexample's timeline. With `Model::liveness`, every state from which
+//! liveness is judged (see `liveness`) also gets its fair continuation run, which must complete every action.
 
+use crate::liveness::{fair_continuation, judged_from};
 use crate::steps::{Model, Step};
 use crate::world::World;
 use std::collections::HashSet;
@@ -77,10 +79,20 @@ pub fn explore(model: &Model, depth: usize) -> Report {
                     }
                     nodes.push(Node { parent: *node, step: Some(step) });
                     if let Some(violation) = next.violation.clone() {
-                        let timeline = replay(model, &nodes, nodes.len() - 1);
+                        let timeline = replay(model, &nodes, nodes.len() - 1, &[]);
                         let counterexample = Some(Counterexample { violation, timeline });
                         let elapsed = started.elapsed();
                         return Report { states: seen.len(), transitions, depth: level, elapsed, counterexample };
+                    }
+                    if model.liveness && judged_from(&next, &model.bounds, model.liveness_despite_faults) {
+                        let (continuation, stalled) = fair_continuation(model, &next);
+                        if let Some(stalled) = stalled {
+                            let mut timeline = replay(model, &nodes, nodes.len() - 1, &continuation);
+                            timeline.push(format!("     NOT LIVE: {stalled}"));
+                            let counterexample = Some(Counterexample { violation: stalled, timeline });
+                            let elapsed = started.elapsed();
+                            return Report { states: seen.len(), transitions, depth: level, elapsed, counterexample };
+                        }
                     }
                     next_frontier.push((nodes.len() - 1, next));
                 }
@@ -95,8 +107,9 @@ pub fn explore(model: &Model, depth: usize) -> Report {
     Report { states: seen.len(), transitions, depth: reached, elapsed: started.elapsed(), counterexample: None }
 }
 
-/// The timeline of the path to `node`: its steps carried out again from the start, with every AWS call written.
-fn replay(model: &Model, nodes: &[Node], node: usize) -> Vec<String> {
+/// The timeline of the path to `node`, then `then`: the steps carried out again from the start, with every AWS call
+/// written.
+fn replay(model: &Model, nodes: &[Node], node: usize, then: &[Step]) -> Vec<String> {
     let mut path = Vec::new();
     let mut at = node;
     while let Some(step) = &nodes[at].step {
@@ -104,6 +117,7 @@ fn replay(model: &Model, nodes: &[Node], node: usize) -> Vec<String> {
         at = nodes[at].parent;
     }
     path.reverse();
+    path.extend_from_slice(then);
     let mut world = World::new(&model.bounds);
     let mut timeline = Vec::new();
     for (number, step) in path.iter().enumerate() {

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod explore;
 pub mod invoke;
+pub mod liveness;
 pub mod payloads;
 pub mod properties;
 pub mod session;

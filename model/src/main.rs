@@ -9,7 +9,7 @@ use drain_model::world::Bounds;
 use graceful_handler::port::Mutant;
 
 fn main() {
-    let mut mutant = None;
+    let (mut mutant, mut liveness) = (None, false);
     let (mut depth, mut bounds) =
         (10, Bounds { instances: 1, duplicates: 1, losses: 1, faults: 1, races: 1, horizon_seconds: 600 });
     let mut args = std::env::args().skip(1);
@@ -25,6 +25,7 @@ fn main() {
             "--losses" => bounds.losses = number() as u8,
             "--races" => bounds.races = number() as u8,
             "--horizon" => bounds.horizon_seconds = number() as u64,
+            "--liveness" => liveness = true,
             "--mutant" => {
                 let name = args.next().unwrap_or_default();
                 mutant = Some(mutant_named(&name).unwrap_or_else(|| fail(&format!("no mutant {name:?}"))));
@@ -32,7 +33,8 @@ fn main() {
             other => fail(&format!("unexpected argument {other:?}")),
         }
     }
-    let model = Model::new(handler_config(), bounds, mutant);
+    let mut model = Model::new(handler_config(), bounds, mutant);
+    model.liveness = liveness;
     let report = explore(&model, depth);
     eprintln!(
         "check-model: {} states, {} transitions, depth {} of {depth}, {:.1} s ({bounds:?})",
@@ -58,7 +60,7 @@ fn mutant_named(name: &str) -> Option<Mutant> {
 
 fn fail(message: &str) -> ! {
     eprintln!(
-        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--mutant complete-while-running|skip-wait-state-check|ignore-lock]"
+        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--liveness] [--mutant complete-while-running|skip-wait-state-check|ignore-lock]"
     );
     std::process::exit(2)
 }
