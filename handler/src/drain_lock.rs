@@ -16,16 +16,12 @@
 //! once ([`release`]): the refusal proves no command exists, and a burst of scale-in throttling would otherwise hold
 //! each refused drain back for the stale period.
 
-use crate::aws_error::{HandlerError, failure};
+use crate::aws_error::HandlerError;
 use crate::decide::LockSeen;
-use crate::observe::Aws;
-use aws_sdk_ssm::operation::delete_parameter::DeleteParameterError;
-use aws_sdk_ssm::operation::put_parameter::PutParameterError;
-use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use crate::port::AwsPort;
 use aws_smithy_types::date_time::Format;
 use drain_contract::HandlerConfig;
 use drain_contract::names::drain_lock_path;
-use drain_contract::operations::Operation;
 
 /// How long AWS keeps a lock before its expiration policy deletes it: far beyond the function timeout and the
 /// listing's lag, so the command it guarded is listed long before.
@@ -64,69 +60,42 @@ pub fn expiration_policy(expires_at: u64) -> String {
 
 /// Creates generation `generation` of the instance's lock, unless it exists. `comment` (the drain's key) is its
 /// value, for whoever reads the lock.
-pub async fn take(
-    aws: &Aws,
+pub async fn take<P: AwsPort>(
+    aws: &P,
     config: &HandlerConfig,
     instance_id: &str,
     generation: u32,
     comment: &str,
     now: u64,
 ) -> Result<Taken, HandlerError> {
-    let put = aws
-        .ssm
-        .put_parameter()
-        .name(lock_name(&config.document_name, instance_id, generation))
-        .value(comment)
-        .r#type(ParameterType::String)
-        .overwrite(false)
-        .tier(ParameterTier::Advanced)
-        .policies(expiration_policy(now + LOCK_EXPIRY_SECONDS))
-        .send()
-        .await;
-    match put {
-        Ok(_) => Ok(Taken::Ours),
-        Err(error) if error.as_service_error().is_some_and(PutParameterError::is_parameter_already_exists) => {
-            Ok(Taken::Held)
-        }
-        Err(error) => Err(failure(Operation::PutParameter, instance_id, error)),
-    }
+    let name = lock_name(&config.document_name, instance_id, generation);
+    aws.put_parameter_if_absent(&name, comment, &expiration_policy(now + LOCK_EXPIRY_SECONDS), instance_id).await
 }
 
 /// Deletes generation `generation` of the instance's lock: only after AWS refused the send it guarded, so no command
 /// of it exists and the next delivery or tick may take it again at once. Already gone counts as released.
-pub async fn release(
-    aws: &Aws,
+pub async fn release<P: AwsPort>(
+    aws: &P,
     config: &HandlerConfig,
     instance_id: &str,
     generation: u32,
 ) -> Result<(), HandlerError> {
-    let deleted =
-        aws.ssm.delete_parameter().name(lock_name(&config.document_name, instance_id, generation)).send().await;
-    match deleted {
-        Ok(_) => Ok(()),
-        Err(error) if error.as_service_error().is_some_and(DeleteParameterError::is_parameter_not_found) => Ok(()),
-        Err(error) => Err(failure(Operation::DeleteParameter, instance_id, error)),
-    }
+    aws.delete_parameter(&lock_name(&config.document_name, instance_id, generation), instance_id).await
 }
 
 /// The instance's newest lock generation, if any.
-pub async fn read(aws: &Aws, config: &HandlerConfig, instance_id: &str) -> Result<Option<LockSeen>, HandlerError> {
-    let mut pages = aws
-        .ssm
-        .get_parameters_by_path()
-        .path(instance_path(&config.document_name, instance_id))
-        .recursive(false)
-        .into_paginator()
-        .send();
+pub async fn read<P: AwsPort>(
+    aws: &P,
+    config: &HandlerConfig,
+    instance_id: &str,
+) -> Result<Option<LockSeen>, HandlerError> {
+    let parameters =
+        aws.get_parameters_by_path(&instance_path(&config.document_name, instance_id), instance_id).await?;
     let mut newest: Option<LockSeen> = None;
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| failure(Operation::GetParametersByPath, instance_id, e))?;
-        for parameter in page.parameters() {
-            let Some(generation) = parameter.name().and_then(generation_of) else { continue };
-            let taken_at = parameter.last_modified_date().map(|t| t.secs().max(0) as u64).unwrap_or(0);
-            if newest.as_ref().is_none_or(|lock| generation > lock.generation) {
-                newest = Some(LockSeen { generation, taken_at });
-            }
+    for parameter in parameters {
+        let Some(generation) = generation_of(&parameter.name) else { continue };
+        if newest.as_ref().is_none_or(|lock| generation > lock.generation) {
+            newest = Some(LockSeen { generation, taken_at: parameter.last_modified });
         }
     }
     Ok(newest)

@@ -1,32 +1,27 @@
 //! One invocation: parse the payload, triage each event, observe each instance, decide, and carry out the actions
 //! against AWS. Thin by design: every choice is made in `decide`; this file only performs and logs.
 
-use crate::aws_error::{ACCESS_DENIED, HandlerError, failure, is_no_active_lifecycle_action, is_throttled};
-use crate::decide::{Action, Agent, Outcome, Triage, Trigger, decide, triage};
+use crate::aws_error::HandlerError;
+use crate::decide::{Action, Agent, Outcome, Triage, Trigger, triage};
 use crate::drain_lock::{self, Taken};
 use crate::emf::{self, Metric};
 use crate::event::{Event, parse};
-use crate::observe::{Aws, observe, observe_fully, token_of, waiting_instances};
-use aws_sdk_ssm::operation::send_command::SendCommandError;
-use aws_sdk_ssm::types::{CloudWatchOutputConfig, NotificationConfig, NotificationEvent, NotificationType};
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use crate::mutants::{decide, skips_lock};
+use crate::observe::{observe, observe_fully, token_of, waiting_instances};
+use crate::port::{AwsPort, DrainCommand, LifecycleAnswer, SendRefusal};
 use drain_contract::HandlerConfig;
 use drain_contract::budget::RECONCILE_INTERVAL_SECONDS;
-use drain_contract::operations::Operation;
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tracing::{Instrument, error, info, info_span, warn};
 
-/// The command statuses SSM notifies us of.
-const TERMINAL_NOTIFICATION_EVENTS: [NotificationEvent; 4] =
-    [NotificationEvent::Success, NotificationEvent::Failed, NotificationEvent::TimedOut, NotificationEvent::Cancelled];
 /// `SendCommand.TimeoutSeconds` (delivery timeout) is at least 30 seconds.
 const MIN_DELIVERY_TIMEOUT_SECONDS: u64 = 30;
 
 /// Handles one Lambda payload within `bound`. Returns a summary of what was done (the function's response).
-pub async fn handle(
-    aws: &Aws,
+pub async fn handle<P: AwsPort>(
+    aws: &P,
     config: &HandlerConfig,
     payload: &Value,
     bound: Duration,
@@ -43,7 +38,11 @@ pub async fn handle(
     }
 }
 
-async fn handle_events(aws: &Aws, config: &HandlerConfig, payload: &Value) -> Result<Value, HandlerError> {
+pub async fn handle_events<P: AwsPort>(
+    aws: &P,
+    config: &HandlerConfig,
+    payload: &Value,
+) -> Result<Value, HandlerError> {
     let mut summary = Vec::new();
     let mut first_error = None;
     for event in parse(payload) {
@@ -68,7 +67,7 @@ async fn handle_events(aws: &Aws, config: &HandlerConfig, payload: &Value) -> Re
         };
         // Instances are independent (the drain lock keeps each exactly-once), so a tick works on several at once,
         // starting each minute from another one: an invocation that runs out of time never starves the same ones.
-        let ordered = rotated(triggers, epoch_seconds() / RECONCILE_INTERVAL_SECONDS);
+        let ordered = rotated(triggers, aws.now() / RECONCILE_INTERVAL_SECONDS);
         let mut handled = stream::iter(ordered.iter())
             .map(|trigger| async move { (trigger, handle_instance(aws, config, trigger).await) })
             .buffer_unordered(INSTANCES_AT_ONCE);
@@ -115,7 +114,11 @@ fn kind(event: &Event) -> &'static str {
 }
 
 /// Observe → decide → act for one instance, inside a span carrying group, hook, instance and token.
-async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Vec<String>, HandlerError> {
+async fn handle_instance<P: AwsPort>(
+    aws: &P,
+    config: &HandlerConfig,
+    trigger: &Trigger,
+) -> Result<Vec<String>, HandlerError> {
     let (group, token) = match trigger {
         Trigger::Lifecycle { group, token, .. } => (group.as_str(), token.as_str()),
         Trigger::Tick { group, .. } => (group.as_str(), "unknown"),
@@ -132,7 +135,7 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
             tracing::Span::current().record("token", token);
         }
         let mut done = Vec::new();
-        for action in decide(trigger, &observed, config, epoch_seconds()) {
+        for action in decide(aws, trigger, &observed, config, aws.now()) {
             let Action::SendDrain { instance_id, comment, lock_generation, at_notice } = &action else {
                 done.push(act(aws, config, &action).await?);
                 continue;
@@ -165,7 +168,7 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
             };
             // A second SendDrain here can only take a newer lock generation (a stale lock), so it is sent once
             // more at most: `act` does not decide again.
-            for action in decide(trigger, &observed, config, epoch_seconds()) {
+            for action in decide(aws, trigger, &observed, config, aws.now()) {
                 done.push(act(aws, config, &action).await?);
             }
         }
@@ -183,7 +186,7 @@ async fn handle_instance(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -
 }
 
 /// Carries out one action; returns a short description for the summary.
-async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<String, HandlerError> {
+async fn act<P: AwsPort>(aws: &P, config: &HandlerConfig, action: &Action) -> Result<String, HandlerError> {
     match action {
         Action::Wait { reason } => {
             info!(reason, "waiting");
@@ -197,41 +200,23 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
             Ok(send_drain(aws, config, instance_id, comment, *lock_generation, *at_notice).await?.describe())
         }
         Action::Heartbeat { group, instance_id } => {
-            let sent = aws
-                .autoscaling
-                .record_lifecycle_action_heartbeat()
-                .auto_scaling_group_name(group)
-                .lifecycle_hook_name(&config.hook_name)
-                .instance_id(instance_id)
-                .send()
-                .await
-                .map_err(|e| failure(Operation::RecordLifecycleActionHeartbeat, instance_id, e));
-            match sent {
-                Ok(_) => {
+            match aws.record_lifecycle_action_heartbeat(group, &config.hook_name, instance_id).await? {
+                LifecycleAnswer::Accepted => {
                     info!("heartbeat sent");
                     emf::emit(&config.resource_name, Metric::Heartbeats, 1.0, &[], &[("instance_id", instance_id)]);
                     Ok("heartbeat".into())
                 }
-                Err(error) if is_no_active_lifecycle_action(&error) => {
+                LifecycleAnswer::NoActiveAction => {
                     info!("no active lifecycle action: already completed or expired");
                     Ok("done: no active lifecycle action".into())
                 }
-                Err(error) => Err(error),
             }
         }
         Action::CancelCommand { command_id, instance_id } => {
             // Best effort: the budget is spent either way, and a failed cancel (the command ended meanwhile, or
             // throttling) must not keep the lifecycle action from being completed after it. AWS does not
             // guarantee a cancel stops the process anyway.
-            let cancelled = aws
-                .ssm
-                .cancel_command()
-                .command_id(command_id)
-                .instance_ids(instance_id)
-                .send()
-                .await
-                .map_err(|e| failure(Operation::CancelCommand, command_id, e));
-            match cancelled {
+            match aws.cancel_command(command_id, instance_id).await {
                 Ok(_) => {
                     warn!(command_id = %command_id, "drain budget exceeded: command cancelled");
                     Ok(format!("cancelled {command_id}"))
@@ -243,18 +228,8 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
             }
         }
         Action::Complete { group, instance_id, result, outcome, drain_seconds } => {
-            let completed = aws
-                .autoscaling
-                .complete_lifecycle_action()
-                .auto_scaling_group_name(group)
-                .lifecycle_hook_name(&config.hook_name)
-                .instance_id(instance_id)
-                .lifecycle_action_result(result.as_aws_str())
-                .send()
-                .await
-                .map_err(|e| failure(Operation::CompleteLifecycleAction, instance_id, e));
-            match completed {
-                Ok(_) => {
+            match aws.complete_lifecycle_action(group, &config.hook_name, instance_id, *result).await? {
+                LifecycleAnswer::Accepted => {
                     info!(
                         result = result.as_aws_str(),
                         outcome = outcome.as_str(),
@@ -264,11 +239,10 @@ async fn act(aws: &Aws, config: &HandlerConfig, action: &Action) -> Result<Strin
                     record_outcome(config, instance_id, group, *outcome, *drain_seconds);
                     Ok(format!("complete {} ({})", result.as_aws_str(), outcome.as_str()))
                 }
-                Err(error) if is_no_active_lifecycle_action(&error) => {
+                LifecycleAnswer::NoActiveAction => {
                     info!("no active lifecycle action: already completed or expired");
                     Ok("done: no active lifecycle action".into())
                 }
-                Err(error) => Err(error),
             }
         }
     }
@@ -306,74 +280,65 @@ impl Sent {
     }
 }
 
-async fn send_drain(
-    aws: &Aws,
+async fn send_drain<P: AwsPort>(
+    aws: &P,
     config: &HandlerConfig,
     instance_id: &str,
     comment: &str,
     lock_generation: u32,
     at_notice: bool,
 ) -> Result<Sent, HandlerError> {
-    if drain_lock::take(aws, config, instance_id, lock_generation, comment, epoch_seconds()).await? == Taken::Held {
+    if !skips_lock(aws)
+        && drain_lock::take(aws, config, instance_id, lock_generation, comment, aws.now()).await? == Taken::Held
+    {
         info!(lock_generation, "drain lock held by another sender");
         return Ok(Sent::LockHeld);
     }
-    // Only terminal statuses: nothing is decided on `InProgress`, and each notification is an invocation.
-    let notification = NotificationConfig::builder()
-        .notification_arn(&config.notification_topic_arn)
-        .set_notification_events(Some(TERMINAL_NOTIFICATION_EVENTS.to_vec()))
-        .notification_type(NotificationType::Invocation)
-        .build();
-    let output_config = CloudWatchOutputConfig::builder()
-        .cloud_watch_output_enabled(config.command_log_group_name.is_some())
-        .set_cloud_watch_log_group_name(config.command_log_group_name.clone())
-        .build();
-    let delivery_timeout = config.agent_wait_seconds.max(MIN_DELIVERY_TIMEOUT_SECONDS);
-    let sent = aws
-        .ssm
-        .send_command()
-        .document_name(&config.document_name)
-        .instance_ids(instance_id)
-        .set_parameters(Some(parameters(config, at_notice).into_iter().collect()))
-        .comment(comment)
-        .timeout_seconds(delivery_timeout.min(i32::MAX as u64) as i32)
-        .notification_config(notification)
-        .service_role_arn(&config.notification_role_arn)
-        .cloud_watch_output_config(output_config)
-        .send()
-        .await;
+    let command = DrainCommand {
+        document_name: &config.document_name,
+        instance_id,
+        parameters: parameters(config, at_notice),
+        comment,
+        timeout_seconds: config.agent_wait_seconds.max(MIN_DELIVERY_TIMEOUT_SECONDS),
+        notification_topic_arn: &config.notification_topic_arn,
+        notification_role_arn: &config.notification_role_arn,
+        log_group_name: config.command_log_group_name.as_deref(),
+    };
+    let sent = aws.send_command(&command).await;
     // The lock stays taken on any answer but throttling: no command exists on a refusal, and the lock goes stale, so
     // a later tick can take the next generation once the agent or the permission is back. A timeout leaves it
     // unknown whether SSM created the command, so the lock stays then too.
     match sent {
-        Ok(output) => {
-            let command_id = output.command().and_then(|c| c.command_id()).unwrap_or_default().to_string();
+        Ok(command_id) => {
             info!(command_id = %command_id, comment, lock_generation, "drain command sent");
             Ok(Sent::Standing { command_id })
         }
-        Err(error) if error.as_service_error().is_some_and(SendCommandError::is_invalid_instance_id) => {
-            let error = failure(Operation::SendCommand, instance_id, error);
+        Err(SendRefusal::InvalidInstanceId(error)) => {
             warn!(error = %error, "SSM cannot reach the instance");
             emf::emit(&config.resource_name, Metric::AgentUnreachable, 1.0, &[], &[("instance_id", instance_id)]);
             Ok(Sent::Unreachable)
         }
-        Err(error) if error.code() == Some(ACCESS_DENIED) => {
-            let message = error.message().unwrap_or_default().to_string();
+        Err(SendRefusal::AccessDenied { message }) => {
             emf::emit(&config.resource_name, Metric::SendRefused, 1.0, &[], &[("instance_id", instance_id)]);
             Err(HandlerError::SendRefused { instance_id: instance_id.to_string(), message })
         }
-        Err(error) if is_throttled(&error) => {
+        Err(SendRefusal::Throttled(refused)) => {
             // AWS refused before creating a command: release the lock so the next delivery or tick sends at once.
-            let refused = failure(Operation::SendCommand, instance_id, error);
             release_after_refusal(aws, config, instance_id, lock_generation, &refused.to_string()).await;
             Err(refused)
         }
-        Err(error) => Err(failure(Operation::SendCommand, instance_id, error)),
+        Err(SendRefusal::Failed(error)) => Err(error),
     }
 }
 
 /// Deletes a lock whose send AWS refused before creating a command; if that fails too, it stays until it is stale.
-async fn release_after_refusal(aws: &Aws, config: &HandlerConfig, instance_id: &str, generation: u32, refusal: &str) {
+async fn release_after_refusal<P: AwsPort>(
+    aws: &P,
+    config: &HandlerConfig,
+    instance_id: &str,
+    generation: u32,
+    refusal: &str,
+) {
     match drain_lock::release(aws, config, instance_id, generation).await {
         Ok(()) => warn!(lock_generation = generation, refusal, "drain refused; lock released for the next try"),
         Err(error) => {
@@ -388,10 +353,6 @@ fn parameters(config: &HandlerConfig, at_notice: bool) -> std::collections::BTre
         (Some(spot), true) => spot.parameters(&config.document_parameters),
         _ => config.document_parameters.clone(),
     }
-}
-
-fn epoch_seconds() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 #[cfg(test)]

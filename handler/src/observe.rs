@@ -1,18 +1,16 @@
 //! Reading the state the decision core needs from AWS: an instance's group and lifecycle state, its SSM agent, the
 //! drain command for it, and the managed groups' waiting instances. Read-only; every call bounded by the SDK config.
 
-use crate::aws_error::{HandlerError, failure};
+use crate::aws_error::HandlerError;
 use crate::decide::{
     Agent, COMMENT_PREFIX, CommandSeen, Observed, Trigger, drain_comment, heartbeats_needed, is_terminal,
 };
 use crate::drain_lock;
 use crate::duplicates::{SendOrder, without_duplicates};
 use crate::event::parse_time;
-use aws_sdk_autoscaling::types::WarmPoolState;
-use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey, InstanceInformationStringFilter, PingStatus};
+use crate::port::{AwsPort, MemberSeen};
 use drain_contract::HandlerConfig;
 use drain_contract::lifecycle_states::is_hook_wait;
-use drain_contract::operations::Operation;
 
 /// `DescribeAutoScalingGroups` accepts at most this many names per call.
 const MAX_GROUP_NAMES_PER_CALL: usize = 50;
@@ -23,7 +21,7 @@ const ACTIVITIES_PER_PAGE: i32 = 100;
 /// terminations and launches in one group is still covered, and the read stays bounded.
 const MAX_ACTIVITY_PAGES: usize = 10;
 
-/// The AWS clients, built once per cold start.
+/// The AWS clients, built once per cold start: the production port (`sdk_port`).
 #[derive(Clone, Debug)]
 pub struct Aws {
     pub autoscaling: aws_sdk_autoscaling::Client,
@@ -37,7 +35,7 @@ pub struct Aws {
 /// - a `Success` status notification needs only the instance's group and state: any drain command of ours that
 ///   succeeded means the node is drained, so the command list cannot change the decision;
 /// - everything else (ticks, failed or cancelled commands, which may be a yielding duplicate) reads it all.
-pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
+pub async fn observe<P: AwsPort>(aws: &P, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
     match trigger {
         Trigger::Lifecycle { instance_id, time, .. } => {
             observe_membership(aws, config, instance_id, time.as_deref().and_then(parse_time)).await
@@ -52,8 +50,8 @@ pub async fn observe(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Re
 }
 
 /// Only the instance's group and state: the rest of the observation is what a fresh look would assume.
-async fn observe_membership(
-    aws: &Aws,
+async fn observe_membership<P: AwsPort>(
+    aws: &P,
     config: &HandlerConfig,
     instance_id: &str,
     waiting_since: Option<u64>,
@@ -65,7 +63,11 @@ async fn observe_membership(
 /// Reads everything the decision can use: membership, the drain command, (when there is no command) the drain lock
 /// and the agent, and when the wait began if the agent wait or the heartbeat schedule needs it. Calls that cannot
 /// change the decision are skipped.
-pub async fn observe_fully(aws: &Aws, config: &HandlerConfig, trigger: &Trigger) -> Result<Observed, HandlerError> {
+pub async fn observe_fully<P: AwsPort>(
+    aws: &P,
+    config: &HandlerConfig,
+    trigger: &Trigger,
+) -> Result<Observed, HandlerError> {
     let instance_id = trigger.instance_id();
     let mut observed = observe_membership(aws, config, instance_id, None).await?;
     let Some((group, state)) = &observed.membership else { return Ok(observed) };
@@ -81,7 +83,7 @@ pub async fn observe_fully(aws: &Aws, config: &HandlerConfig, trigger: &Trigger)
     let start_needed = match &observed.command {
         None => {
             observed.lock = drain_lock::read(aws, config, instance_id).await?;
-            observed.agent = agent(aws, instance_id).await?;
+            observed.agent = aws.describe_instance_information(instance_id).await?;
             observed.agent != Agent::Online
         }
         Some(command) => !is_terminal(&command.status) && heartbeats_needed(config),
@@ -94,22 +96,12 @@ pub async fn observe_fully(aws: &Aws, config: &HandlerConfig, trigger: &Trigger)
 
 /// The instance's Auto Scaling group and lifecycle state (`None` once it has left its group), and whether it is a
 /// stopped or hibernated instance of a warm pool.
-async fn membership(
-    aws: &Aws,
+async fn membership<P: AwsPort>(
+    aws: &P,
     config: &HandlerConfig,
     instance_id: &str,
 ) -> Result<(Option<(String, String)>, bool), HandlerError> {
-    let output = aws
-        .autoscaling
-        .describe_auto_scaling_instances()
-        .instance_ids(instance_id)
-        .send()
-        .await
-        .map_err(|e| failure(Operation::DescribeAutoScalingInstances, instance_id, e))?;
-    let found = output.auto_scaling_instances().first().and_then(|details| {
-        Some((details.auto_scaling_group_name()?.to_string(), details.lifecycle_state()?.to_string()))
-    });
-    match found {
+    match aws.describe_auto_scaling_instance(instance_id).await? {
         Some(found) => Ok((Some(found), false)),
         None => in_warm_pools(aws, config, instance_id).await,
     }
@@ -117,60 +109,28 @@ async fn membership(
 
 /// Looks for the instance in the managed groups' warm pools: their instances are listed by `DescribeWarmPool`
 /// ("The instances that are currently in the warm pool", DescribeWarmPool, Amazon EC2 Auto Scaling API Reference).
-async fn in_warm_pools(
-    aws: &Aws,
+async fn in_warm_pools<P: AwsPort>(
+    aws: &P,
     config: &HandlerConfig,
     instance_id: &str,
 ) -> Result<(Option<(String, String)>, bool), HandlerError> {
     for group in &config.autoscaling_group_names {
-        let mut pages = aws.autoscaling.describe_warm_pool().auto_scaling_group_name(group).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| failure(Operation::DescribeWarmPool, instance_id, e))?;
-            let stopped = page
-                .warm_pool_configuration()
-                .and_then(|pool| pool.pool_state())
-                .is_some_and(|pool_state| *pool_state != WarmPoolState::Running);
-            for instance in page.instances() {
-                if instance.instance_id() == Some(instance_id)
-                    && let Some(state) = instance.lifecycle_state()
-                {
-                    return Ok((Some((group.clone(), state.as_str().to_string())), stopped));
-                }
-            }
+        let pool = aws.describe_warm_pool(group, instance_id).await?;
+        if let Some(instance) = pool.instances.iter().find(|instance| instance.instance_id == instance_id) {
+            return Ok((Some((group.clone(), instance.lifecycle_state.clone())), pool.stopped));
         }
     }
     Ok((None, false))
 }
 
-/// Every command of this resource's drain document sent to the instance (SSM keeps 30 days of history).
-pub(crate) async fn list_drain_commands(
-    aws: &Aws,
-    config: &HandlerConfig,
-    instance_id: &str,
-) -> Result<Vec<aws_sdk_ssm::types::Command>, HandlerError> {
-    let filter = CommandFilter::builder()
-        .key(CommandFilterKey::DocumentName)
-        .value(&config.document_name)
-        .build()
-        .expect("key and value are set");
-    let output = aws
-        .ssm
-        .list_commands()
-        .instance_id(instance_id)
-        .filters(filter)
-        .send()
-        .await
-        .map_err(|e| failure(Operation::ListCommands, instance_id, e))?;
-    Ok(output.commands.unwrap_or_default())
-}
-
-async fn drain_command(
-    aws: &Aws,
+async fn drain_command<P: AwsPort>(
+    aws: &P,
     config: &HandlerConfig,
     trigger: &Trigger,
 ) -> Result<Option<CommandSeen>, HandlerError> {
-    let listed = list_drain_commands(aws, config, trigger.instance_id()).await?;
-    Ok(current_drain(listed.iter().filter_map(command_seen).collect(), trigger))
+    // Every command of this resource's drain document sent to the instance (SSM keeps 30 days of history).
+    let listed = aws.list_commands(trigger.instance_id(), &config.document_name).await?;
+    Ok(current_drain(listed, trigger))
 }
 
 /// A listed command as the decision sees it, with its rank among duplicates of its comment.
@@ -212,110 +172,50 @@ pub fn token_of(comment: &str) -> Option<&str> {
     comment.strip_prefix(COMMENT_PREFIX)
 }
 
-async fn agent(aws: &Aws, instance_id: &str) -> Result<Agent, HandlerError> {
-    let filter = InstanceInformationStringFilter::builder()
-        .key("InstanceIds")
-        .values(instance_id)
-        .build()
-        .expect("key and values are set");
-    let output = aws
-        .ssm
-        .describe_instance_information()
-        .filters(filter)
-        .send()
-        .await
-        .map_err(|e| failure(Operation::DescribeInstanceInformation, instance_id, e))?;
-    Ok(match output.instance_information_list().first().and_then(|info| info.ping_status()) {
-        None => Agent::NotManaged,
-        Some(PingStatus::Online) => Agent::Online,
-        Some(other) => Agent::Unreachable(other.as_str().to_string()),
-    })
-}
-
 /// When the instance's termination activity began: the start of the lifecycle wait, for the bounded agent wait and
 /// the heartbeat schedule. Activities come newest first, 100 a page; launches and other terminations share them,
 /// so a few pages are read before giving up.
-async fn wait_started(aws: &Aws, group: &str, instance_id: &str) -> Result<Option<u64>, HandlerError> {
-    let mut pages = aws
-        .autoscaling
-        .describe_scaling_activities()
-        .auto_scaling_group_name(group)
-        .max_records(ACTIVITIES_PER_PAGE)
-        .into_paginator()
-        .send();
-    let mut read = 0;
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| failure(Operation::DescribeScalingActivities, group, e))?;
+async fn wait_started<P: AwsPort>(aws: &P, group: &str, instance_id: &str) -> Result<Option<u64>, HandlerError> {
+    let mut next_token = None;
+    for _ in 0..MAX_ACTIVITY_PAGES {
+        let page = aws.describe_scaling_activities(group, ACTIVITIES_PER_PAGE, next_token).await?;
         let started = page
-            .activities()
+            .activities
             .iter()
-            .filter(|activity| activity.description().is_some_and(|d| d.contains(instance_id)))
-            .filter_map(|activity| activity.start_time())
-            .map(|time| time.secs().max(0) as u64)
+            .filter(|(description, _)| description.contains(instance_id))
+            .filter_map(|(_, start)| *start)
             .max();
-        read += 1;
-        if started.is_some() || read == MAX_ACTIVITY_PAGES {
+        if started.is_some() || page.next_token.is_none() {
             return Ok(started);
         }
+        next_token = page.next_token;
     }
     Ok(None)
 }
 
 /// Every instance of the managed groups parked in `Terminating:Wait`, as reconcile triggers.
-pub async fn waiting_instances(aws: &Aws, config: &HandlerConfig) -> Result<Vec<Trigger>, HandlerError> {
+pub async fn waiting_instances<P: AwsPort>(aws: &P, config: &HandlerConfig) -> Result<Vec<Trigger>, HandlerError> {
     let mut triggers = Vec::new();
     // No names would mean "every group in the account"; and one call takes at most 50 names.
     for names in config.autoscaling_group_names.chunks(MAX_GROUP_NAMES_PER_CALL) {
-        walk_groups(aws, config, names, &mut triggers).await?;
+        for group in aws.describe_auto_scaling_groups(names, &config.resource_name).await? {
+            triggers.extend(hook_waiting(&group.name, &group.instances));
+            if group.has_warm_pool {
+                // The warm pool instances of the group held by a terminate hook.
+                let pool = aws.describe_warm_pool(&group.name, &group.name).await?;
+                triggers.extend(hook_waiting(&group.name, &pool.instances));
+            }
+        }
     }
     Ok(triggers)
 }
 
-async fn walk_groups(
-    aws: &Aws,
-    config: &HandlerConfig,
-    names: &[String],
-    triggers: &mut Vec<Trigger>,
-) -> Result<(), HandlerError> {
-    let mut pages = aws
-        .autoscaling
-        .describe_auto_scaling_groups()
-        .set_auto_scaling_group_names(Some(names.to_vec()))
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| failure(Operation::DescribeAutoScalingGroups, &config.resource_name, e))?;
-        for group in page.auto_scaling_groups() {
-            let group_name = group.auto_scaling_group_name().unwrap_or_default();
-            for instance in group.instances() {
-                if instance.lifecycle_state().is_some_and(|state| is_hook_wait(state.as_str()))
-                    && let Some(instance_id) = instance.instance_id()
-                {
-                    triggers.push(Trigger::Tick { group: group_name.into(), instance_id: instance_id.into() });
-                }
-            }
-            if group.warm_pool_configuration().is_some() {
-                warm_pool_waiting(aws, group_name, triggers).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The warm pool instances of `group` held by a terminate hook, as reconcile triggers.
-async fn warm_pool_waiting(aws: &Aws, group: &str, triggers: &mut Vec<Trigger>) -> Result<(), HandlerError> {
-    let mut pages = aws.autoscaling.describe_warm_pool().auto_scaling_group_name(group).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| failure(Operation::DescribeWarmPool, group, e))?;
-        for instance in page.instances() {
-            if instance.lifecycle_state().is_some_and(|state| is_hook_wait(state.as_str()))
-                && let Some(instance_id) = instance.instance_id()
-            {
-                triggers.push(Trigger::Tick { group: group.into(), instance_id: instance_id.into() });
-            }
-        }
-    }
-    Ok(())
+/// The members held by a terminate hook, as reconcile triggers.
+fn hook_waiting<'a>(group: &'a str, members: &'a [MemberSeen]) -> impl Iterator<Item = Trigger> + 'a {
+    members
+        .iter()
+        .filter(|member| is_hook_wait(&member.lifecycle_state))
+        .map(move |member| Trigger::Tick { group: group.to_string(), instance_id: member.instance_id.clone() })
 }
 
 #[cfg(test)]

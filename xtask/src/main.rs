@@ -2,6 +2,7 @@
 
 mod bench;
 mod capability;
+mod check_model;
 mod cmd;
 mod debian;
 mod demo;
@@ -36,6 +37,8 @@ tasks:
                         with the key named by GPG_FINGERPRINT (unsigned, said loudly, without it)
   release-check [--profile P]
                         two signed release runs with a throwaway key, verified as a registry and Terraform would
+  check-model [--depth N] [--instances N] [--faults N] [--mutant NAME]
+                        exhaustive exploration of the handler against an abstract AWS (default depth 10)
   bench <plan|apply|handler|drain>
                         benchmarks that print figures";
 
@@ -54,6 +57,7 @@ fn main() {
         "demo" => demo::run(rest),
         "docs" => docs::run(rest),
         "fuzz" => fuzz::run(rest),
+        "check-model" => check_model::run(rest),
         "release" => release::run(rest),
         "release-check" => release::check::run(rest),
         "bench" => bench::run(rest),

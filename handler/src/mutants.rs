@@ -1,0 +1,47 @@
+//! The decision as `execute` takes it: `decide` itself, unless the port asks for a deliberately broken variant
+//! (`port::Mutant`, model checking only). The production port never does, so this is `decide` there.
+
+use crate::decide::{self, Action, Observed, Outcome, Trigger};
+use crate::port::{AwsPort, Mutant};
+use drain_contract::lifecycle_states::{TERMINATING_WAIT, is_hook_wait};
+use drain_contract::{HandlerConfig, LifecycleResult};
+
+/// `decide::decide`, or the port's mutant of it.
+pub fn decide<P: AwsPort>(
+    aws: &P,
+    trigger: &Trigger,
+    observed: &Observed,
+    config: &HandlerConfig,
+    now: u64,
+) -> Vec<Action> {
+    match aws.mutant() {
+        None | Some(Mutant::IgnoreLock) => decide::decide(trigger, observed, config, now),
+        Some(Mutant::SkipWaitStateCheck) => {
+            let mut observed = observed.clone();
+            if let Some((_, state)) = &mut observed.membership
+                && !is_hook_wait(state)
+            {
+                *state = TERMINATING_WAIT.to_string();
+            }
+            decide::decide(trigger, &observed, config, now)
+        }
+        Some(Mutant::CompleteWhileRunning) => decide::decide(trigger, observed, config, now)
+            .into_iter()
+            .map(|action| match (&action, &observed.membership) {
+                (Action::Wait { reason: "the drain is in progress" }, Some((group, _))) => Action::Complete {
+                    group: group.clone(),
+                    instance_id: trigger.instance_id().to_string(),
+                    result: LifecycleResult::Continue,
+                    outcome: Outcome::Drained,
+                    drain_seconds: 0,
+                },
+                _ => action,
+            })
+            .collect(),
+    }
+}
+
+/// Whether the drain is sent without taking the drain lock.
+pub fn skips_lock<P: AwsPort>(aws: &P) -> bool {
+    aws.mutant() == Some(Mutant::IgnoreLock)
+}

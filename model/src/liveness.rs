@@ -1,0 +1,78 @@
+//! Bounded liveness under fair scheduling: from a state, let the world be fair (each interval: every notification
+//! in flight is delivered, the reconcile tick runs, each running command moves one step towards `Success`, then
+//! the clock advances one interval) and no fault happen; then every lifecycle action must be completed by the
+//! handler before its heartbeat timeout gives the hook's default result. The budget promises this: an instance
+//! waits at most agent wait + drain + completion grace (`drain_contract::budget::needed_wait_seconds`), which the
+//! heartbeat timeout covers.
+
+use crate::steps::{Model, Step};
+use crate::world::{Bounds, Ended, Status, World};
+use drain_contract::budget::{COMPLETION_GRACE_SECONDS, RECONCILE_INTERVAL_SECONDS};
+
+/// The steps of one fair interval in `world`.
+fn fair_interval(world: &World) -> Vec<Step> {
+    let mut steps: Vec<Step> = world
+        .inbox
+        .iter()
+        .map(|notification| Step::Deliver { notification: notification.clone(), duplicate: false, fault: None })
+        .collect();
+    steps.push(Step::Tick { fault: None });
+    for (command, sent) in world.commands.iter().enumerate() {
+        match sent.status {
+            Status::Pending => steps.push(Step::Agent { command, to: Status::InProgress }),
+            Status::InProgress => steps.push(Step::Agent { command, to: Status::Success }),
+            _ => {}
+        }
+    }
+    steps.push(Step::Clock);
+    steps
+}
+
+/// Runs the fair continuation from `world`; the steps taken and the first action the handler left to time out.
+pub fn fair_continuation(model: &Model, world: &World) -> (Vec<Step>, Option<String>) {
+    let limit = model.config.heartbeat_timeout_seconds + COMPLETION_GRACE_SECONDS;
+    let mut world = world.clone();
+    let mut taken = Vec::new();
+    let intervals = limit / RECONCILE_INTERVAL_SECONDS + 1;
+    for _ in 0..intervals {
+        for step in fair_interval(&world) {
+            // A notification already delivered in this interval (by a step before) is gone from the inbox.
+            if let Step::Deliver { notification, .. } = &step
+                && !world.inbox.contains(notification)
+            {
+                continue;
+            }
+            world = model.apply(&world, &step, false).world;
+            taken.push(step);
+        }
+        if let Some(timed_out) = world
+            .instances
+            .iter()
+            .find(|instance| instance.action.as_ref().is_some_and(|action| action.ended == Some(Ended::ByTimeout)))
+        {
+            return (
+                taken,
+                Some(format!(
+                    "the lifecycle action of {} ran into its heartbeat timeout under fair ticks",
+                    timed_out.id
+                )),
+            );
+        }
+        if world.instances.iter().all(|instance| instance.action.as_ref().is_none_or(|action| action.ended.is_some())) {
+            return (taken, None);
+        }
+    }
+    (taken, Some("a lifecycle action was still waiting when the fair continuation ended".into()))
+}
+
+/// Whether liveness is judged from `world`: no fault has happened yet (a lost answer or a crash between taking the
+/// drain lock and sending holds the drain back for the stale-lock time, which the budget does not cover), and every
+/// action began in this clock interval (so scheduling was fair up to now: nothing has waited an interval yet).
+pub fn judged_from(world: &World, bounds: &Bounds, despite_faults: bool) -> bool {
+    if !despite_faults && world.faults_left < bounds.faults {
+        return false;
+    }
+    let started: Vec<u64> =
+        world.instances.iter().filter_map(|instance| instance.action.as_ref()).map(|action| action.started).collect();
+    !started.is_empty() && started.iter().all(|&started| started == world.now)
+}

@@ -1,0 +1,66 @@
+//! `check-model [--depth N] [--instances N] [--faults N]`: explores the handler against the abstract AWS and prints
+//! the states explored, the depth and the time on stderr (stdout carries the handler's metric lines); a
+//! counterexample's timeline and exit status 1 when a property broke.
+
+use drain_model::config::handler_config;
+use drain_model::explore::explore;
+use drain_model::steps::Model;
+use drain_model::world::Bounds;
+use graceful_handler::port::Mutant;
+
+fn main() {
+    let (mut mutant, mut liveness) = (None, false);
+    let (mut depth, mut bounds) =
+        (10, Bounds { instances: 1, duplicates: 1, losses: 1, faults: 1, races: 1, horizon_seconds: 600 });
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut number = || -> usize {
+            args.next().and_then(|value| value.parse().ok()).unwrap_or_else(|| fail(&format!("{arg} needs a number")))
+        };
+        match arg.as_str() {
+            "--depth" => depth = number(),
+            "--instances" => bounds.instances = number(),
+            "--faults" => bounds.faults = number() as u8,
+            "--duplicates" => bounds.duplicates = number() as u8,
+            "--losses" => bounds.losses = number() as u8,
+            "--races" => bounds.races = number() as u8,
+            "--horizon" => bounds.horizon_seconds = number() as u64,
+            "--liveness" => liveness = true,
+            "--mutant" => {
+                let name = args.next().unwrap_or_default();
+                mutant = Some(mutant_named(&name).unwrap_or_else(|| fail(&format!("no mutant {name:?}"))));
+            }
+            other => fail(&format!("unexpected argument {other:?}")),
+        }
+    }
+    let mut model = Model::new(handler_config(), bounds, mutant);
+    model.liveness = liveness;
+    let report = explore(&model, depth);
+    eprintln!(
+        "check-model: {} states, {} transitions, depth {} of {depth}, {:.1} s ({bounds:?})",
+        report.states,
+        report.transitions,
+        report.depth,
+        report.elapsed.as_secs_f64()
+    );
+    if let Some(counterexample) = report.counterexample {
+        eprintln!("{counterexample}");
+        std::process::exit(1);
+    }
+}
+
+fn mutant_named(name: &str) -> Option<Mutant> {
+    match name {
+        "complete-while-running" => Some(Mutant::CompleteWhileRunning),
+        "skip-wait-state-check" => Some(Mutant::SkipWaitStateCheck),
+        "ignore-lock" => Some(Mutant::IgnoreLock),
+        _ => None,
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!(
+        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--liveness] [--mutant complete-while-running|skip-wait-state-check|ignore-lock]"
+    );
+    std::process::exit(2)
+}

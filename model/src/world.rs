@@ -1,0 +1,321 @@
+//! The abstract AWS the handler runs against: one Auto Scaling group with one managed terminate hook, its instances
+//! and their lifecycle actions, the SSM command store, the drain-lock parameters, and the notifications in flight.
+//! Every rule cites where AWS states it; rules the emulator (tests/emulator/graceful_emulator) implements too are
+//! marked so, with the emulator's file, which carries the same citation.
+//!
+//! The world also judges the handler: each AWS call that breaks a property records it in `violation` (see
+//! `properties`), at the moment AWS would have carried it out.
+
+use crate::properties::{self, Budget};
+use std::collections::BTreeSet;
+
+pub const GROUP: &str = "asg";
+/// The lifecycle state names of the EC2 Auto Scaling User Guide ("Amazon EC2 Auto Scaling instance lifecycle").
+pub const IN_SERVICE: &str = "InService";
+pub const TERMINATING_WAIT: &str = "Terminating:Wait";
+pub const TERMINATING_PROCEED: &str = "Terminating:Proceed";
+
+/// Where an instance is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Life {
+    InService,
+    /// Held by the terminate hook in `Terminating:Wait`.
+    Waiting,
+    /// Its lifecycle action completed: "If the instance is terminating, both ABANDON and CONTINUE let the instance
+    /// terminate" (User Guide, "Complete a lifecycle action"); it is `Terminating:Proceed` until it is gone.
+    Proceeding,
+    /// Terminated and no longer in the group: `DescribeAutoScalingInstances` no longer lists it.
+    Gone,
+}
+
+impl Life {
+    pub fn lifecycle_state(self) -> Option<&'static str> {
+        match self {
+            Life::InService => Some(IN_SERVICE),
+            Life::Waiting => Some(TERMINATING_WAIT),
+            Life::Proceeding => Some(TERMINATING_PROCEED),
+            Life::Gone => None,
+        }
+    }
+}
+
+/// How a lifecycle action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ended {
+    /// `CompleteLifecycleAction` with this result (`true`: CONTINUE, `false`: ABANDON).
+    ByHandler { continued: bool },
+    /// The heartbeat timeout ran out: "the instance ... proceeds with the default action" (User Guide, "Amazon EC2
+    /// Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py `expire_due_actions`).
+    ByTimeout,
+}
+
+/// The one lifecycle action an instance gets: it enters `Terminating:Wait` once in its life.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LifecycleAction {
+    pub token: String,
+    pub started: u64,
+    /// When the heartbeat timeout runs out, unless a heartbeat moves it.
+    pub deadline: u64,
+    pub ended: Option<Ended>,
+    /// Drain commands created for this action.
+    pub drains_sent: u8,
+    /// Results the handler asked for in `CompleteLifecycleAction` calls AWS accepted or refused as no longer active.
+    pub results_asked: BTreeSet<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Instance {
+    pub id: String,
+    pub life: Life,
+    pub action: Option<LifecycleAction>,
+}
+
+/// An SSM command invocation's status (SendCommand, ListCommands `Status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Pending,
+    InProgress,
+    Success,
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "Pending",
+            Status::InProgress => "InProgress",
+            Status::Success => "Success",
+            Status::Failed => "Failed",
+            Status::TimedOut => "TimedOut",
+            Status::Cancelled => "Cancelled",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Status::Pending | Status::InProgress)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Command {
+    pub id: String,
+    /// Index into `World::instances`.
+    pub instance: usize,
+    pub comment: String,
+    pub status: Status,
+    pub requested_at: u64,
+    /// Whether `ListCommands` filtered by instance shows it yet. ListCommands (API Reference, `InstanceId`): "You
+    /// can't specify a managed node ID in the same command that you specify Status=Pending. This is because the
+    /// command hasn't reached the managed node yet": a command not yet delivered is not listed for its instance.
+    pub listed: bool,
+}
+
+/// A notification on its way to the function. SNS and EventBridge deliver at least once and Lambda's asynchronous
+/// invocation "might receive the same event more than once" (Lambda Developer Guide, "Asynchronous invocation"), in
+/// no promised order; a delivery whose retries run out is lost (ibid., "Retries").
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Notification {
+    /// The hook's `autoscaling:EC2_INSTANCE_TERMINATING` notification (User Guide, "Configure a notification
+    /// target for lifecycle notifications").
+    Lifecycle { instance: usize },
+    /// A command invocation reached `status`: SendCommand's `NotificationConfig` with the terminal
+    /// `NotificationEvents` the handler asks for (SendCommand, API Reference).
+    CommandStatus { command: usize, status: Status },
+}
+
+/// Everything that can happen, with the model's bounds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct World {
+    pub now: u64,
+    pub instances: Vec<Instance>,
+    pub commands: Vec<Command>,
+    /// Parameter Store: name → (value, `LastModifiedDate`).
+    pub parameters: std::collections::BTreeMap<String, (String, u64)>,
+    pub inbox: BTreeSet<Notification>,
+    /// How many more duplicate deliveries, lost deliveries and faulty AWS calls (throttling, a timeout after the
+    /// call took effect, a crash of the invocation) the bounds allow.
+    pub duplicates_left: u8,
+    pub losses_left: u8,
+    pub faults_left: u8,
+    /// How many more times two invocations may run at once.
+    pub races_left: u8,
+    /// The first property the handler broke, if any.
+    pub violation: Option<String>,
+}
+
+/// The bounds of one exploration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    pub instances: usize,
+    pub duplicates: u8,
+    pub losses: u8,
+    pub faults: u8,
+    /// Pairs of invocations that run at once: Lambda runs concurrent deliveries in separate execution environments
+    /// (Lambda Developer Guide, "Lambda function scaling"), so their AWS calls interleave.
+    pub races: u8,
+    /// How far the clock may advance, seconds after the start.
+    pub horizon_seconds: u64,
+}
+
+/// Where the clock starts (epoch seconds; any time would do).
+pub const START: u64 = 1_800_000_000;
+
+impl World {
+    pub fn new(bounds: &Bounds) -> World {
+        World {
+            now: START,
+            instances: (0..bounds.instances)
+                .map(|i| Instance { id: format!("i-{i:017}"), life: Life::InService, action: None })
+                .collect(),
+            commands: Vec::new(),
+            parameters: Default::default(),
+            inbox: BTreeSet::new(),
+            duplicates_left: bounds.duplicates,
+            losses_left: bounds.losses,
+            faults_left: bounds.faults,
+            races_left: bounds.races,
+            violation: None,
+        }
+    }
+
+    pub fn instance_index(&self, instance_id: &str) -> Option<usize> {
+        self.instances.iter().position(|instance| instance.id == instance_id)
+    }
+
+    /// Scale-in picks the instance: it enters `Terminating:Wait` with a fresh lifecycle action and the hook
+    /// notifies (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py).
+    pub fn scale_in(&mut self, instance: usize, heartbeat_timeout: u64) {
+        let now = self.now;
+        let target = &mut self.instances[instance];
+        target.life = Life::Waiting;
+        target.action = Some(LifecycleAction {
+            token: format!("token-{instance}"),
+            started: now,
+            deadline: now + heartbeat_timeout,
+            ended: None,
+            drains_sent: 0,
+            results_asked: BTreeSet::new(),
+        });
+        self.inbox.insert(Notification::Lifecycle { instance });
+    }
+
+    /// The command's invocation moves to `status`; a terminal status is notified.
+    pub fn command_moves(&mut self, command: usize, status: Status) {
+        let moved = &mut self.commands[command];
+        moved.status = status;
+        // Delivered to the node: listed from now on (see `Command::listed`).
+        moved.listed = true;
+        if status.is_terminal() {
+            self.inbox.insert(Notification::CommandStatus { command, status });
+        }
+    }
+
+    /// The clock advances by `seconds`. The listing catches up with every command sent before (ListCommands lags by
+    /// seconds, far below one reconcile interval), and lifecycle actions whose heartbeat timeout ran out complete
+    /// with the hook's `DefaultResult` (see `Ended::ByTimeout`).
+    pub fn advance_clock(&mut self, seconds: u64) {
+        self.now += seconds;
+        for command in &mut self.commands {
+            command.listed = true;
+        }
+        let now = self.now;
+        for instance in &mut self.instances {
+            if let Some(action) = &mut instance.action
+                && action.ended.is_none()
+                && now >= action.deadline
+            {
+                action.ended = Some(Ended::ByTimeout);
+                instance.life = Life::Proceeding;
+            }
+        }
+    }
+
+    /// `SendCommand` of a drain: SSM creates the command (`Pending`) for a running instance and answers
+    /// `InvalidInstanceId` for one that is not (SendCommand, API Reference, Errors: "The instance is not in a valid
+    /// state"). Judged by `properties::on_send`.
+    pub fn send_command(&mut self, instance: usize, comment: &str) -> Option<String> {
+        if self.instances[instance].life == Life::Gone {
+            return None;
+        }
+        properties::on_send(self, instance);
+        let id = format!("cmd-{}", self.commands.len());
+        self.commands.push(Command {
+            id: id.clone(),
+            instance,
+            comment: comment.to_string(),
+            status: Status::Pending,
+            requested_at: self.now,
+            listed: false,
+        });
+        Some(id)
+    }
+
+    /// `CancelCommand`: a running invocation ends `Cancelled` and is notified; an ended one stays as it is
+    /// (emulator: ssm_commands.py `cancel_command`). AWS does not promise that the process stops (CancelCommand,
+    /// API Reference: "Attempts to cancel a command"). `false`: no such command (`InvalidCommandId`).
+    pub fn cancel_command(&mut self, command_id: &str) -> bool {
+        let Some(command) = self.commands.iter().position(|command| command.id == command_id) else { return false };
+        if !self.commands[command].status.is_terminal() {
+            self.command_moves(command, Status::Cancelled);
+        }
+        true
+    }
+
+    /// `CompleteLifecycleAction` by instance id: ends the active action, or answers "No active Lifecycle Action
+    /// found" (CompleteLifecycleAction, API Reference; emulator: autoscaling_hooks.py `_find_action`). Judged by
+    /// `properties::on_complete`. `true`: accepted.
+    pub fn complete(&mut self, instance: usize, continued: bool, budget: &Budget) -> bool {
+        properties::on_complete(self, instance, continued, budget);
+        let target = &mut self.instances[instance];
+        match &mut target.action {
+            Some(action) if action.ended.is_none() => {
+                action.ended = Some(Ended::ByHandler { continued });
+                target.life = Life::Proceeding;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `RecordLifecycleActionHeartbeat`: "Records a heartbeat for the lifecycle action ... This extends the timeout
+    /// by the length of time defined using the PutLifecycleHook API call" (API Reference; emulator:
+    /// autoscaling_hooks.py). `false`: no active action.
+    pub fn heartbeat(&mut self, instance: usize, heartbeat_timeout: u64) -> bool {
+        let now = self.now;
+        match &mut self.instances[instance].action {
+            Some(action) if action.ended.is_none() => {
+                action.deadline = now + heartbeat_timeout;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `PutParameter` with `Overwrite=false`: "ParameterAlreadyExists: The parameter already exists. You can't
+    /// create duplicate parameters" (PutParameter, API Reference). `true`: created.
+    pub fn put_parameter(&mut self, name: &str, value: &str) -> bool {
+        if self.parameters.contains_key(name) {
+            return false;
+        }
+        self.parameters.insert(name.to_string(), (value.to_string(), self.now));
+        true
+    }
+
+    /// `DeleteParameter` (an absent one answers `ParameterNotFound`, which the port counts as deleted).
+    pub fn delete_parameter(&mut self, name: &str) {
+        self.parameters.remove(name);
+    }
+
+    /// `GetParametersByPath` without `Recursive`: the parameters directly under `path` (API Reference: "Recursive:
+    /// Retrieve all parameters within a hierarchy"; without it, one level).
+    pub fn parameters_under(&self, path: &str) -> Vec<(String, u64)> {
+        let prefix = format!("{path}/");
+        self.parameters
+            .iter()
+            .filter(|(name, _)| name.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('/')))
+            .map(|(name, (_, modified))| (name.clone(), *modified))
+            .collect()
+    }
+}

@@ -1,0 +1,25 @@
+//! `cargo xtask check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon S]
+//! [--mutant NAME]`: builds `drain-model` (dev profile) and explores every interleaving of the handler against the
+//! abstract AWS within the bounds; prints states explored, depth and time, and a counterexample's timeline when a
+//! property breaks (then fails). The handler's metric lines (its stdout) are dropped; the report is on stderr.
+
+use crate::{Result, cmd};
+use std::process::{Command, Stdio};
+
+const PACKAGE: &str = "drain-model";
+const BINARY: &str = "check-model";
+const OPTIONS: [&str; 8] =
+    ["--depth", "--instances", "--faults", "--duplicates", "--losses", "--races", "--horizon", "--mutant"];
+
+pub fn run(args: &[String]) -> Result {
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if !OPTIONS.contains(&arg.as_str()) {
+            return Err(format!("unexpected argument {arg:?}; options: {}", OPTIONS.join(" ")).into());
+        }
+        rest.next().ok_or_else(|| format!("{arg} needs a value"))?;
+    }
+    cmd::run(cmd::cargo().args(["build", "--quiet", "-p", PACKAGE, "--bin", BINARY]))?;
+    let binary = cmd::target_dir().join("debug").join(BINARY);
+    cmd::run(Command::new(binary).args(args).stdout(Stdio::null()))
+}
