@@ -10,7 +10,7 @@ mod support;
 
 use serde_json::json;
 use std::time::Duration;
-use support::drain::{Resource, Scenario, seconds_between};
+use support::drain::{Ledger, Resource, Scenario, seconds_between};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -107,16 +107,7 @@ fn duplicate_lifecycle_notification_three_times_gives_one_command_and_one_comple
     assert!(cancelled <= 2, "at most one duplicate per extra copy:\n{}", ledger.summary());
     // A duplicate whose script starts before its cancel lands follows the running drain: enabling it again would
     // restart its deadline.
-    let enabled = ledger
-        .of_kind("nomad-call")
-        .filter(|e| e["instance_id"] == *instance)
-        .filter(|e| {
-            e["argv"]
-                .as_array()
-                .is_some_and(|argv| argv.iter().any(|a| a == "drain") && argv.iter().any(|a| a == "-enable"))
-        })
-        .count();
-    assert_eq!(enabled, 1, "the node's drain is enabled once:\n{}", ledger.summary());
+    assert_eq!(drain_enables(&ledger, instance), 1, "the node's drain is enabled once:\n{}", ledger.summary());
 }
 
 #[test]
@@ -140,15 +131,7 @@ fn listing_lag_late_cancels_duplicates_and_a_crash_still_give_one_drain_per_acti
     assert_eq!(ledger.of_kind("lambda-killed").count(), 1, "the first invocation is killed:\n{}", ledger.summary());
     for instance in &draining {
         ledger.assert_drained(instance, "Success", "CONTINUE");
-        let enabled = ledger
-            .of_kind("nomad-call")
-            .filter(|e| e["instance_id"] == *instance)
-            .filter(|e| {
-                e["argv"]
-                    .as_array()
-                    .is_some_and(|argv| argv.iter().any(|a| a == "drain") && argv.iter().any(|a| a == "-enable"))
-            })
-            .count();
+        let enabled = drain_enables(&ledger, instance);
         assert_eq!(enabled, 1, "{instance}'s node drain is enabled once:\n{}", ledger.summary());
     }
     assert_eq!(world.aws.instance_states("lag-g").into_values().collect::<Vec<_>>(), ["InService"]);
@@ -271,4 +254,18 @@ fn test_notification_and_another_resources_hook_event_are_ignored() {
     assert_eq!(world.aws.instance_states("ig-other")[&held[0]], "Terminating:Wait");
     assert_eq!(world.aws.instance_states("ig-g").into_values().collect::<Vec<_>>(), ["InService"]);
     assert_eq!(world.calls("autoscaling:CompleteLifecycleAction"), 0);
+}
+
+/// How many times the stand-in `nomad` was asked to enable the drain of `instance`'s node (`nomad node drain
+/// -enable`): once per lifecycle action, since enabling it again would restart its deadline.
+fn drain_enables(ledger: &Ledger, instance: &str) -> usize {
+    ledger
+        .of_kind("nomad-call")
+        .filter(|e| e["instance_id"] == instance)
+        .filter(|e| {
+            e["argv"]
+                .as_array()
+                .is_some_and(|argv| argv.iter().any(|a| a == "drain") && argv.iter().any(|a| a == "-enable"))
+        })
+        .count()
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use super::aws::Aws;
+use aws_sdk_autoscaling::types::Instance;
 use std::collections::BTreeMap;
 
 impl Aws {
@@ -23,28 +24,16 @@ impl Aws {
 
     /// Instance id → lifecycle state of every instance still in `group`.
     pub fn instance_states(&self, group: &str) -> BTreeMap<String, String> {
-        self.runtime.block_on(async {
-            let described = self
-                .autoscaling
-                .describe_auto_scaling_groups()
-                .auto_scaling_group_names(group)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("describing group {group}: {e:?}"));
-            let group = described.auto_scaling_groups().first().unwrap_or_else(|| panic!("no group {group}"));
-            group
-                .instances()
-                .iter()
-                .map(|i| {
-                    let state = i.lifecycle_state().map(|s| s.as_str().to_string()).unwrap_or_default();
-                    (i.instance_id().unwrap_or_default().to_string(), state)
-                })
-                .collect()
-        })
+        self.per_instance(group, |i| i.lifecycle_state().map(|s| s.as_str().to_string()).unwrap_or_default())
     }
 
-    /// Instance ID -> Availability Zone of every instance `group` lists.
+    /// Instance id → Availability Zone of every instance `group` lists.
     pub fn instance_zones(&self, group: &str) -> BTreeMap<String, String> {
+        self.per_instance(group, |i| i.availability_zone().unwrap_or_default().to_string())
+    }
+
+    /// Instance id → `pick` of every instance `DescribeAutoScalingGroups` lists in `group`.
+    fn per_instance(&self, group: &str, pick: impl Fn(&Instance) -> String) -> BTreeMap<String, String> {
         self.runtime.block_on(async {
             let described = self
                 .autoscaling
@@ -54,14 +43,7 @@ impl Aws {
                 .await
                 .unwrap_or_else(|e| panic!("describing group {group}: {e:?}"));
             let group = described.auto_scaling_groups().first().unwrap_or_else(|| panic!("no group {group}"));
-            group
-                .instances()
-                .iter()
-                .map(|i| {
-                    let zone = i.availability_zone().unwrap_or_default().to_string();
-                    (i.instance_id().unwrap_or_default().to_string(), zone)
-                })
-                .collect()
+            group.instances().iter().map(|i| (i.instance_id().unwrap_or_default().to_string(), pick(i))).collect()
         })
     }
 
