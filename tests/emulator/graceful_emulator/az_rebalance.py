@@ -1,8 +1,9 @@
 """Availability Zone balance: where a group launches, and the rebalancing that follows a change of its zones.
 
-Source: Amazon EC2 Auto Scaling User Guide, "Instance distribution" / "Rebalancing activities"
-(https://docs.aws.amazon.com/autoscaling/ec2/userguide/auto-scaling-benefits.html#AutoScalingBehavior.Rebalancing,
-and the Developer Guide page it replaced, AutoScalingBehavior.html):
+Sources: Auto Scaling Developer Guide, "Auto Scaling behavior" (docs.amazonwebservices.com/AutoScaling/latest/
+DeveloperGuide/AutoScalingBehavior.html, the page the User Guide's "Rebalancing activities" grew from), and the
+TerminateInstanceInAutoScalingGroup API reference ("By default, Amazon EC2 Auto Scaling balances instances across
+all Availability Zones ... tries to rebalance the group, and rebalancing might terminate instances in other zones"):
 - "Auto Scaling uses the Availability Zone with the least number of instances when launching new instances": each
   launch goes to the group's zone with the fewest instances in service (moto picks one zone at random per launch).
 - "Certain operations and conditions can cause your Auto Scaling group to become unbalanced... You issue a request
@@ -10,9 +11,10 @@ and the Developer Guide page it replaced, AutoScalingBehavior.html):
   zone the group no longer uses, and the surplus of an over-full zone, are replaced.
 - "Auto Scaling always launches new instances before attempting to terminate old ones, so a rebalancing activity
   will not compromise the performance or availability of your application"; "the system can temporarily exceed the
-  specified maximum capacity of a group by a 10% margin": the replacements launch first, then the old instances
-  leave through the group's TERMINATING hooks like any other termination (the lifecycle hooks page lists no
-  exception for rebalancing).
+  specified maximum capacity of a group by a 10% margin": the replacements launch first. The old instances then
+  leave through the group's TERMINATING hooks: "How lifecycle hooks work" describes the terminate hook's wait state
+  for the instances the group terminates, and the pages above name no rebalancing exception. (An inference from
+  what the pages say and do not say; the emulator's other paths make the same one.)
 - As a suspendable process (User Guide, "Suspend and resume Amazon EC2 Auto Scaling processes": AZRebalance), a
   group with AZRebalance suspended launches in the least-populated zone but does not rebalance.
 
