@@ -15,10 +15,7 @@ pub const COMMENT_PREFIX: &str = "graceful-drain ";
 pub const COMMENT_MAX_CHARS: usize = 100;
 /// After the execution timeout, how long a command may still show as running before it is cancelled.
 pub const EXECUTION_OVERRUN_SECONDS: u64 = 2 * RECONCILE_INTERVAL_SECONDS;
-/// How long a drain lock may stand with no command of it listed before the next generation may be taken: longer
-/// than the function's 120 s timeout, so the holder's invocation has ended, plus a minute for `ListCommands` to
-/// show a command it sent (the listing is eventually consistent).
-pub const LOCK_STALE_SECONDS: u64 = 3 * RECONCILE_INTERVAL_SECONDS;
+pub use drain_contract::budget::LOCK_STALE_SECONDS;
 
 /// What an event asks the handler to look at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -285,7 +282,16 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
                     None => send(1),
                     // Its holder's invocation is over and no command of it is listed: it never sent.
                     Some(lock) if now.saturating_sub(lock.taken_at) >= LOCK_STALE_SECONDS => send(lock.generation + 1),
-                    Some(_) => vec![Action::Wait { reason: "a drain of this action is being started" }],
+                    // Its holder may have crashed before sending; waiting for the lock to go stale must not let the
+                    // hook expire meanwhile.
+                    Some(lock) => {
+                        let since = observed.waiting_since.unwrap_or(lock.taken_at);
+                        if heartbeat_due(config, now.saturating_sub(since)) {
+                            vec![Action::Heartbeat { group: group.clone(), instance_id }]
+                        } else {
+                            vec![Action::Wait { reason: "a drain of this action is being started" }]
+                        }
+                    }
                 }
             }
             Agent::Unreachable(_) | Agent::NotManaged => {
@@ -380,11 +386,12 @@ fn instance_comment(instance_id: &str) -> String {
 }
 
 /// When AWS's hook clock started: the observed start of the wait, else an earlier estimate (the command was sent at
-/// most an agent wait and a tick after it). An early estimate only moves heartbeats earlier, which is safe.
+/// most an agent wait, a stale-lock takeover and a tick after it). An early estimate only moves heartbeats earlier,
+/// which is safe.
 fn wait_start(observed: &Observed, command: &CommandSeen, config: &HandlerConfig) -> u64 {
-    observed
-        .waiting_since
-        .unwrap_or_else(|| command.requested_at.saturating_sub(config.agent_wait_seconds + RECONCILE_INTERVAL_SECONDS))
+    observed.waiting_since.unwrap_or_else(|| {
+        command.requested_at.saturating_sub(config.agent_wait_seconds + LOCK_STALE_SECONDS + RECONCILE_INTERVAL_SECONDS)
+    })
 }
 
 /// Whether the hook can time out before the drain ends, so heartbeats are needed at all.

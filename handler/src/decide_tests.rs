@@ -19,8 +19,8 @@ fn config() -> HandlerConfig {
         notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
         command_log_group_name: None,
         drain_timeout_seconds: 3600,
-        // What the budget derives for 3600 s: agent wait + drain + grace.
-        heartbeat_timeout_seconds: 300 + 3600 + 180,
+        // What the budget derives for 3600 s: agent wait + stale-lock takeover + drain + grace.
+        heartbeat_timeout_seconds: 300 + 180 + 3600 + 180,
         on_failure: LifecycleResult::Abandon,
         drain_command: None,
         agent_wait_seconds: 300,
@@ -151,6 +151,12 @@ fn decision_table() {
             tick(), locked(5, 1), &cfg, vec![Action::Wait { reason: "a drain of this action is being started" }]),
         ("a redelivered notification while the lock is fresh: nothing is sent",
             lifecycle(), locked(LOCK_STALE_SECONDS - 1, 1), &cfg,
+            vec![Action::Wait { reason: "a drain of this action is being started" }]),
+        ("a fresh lock while a heartbeat is due: its holder may have crashed; keep the hook alive while it goes stale",
+            tick(), Observed { waiting_since: Some(NOW - 450), ..locked(100, 1) }, &heartbeats,
+            vec![Action::Heartbeat { group: "ci-a".into(), instance_id: "i-1".into() }]),
+        ("a fresh lock and the wait's start unknown: the lock bounds it from below",
+            tick(), Observed { waiting_since: None, ..locked(100, 1) }, &heartbeats,
             vec![Action::Wait { reason: "a drain of this action is being started" }]),
         ("a stale lock with no command of it listed: its holder never sent; take the next generation",
             tick(), locked(LOCK_STALE_SECONDS, 2), &cfg, vec![send_generation("graceful-drain-instance i-1".into(), 3)]),
@@ -330,9 +336,10 @@ fn comment_is_the_token_key_within_100_chars() {
 }
 
 /// Simulates reconcile ticks (every interval, any phase, one tick lost in each window) through `decide` over a
-/// whole wait: the agent is unreachable until the drain starts, anywhere from seconds to the whole agent wait after
-/// the instance began waiting, then the drain runs its budget. The hook's clock starts at the wait; it must never
-/// run out before the drain ends.
+/// whole wait: the agent is unreachable until the lock is taken, anywhere from seconds to the whole agent wait after
+/// the instance began waiting; the drain starts then, or, when the lock's taker crashed before sending, once the
+/// lock is stale; then the drain runs its budget. The hook's clock starts at the wait; it must never run out before
+/// the drain ends.
 #[test]
 fn heartbeat_schedule_keeps_the_hook_alive_for_the_whole_drain() {
     // With the shortest heartbeat timeout the budget allows (two ticks) every tick is needed; longer ones survive a
@@ -344,11 +351,20 @@ fn heartbeat_schedule_keeps_the_hook_alive_for_the_whole_drain() {
         let window = cfg.heartbeat_timeout_seconds;
         let interval = RECONCILE_INTERVAL_SECONDS;
         let began = NOW - 100_000;
-        for drain_starts_at in [15, 200, cfg.agent_wait_seconds - 1] {
+        for (locked_at, held_back) in
+            [15, 200, cfg.agent_wait_seconds - 1].into_iter().flat_map(|at| [(at, 0), (at, LOCK_STALE_SECONDS)])
+        {
+            let drain_starts_at = locked_at + held_back;
             let observed_after = |waited: u64| {
-                if waited < drain_starts_at {
+                if waited < locked_at {
                     Observed {
                         agent: Agent::Unreachable("ConnectionLost".into()),
+                        waiting_since: Some(began),
+                        ..waiting()
+                    }
+                } else if waited < drain_starts_at {
+                    Observed {
+                        lock: Some(LockSeen { generation: 1, taken_at: began + locked_at }),
                         waiting_since: Some(began),
                         ..waiting()
                     }

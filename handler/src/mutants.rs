@@ -16,14 +16,23 @@ pub fn decide<P: AwsPort>(
 ) -> Vec<Action> {
     match aws.mutant() {
         None | Some(Mutant::IgnoreLock) => decide::decide(trigger, observed, config, now),
+        // Sends a drain as if the instance waited on the hook; every other decision is the real one, so the
+        // counterexample is the drain command, not a side effect such as a second completion.
         Some(Mutant::SkipWaitStateCheck) => {
-            let mut observed = observed.clone();
-            if let Some((_, state)) = &mut observed.membership
+            let mut as_if_waiting = observed.clone();
+            if let Some((_, state)) = &mut as_if_waiting.membership
                 && !is_hook_wait(state)
             {
                 *state = TERMINATING_WAIT.to_string();
+                let sends: Vec<Action> = decide::decide(trigger, &as_if_waiting, config, now)
+                    .into_iter()
+                    .filter(|action| matches!(action, Action::SendDrain { .. }))
+                    .collect();
+                if !sends.is_empty() {
+                    return sends;
+                }
             }
-            decide::decide(trigger, &observed, config, now)
+            decide::decide(trigger, observed, config, now)
         }
         Some(Mutant::CompleteWhileRunning) => decide::decide(trigger, observed, config, now)
             .into_iter()

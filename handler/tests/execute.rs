@@ -51,8 +51,8 @@ fn config() -> HandlerConfig {
         notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
         command_log_group_name: Some("/graceful/ci/drain".into()),
         drain_timeout_seconds: 3600,
-        // What the budget derives for 3600 s: agent wait + drain + grace.
-        heartbeat_timeout_seconds: 300 + 3600 + 180,
+        // What the budget derives for 3600 s: agent wait + stale-lock takeover + drain + grace.
+        heartbeat_timeout_seconds: 300 + 180 + 3600 + 180,
         on_failure: LifecycleResult::Abandon,
         drain_command: None,
         agent_wait_seconds: 300,

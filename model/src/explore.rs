@@ -84,7 +84,7 @@ pub fn explore(model: &Model, depth: usize) -> Report {
                         let elapsed = started.elapsed();
                         return Report { states: seen.len(), transitions, depth: level, elapsed, counterexample };
                     }
-                    if model.liveness && judged_from(&next, &model.bounds, model.liveness_despite_faults) {
+                    if model.liveness && judged_from(&next, &model.bounds) {
                         let (continuation, stalled) = fair_continuation(model, &next);
                         if let Some(stalled) = stalled {
                             let mut timeline = replay(model, &nodes, nodes.len() - 1, &continuation);

@@ -2,8 +2,8 @@
 //! in flight is delivered, the reconcile tick runs, each running command moves one step towards `Success`, then
 //! the clock advances one interval) and no fault happen; then every lifecycle action must be completed by the
 //! handler before its heartbeat timeout gives the hook's default result. The budget promises this: an instance
-//! waits at most agent wait + drain + completion grace (`drain_contract::budget::needed_wait_seconds`), which the
-//! heartbeat timeout covers.
+//! waits at most agent wait + stale-lock takeover + drain + completion grace
+//! (`drain_contract::budget::needed_wait_seconds`), which the heartbeat timeout covers, or heartbeats extend.
 
 use crate::steps::{Model, Step};
 use crate::world::{Bounds, Ended, Status, World};
@@ -65,11 +65,13 @@ pub fn fair_continuation(model: &Model, world: &World) -> (Vec<Step>, Option<Str
     (taken, Some("a lifecycle action was still waiting when the fair continuation ended".into()))
 }
 
-/// Whether liveness is judged from `world`: no fault has happened yet (a lost answer or a crash between taking the
-/// drain lock and sending holds the drain back for the stale-lock time, which the budget does not cover), and every
-/// action began in this clock interval (so scheduling was fair up to now: nothing has waited an interval yet).
-pub fn judged_from(world: &World, bounds: &Bounds, despite_faults: bool) -> bool {
-    if !despite_faults && world.faults_left < bounds.faults {
+/// Whether liveness is judged from `world`: at most one fault has happened (the budget covers one stale-lock
+/// takeover, after a lost answer or a crash between taking the drain lock and sending; a second one in the same
+/// action may outlast the heartbeat timeout, and the hook's default result then ends the action, which is safe),
+/// and every action began in this clock interval (so scheduling was fair up to now: nothing has waited an
+/// interval yet).
+pub fn judged_from(world: &World, bounds: &Bounds) -> bool {
+    if world.faults_left + 1 < bounds.faults {
         return false;
     }
     let started: Vec<u64> =

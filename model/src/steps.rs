@@ -60,8 +60,6 @@ pub struct Model {
     pub mutant: Option<Mutant>,
     /// Whether fair continuations are checked too (see `liveness`).
     pub liveness: bool,
-    /// Whether liveness is judged after faults too (which it does not hold through: see `liveness::judged_from`).
-    pub liveness_despite_faults: bool,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -80,7 +78,7 @@ impl Model {
             on_failure_continues: config.on_failure == drain_contract::LifecycleResult::Continue,
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
-        Model { config, budget, bounds, mutant, liveness: false, liveness_despite_faults: false, runtime }
+        Model { config, budget, bounds, mutant, liveness: false, runtime }
     }
 
     /// Every step possible in `world` that needs no fault, and the fault-free form of each invocation.

@@ -70,8 +70,9 @@ fn create_update_import_destroy_leaves_nothing() {
     assert_eq!(hooks[0].lifecycle_hook_name(), Some("life-drain"));
     assert_eq!(hooks[0].notification_target_arn(), created["sns_topic_arn"].as_str());
     assert_eq!(hooks[0].role_arn(), created["publisher_role_arn"].as_str());
-    // Counted from Terminating:Wait: the agent wait (up to 5 min), the drain budget, 3 min to complete.
-    assert_eq!(hooks[0].heartbeat_timeout(), Some(300 + 3600 + 180));
+    // Counted from Terminating:Wait: the agent wait (up to 5 min), 3 min for a held-back start, the drain budget,
+    // 3 min to complete.
+    assert_eq!(hooks[0].heartbeat_timeout(), Some(300 + 180 + 3600 + 180));
     assert_eq!(hooks[0].default_result(), Some("CONTINUE"));
     assert!(hooks[0].notification_metadata().is_some_and(|m| m.contains("life")));
     assert_no_changes(&ws);

@@ -90,8 +90,9 @@ fn create_plan_shows_derived_values_without_contacting_aws() {
     assert_eq!(after["architecture"], "arm64");
     assert_eq!(after["iam_path"], "/");
     assert_eq!(after["log_retention_days"], 30);
-    // Counted from Terminating:Wait: agent wait (up to 5 min) + drain budget + 3 min to complete.
-    assert_eq!(after["heartbeat_timeout"], 300 + 5400 + 180);
+    // Counted from Terminating:Wait: agent wait (up to 5 min) + 3 min for a held-back start + drain budget + 3 min
+    // to complete.
+    assert_eq!(after["heartbeat_timeout"], 300 + 180 + 5400 + 180);
     assert_eq!(after["drain"]["preset"], "nomad");
     assert_eq!(after["drain"]["timeout_seconds"], 5400);
     assert_eq!(after["drain"]["nomad_deadline_seconds"], 5100);

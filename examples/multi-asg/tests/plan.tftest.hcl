@@ -50,8 +50,8 @@ run "a_budget_under_two_hours_needs_no_heartbeat" {
   }
 
   assert {
-    condition     = output.heartbeat_timeout == 5 * 60 + 45 * 60 + 180
-    error_message = "The hook waits the whole budget plus 3m to complete."
+    condition     = output.heartbeat_timeout == 5 * 60 + 180 + 45 * 60 + 180
+    error_message = "The hook waits for the agent, 3m for a held-back start, the whole budget, and 3m to complete."
   }
 }
 

@@ -13,8 +13,8 @@ run "derives_every_timeout_from_the_budget" {
     error_message = "The default budget is 1h (3600 s)."
   }
   assert {
-    condition     = output.heartbeat_timeout == 5 * 60 + 3600 + 180
-    error_message = "The hook waits up to 5m for the SSM agent, the whole budget, and 3m to complete, so a drain within budget needs no heartbeat."
+    condition     = output.heartbeat_timeout == 5 * 60 + 180 + 3600 + 180
+    error_message = "The hook waits up to 5m for the SSM agent, 3m for a start held back by a crashed invocation, the whole budget, and 3m to complete, so a drain within budget needs no heartbeat."
   }
   assert {
     condition     = graceful_shutdown_asg.nomad_clients.drain.nomad_deadline_seconds == 3600 - 300
@@ -42,8 +42,8 @@ run "a_shorter_budget_shortens_the_hook" {
   }
 
   assert {
-    condition     = output.heartbeat_timeout == 5 * 60 + 20 * 60 + 180
-    error_message = "5m agent wait, the 20m budget, 3m to complete."
+    condition     = output.heartbeat_timeout == 5 * 60 + 180 + 20 * 60 + 180
+    error_message = "5m agent wait, 3m for a held-back start, the 20m budget, 3m to complete."
   }
 }
 

@@ -24,6 +24,12 @@ pub const FORCED_STOP_SECONDS: u64 = 40;
 pub const VERIFY_SECONDS: u64 = 15;
 /// How long an unreachable SSM agent is waited for, at most.
 pub const AGENT_WAIT_MAX_SECONDS: u64 = 300;
+/// How long a drain lock may stand with no command of it listed before the next generation may be taken: longer
+/// than the function's 120 s timeout, so the holder's invocation has ended, plus a minute for `ListCommands` to
+/// show a command it sent (the listing is eventually consistent). It is also how late a drain can start after the
+/// lock was taken: an invocation that crashed, or lost `PutParameter`'s answer, between the lock and `SendCommand`
+/// leaves the drain to whoever takes the next generation once this lock is stale.
+pub const LOCK_STALE_SECONDS: u64 = 3 * RECONCILE_INTERVAL_SECONDS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DrainBudget {
@@ -49,7 +55,7 @@ pub enum BudgetError {
     HeartbeatOutOfRange { seconds: u64 },
     /// Heartbeats are needed but the timeout leaves no room for a reconcile tick in every window.
     HeartbeatTooShortForTicks { seconds: u64 },
-    /// agent wait + drain + grace exceeds the smaller of 48 h and 100 x heartbeat timeout.
+    /// agent wait + stale-lock takeover + drain + grace exceeds the smaller of 48 h and 100 x heartbeat timeout.
     ExceedsWaitCeiling { needed_seconds: u64, ceiling_seconds: u64 },
 }
 
@@ -73,9 +79,10 @@ impl fmt::Display for BudgetError {
             ),
             BudgetError::ExceedsWaitCeiling { needed_seconds, ceiling_seconds } => write!(
                 f,
-                "the drain needs an instance to wait up to {} (up to {} for the SSM agent, the drain timeout, and {} to complete, counted from when the instance starts waiting), but AWS lets an instance wait at most {} with this heartbeat timeout (the smaller of 48h and 100 x heartbeat timeout)",
+                "the drain needs an instance to wait up to {} (up to {} for the SSM agent, {} for a drain start that a crash held back, the drain timeout, and {} to complete, counted from when the instance starts waiting), but AWS lets an instance wait at most {} with this heartbeat timeout (the smaller of 48h and 100 x heartbeat timeout)",
                 format_duration(*needed_seconds),
                 format_duration(AGENT_WAIT_MAX_SECONDS),
+                format_duration(LOCK_STALE_SECONDS),
                 format_duration(COMPLETION_GRACE_SECONDS),
                 format_duration(*ceiling_seconds)
             ),
@@ -86,10 +93,14 @@ impl fmt::Display for BudgetError {
 impl std::error::Error for BudgetError {}
 
 /// How long an instance may have to wait, counted from `Terminating:Wait` (where AWS's hook clock starts): the
-/// drain can start as late as the end of the agent wait, then runs its budget, then needs the completion grace.
+/// lock can be taken as late as the end of the agent wait; a crash or a lost answer between the lock and the send
+/// delays the drain by a stale-lock takeover; the drain then runs its budget, then needs the completion grace.
 /// Saturating: a budget near `u64::MAX` seconds is refused as over the wait ceiling, not an overflow.
 pub fn needed_wait_seconds(drain_timeout_seconds: u64, agent_wait_seconds: u64) -> u64 {
-    agent_wait_seconds.saturating_add(drain_timeout_seconds).saturating_add(COMPLETION_GRACE_SECONDS)
+    agent_wait_seconds
+        .saturating_add(LOCK_STALE_SECONDS)
+        .saturating_add(drain_timeout_seconds)
+        .saturating_add(COMPLETION_GRACE_SECONDS)
 }
 
 /// The bounded wait for an unreachable agent under a drain budget.
@@ -242,7 +253,11 @@ mod tests {
     fn default_heartbeat_covers_a_short_drain_without_heartbeats() {
         let budget = derive(3600, None).unwrap();
         // The hook's clock starts at Terminating:Wait: the drain may start after the whole agent wait.
-        assert_eq!(budget.heartbeat_timeout_seconds, AGENT_WAIT_MAX_SECONDS + 3600 + COMPLETION_GRACE_SECONDS);
+        // A crash between the lock and the send holds the drain back by a stale-lock takeover.
+        assert_eq!(
+            budget.heartbeat_timeout_seconds,
+            AGENT_WAIT_MAX_SECONDS + LOCK_STALE_SECONDS + 3600 + COMPLETION_GRACE_SECONDS
+        );
         assert!(!budget.heartbeats_needed);
         assert_eq!(budget.nomad_deadline_seconds, 3600 - 300);
     }
@@ -266,14 +281,14 @@ mod tests {
         // 100 x 300 s = 8h20m: a 9 h drain cannot fit.
         assert_eq!(
             derive(9 * 3600, Some(300)),
-            Err(BudgetError::ExceedsWaitCeiling { needed_seconds: 300 + 9 * 3600 + 180, ceiling_seconds: 30000 })
+            Err(BudgetError::ExceedsWaitCeiling { needed_seconds: 300 + 180 + 9 * 3600 + 180, ceiling_seconds: 30000 })
         );
-        let longest = 48 * 3600 - AGENT_WAIT_MAX_SECONDS - COMPLETION_GRACE_SECONDS;
+        let longest = 48 * 3600 - AGENT_WAIT_MAX_SECONDS - LOCK_STALE_SECONDS - COMPLETION_GRACE_SECONDS;
         assert!(derive(longest, None).is_ok());
         // The agent wait counts: a drain that fits only without it is refused.
         assert!(matches!(derive(longest + 1, None), Err(BudgetError::ExceedsWaitCeiling { .. })));
         // 100 x 120 s = 12000 s: this drain fits only if the agent wait is ignored.
-        let drain = 12_000 - COMPLETION_GRACE_SECONDS - AGENT_WAIT_MAX_SECONDS + 1;
+        let drain = 12_000 - COMPLETION_GRACE_SECONDS - LOCK_STALE_SECONDS - AGENT_WAIT_MAX_SECONDS + 1;
         assert!(matches!(derive(drain, Some(120)), Err(BudgetError::ExceedsWaitCeiling { .. })));
     }
 
@@ -287,10 +302,11 @@ mod tests {
 
     #[test]
     fn short_heartbeat_is_fine_when_the_drain_fits_inside_it() {
-        // 60 s of agent wait + 60 s of drain + 180 s of grace, counted from the start of the wait.
-        let budget = derive(60, Some(300)).unwrap();
+        // 60 s of agent wait + 180 s of stale-lock takeover + 60 s of drain + 180 s of grace, counted from the
+        // start of the wait.
+        let budget = derive(60, Some(480)).unwrap();
         assert!(!budget.heartbeats_needed);
-        assert!(derive(60, Some(299)).unwrap().heartbeats_needed);
+        assert!(derive(60, Some(479)).unwrap().heartbeats_needed);
         // The shortest budget still leaves the forced-stop window and the verification after the deadline.
         assert_eq!(budget.nomad_deadline_seconds, 60 - FORCED_STOP_SECONDS - VERIFY_SECONDS);
     }

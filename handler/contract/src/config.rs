@@ -109,7 +109,7 @@ mod tests {
             notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
             command_log_group_name: Some("/aws/lambda/ci-drain-handler".into()),
             drain_timeout_seconds: 3600,
-            heartbeat_timeout_seconds: 4080,
+            heartbeat_timeout_seconds: 4260,
             on_failure: LifecycleResult::Abandon,
             drain_command: None,
             agent_wait_seconds: 300,

@@ -15,7 +15,7 @@ const NODE_PEER_DIR: &str = "bench/node-handler";
 const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL_PAUSE: Duration = Duration::from_micros(50);
 /// A valid handler configuration, so the Rust bootstrap starts exactly as deployed.
-const HANDLER_CONFIG: &str = r#"{"resource_name":"bench","hook_name":"bench-drain","notification_metadata":"{\"graceful_shutdown_asg\":\"bench\"}","autoscaling_group_names":["bench-a"],"document_name":"bench-drain","notification_topic_arn":"arn:aws:sns:us-east-1:123456789012:bench-lifecycle","notification_role_arn":"arn:aws:iam::123456789012:role/bench-publisher","drain_timeout_seconds":3600,"heartbeat_timeout_seconds":4080,"on_failure":"ABANDON","agent_wait_seconds":300}"#;
+const HANDLER_CONFIG: &str = r#"{"resource_name":"bench","hook_name":"bench-drain","notification_metadata":"{\"graceful_shutdown_asg\":\"bench\"}","autoscaling_group_names":["bench-a"],"document_name":"bench-drain","notification_topic_arn":"arn:aws:sns:us-east-1:123456789012:bench-lifecycle","notification_role_arn":"arn:aws:iam::123456789012:role/bench-publisher","drain_timeout_seconds":3600,"heartbeat_timeout_seconds":4260,"on_failure":"ABANDON","agent_wait_seconds":300}"#;
 
 struct Sample {
     start_ms: f64,

@@ -28,7 +28,7 @@ variable "autoscaling_group_names" {
 }
 
 variable "drain_timeout" {
-  description = "Drain budget of one instance, as hours/minutes/seconds (\"90m\", \"1h30m\", \"2h\"): from 1m up to 47h57m (AWS keeps an instance in Terminating:Wait for at most 48h, and completing takes up to 3m)."
+  description = "Drain budget of one instance, as hours/minutes/seconds (\"90m\", \"1h30m\", \"2h\"): from 1m up to 47h49m (AWS keeps an instance in Terminating:Wait for at most 48h; the SSM agent is waited for up to 5m, a start held back by a crashed invocation up to 3m, and completing takes up to 3m)."
   type        = string
   default     = "1h"
 
@@ -37,10 +37,10 @@ variable "drain_timeout" {
     condition = var.drain_timeout != "" && try(alltrue([
       for parts in [regex("^(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?(?:(?P<s>[0-9]+)s)?$", var.drain_timeout)] : alltrue([
         for seconds in [(parts.h == null ? 0 : tonumber(parts.h) * 3600) + (parts.m == null ? 0 : tonumber(parts.m) * 60) + (parts.s == null ? 0 : tonumber(parts.s))] :
-        seconds >= 60 && seconds <= 47 * 3600 + 57 * 60
+        seconds >= 60 && seconds <= 47 * 3600 + 49 * 60
       ])
     ]), false)
-    error_message = "The drain_timeout must be a duration like \"90m\", \"1h30m\" or \"2h\", from 1m up to 47h57m."
+    error_message = "The drain_timeout must be a duration like \"90m\", \"1h30m\" or \"2h\", from 1m up to 47h49m."
   }
 }
 

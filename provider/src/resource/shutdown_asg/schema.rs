@@ -306,7 +306,7 @@ start twice.",
                                 Type::String,
                                 "The drain budget, e.g. `\"90m\"`, `\"1h30m\"`, `\"20m30s\"` or a number of seconds \
 (default `\"1h\"`, at least 1m). Every other timeout derives from it; a budget AWS cannot honour (over the smaller of \
-48h and 100 x `heartbeat_timeout`, less 3m to complete) is refused at plan time.",
+48h and 100 x `heartbeat_timeout`, less the agent wait, 3m for a held-back start and 3m to complete) is refused at plan time.",
                             ),
                             Attribute::computed("timeout_seconds", Type::Number, "`timeout` in seconds."),
                             Attribute::computed(

@@ -146,8 +146,9 @@ fn create_plan_derives_defaults_and_leaves_arns_unknown() {
     assert_eq!(planned.get("drain").get("preset"), &Value::string("nomad"));
     assert_eq!(planned.get("drain").get("timeout_seconds"), &Value::Number(5400.0));
     assert_eq!(planned.get("drain").get("nomad_deadline_seconds"), &Value::Number(5400.0 - 300.0));
-    // The hook's clock starts at Terminating:Wait: the agent wait (up to 5 min), the drain, then 3 min to complete.
-    assert_eq!(planned.get("heartbeat_timeout"), &Value::Number(300.0 + 5400.0 + 180.0));
+    // The hook's clock starts at Terminating:Wait: the agent wait (up to 5 min), 3 min for a start held back by a
+    // crashed invocation, the drain, then 3 min to complete.
+    assert_eq!(planned.get("heartbeat_timeout"), &Value::Number(300.0 + 180.0 + 5400.0 + 180.0));
     assert_eq!(planned.get("lambda_function_name"), &Value::string("ci-drain-handler"));
     assert_eq!(planned.get("lifecycle_hook_names").get("nomad-a"), &Value::string("ci-drain"));
     for arn in ["sns_topic_arn", "lambda_function_arn", "publisher_role_arn", "handler_role_arn"] {

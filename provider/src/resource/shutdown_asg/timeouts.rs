@@ -102,8 +102,8 @@ pub fn limit(state: &Value, operation: Operation) -> Duration {
 }
 
 /// Unless the block sets it: [`DEFAULT_SECONDS`]; an update or a delete may wait for running drains
-/// (`wait_for_drains`), so for them at least the longest a drain can hold an instance: the agent wait, the drain's
-/// budget and the completion grace.
+/// (`wait_for_drains`), so for them at least the longest a drain can hold an instance
+/// (`budget::needed_wait_seconds`).
 fn default_seconds(state: &Value, operation: Operation) -> u64 {
     let drain_seconds = state.get("drain").get("timeout_seconds").as_f64().map(|seconds| seconds as u64);
     match (operation, drain_seconds) {
@@ -148,9 +148,9 @@ mod tests {
     #[test]
     fn update_and_delete_default_to_the_longest_a_drain_holds_an_instance() {
         let state = Value::object([("drain", Value::object([("timeout_seconds", Value::Number(3600.0))]))]);
-        // 5 min agent wait + 1 h drain + 3 min grace.
-        assert_eq!(limit(&state, Operation::Delete), Duration::from_secs(4080));
-        assert_eq!(limit(&state, Operation::Update), Duration::from_secs(4080));
+        // 5 min agent wait + 3 min stale-lock takeover + 1 h drain + 3 min grace.
+        assert_eq!(limit(&state, Operation::Delete), Duration::from_secs(4260));
+        assert_eq!(limit(&state, Operation::Update), Duration::from_secs(4260));
         assert_eq!(limit(&state, Operation::Create), Duration::from_secs(DEFAULT_SECONDS));
         // A short drain keeps the general default.
         let short = Value::object([("drain", Value::object([("timeout_seconds", Value::Number(60.0))]))]);

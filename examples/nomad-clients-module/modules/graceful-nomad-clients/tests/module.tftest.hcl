@@ -22,8 +22,8 @@ run "defaults_derive_every_timeout_from_one_hour" {
     error_message = "The default budget is 1h (3600 s)."
   }
   assert {
-    condition     = output.heartbeat_timeout == 5 * 60 + 3600 + 180
-    error_message = "A 1h budget needs no heartbeat: the hook waits up to 5m for the SSM agent, the budget, and 3m to complete."
+    condition     = output.heartbeat_timeout == 5 * 60 + 180 + 3600 + 180
+    error_message = "A 1h budget needs no heartbeat: the hook waits up to 5m for the SSM agent, 3m for a held-back start, the budget, and 3m to complete."
   }
   assert {
     condition     = output.nomad_deadline_seconds == 3600 - 300
@@ -97,13 +97,23 @@ run "longest_budget_aws_allows_is_accepted" {
   command = plan
 
   variables {
-    drain_timeout = "47h52m"
+    drain_timeout = "47h49m"
   }
 
   assert {
-    condition     = output.drain_timeout_seconds == 47 * 3600 + 52 * 60
-    error_message = "Up to 5m for the SSM agent, 47h52m of drain and 3m to complete is exactly AWS's 48h limit."
+    condition     = output.drain_timeout_seconds == 47 * 3600 + 49 * 60
+    error_message = "Up to 5m for the SSM agent, 3m for a held-back start, 47h49m of drain and 3m to complete is exactly AWS's 48h limit."
   }
+}
+
+run "a_budget_one_minute_over_what_aws_allows_is_refused_by_the_module" {
+  command = plan
+
+  variables {
+    drain_timeout = "47h50m"
+  }
+
+  expect_failures = [var.drain_timeout]
 }
 
 run "rejects_a_name_with_spaces" {
