@@ -314,7 +314,7 @@ fn quickstart_example_plans_the_full_resource() {
     let plan: Json = serde_json::from_str(&ws.run(&["show", "-json", "tfplan"]).ok("show").stdout).unwrap();
     let change = resource_change(&plan, "graceful_shutdown_asg.nomad_clients");
     assert_eq!(actions(&plan, "graceful_shutdown_asg.nomad_clients"), ["create"]);
-    assert_eq!(change["after"]["heartbeat_timeout"], 300 + 3600 + 180);
+    assert_eq!(change["after"]["heartbeat_timeout"], 300 + 180 + 3600 + 180);
     assert_eq!(change["after"]["drain"]["nomad_deadline_seconds"], 3300);
     assert_eq!(change["after"]["tags"], json!({"team": "ci"}));
     assert_eq!(change["after"]["lifecycle_hook_names"], json!({"nomad-clients": "nomad-clients-drain"}));
