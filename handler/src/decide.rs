@@ -285,7 +285,7 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
                     // Its holder may have crashed before sending; waiting for the lock to go stale must not let the
                     // hook expire meanwhile.
                     Some(lock) => {
-                        let since = observed.waiting_since.unwrap_or(lock.taken_at);
+                        let since = heartbeat_origin(observed, lock.taken_at, config);
                         if heartbeat_due(config, now.saturating_sub(since)) {
                             vec![Action::Heartbeat { group: group.clone(), instance_id }]
                         } else {
@@ -298,9 +298,10 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
                 // The lock is taken after the wait began, so it bounds the wait from below when nothing else does.
                 let since = observed.waiting_since.or(observed.lock.as_ref().map(|lock| lock.taken_at));
                 let waited = since.map(|since| now.saturating_sub(since)).unwrap_or(0);
+                let heartbeat_waited = since.map(|since| now.saturating_sub(heartbeat_origin(observed, since, config)));
                 if waited >= config.agent_wait_seconds {
                     vec![complete(config.on_failure, Outcome::AgentUnreachable, 0)]
-                } else if since.is_some() && heartbeat_due(config, waited) {
+                } else if heartbeat_waited.is_some_and(|waited| heartbeat_due(config, waited)) {
                     // A heartbeat timeout shorter than the agent wait: keep the hook alive while waiting too.
                     vec![Action::Heartbeat { group: group.clone(), instance_id }]
                 } else {
@@ -322,7 +323,7 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
             complete(config.on_failure, Outcome::BudgetExceeded, elapsed),
         ];
     }
-    if heartbeat_due(config, now.saturating_sub(wait_start(observed, &command, config))) {
+    if heartbeat_due(config, now.saturating_sub(heartbeat_origin(observed, command.requested_at, config))) {
         return vec![Action::Heartbeat { group: group.clone(), instance_id }];
     }
     vec![Action::Wait { reason: "the drain is in progress" }]
@@ -385,12 +386,14 @@ fn instance_comment(instance_id: &str) -> String {
     format!("graceful-drain-instance {instance_id}").chars().take(COMMENT_MAX_CHARS).collect()
 }
 
-/// When AWS's hook clock started: the observed start of the wait, else an earlier estimate (the command was sent at
-/// most an agent wait, a stale-lock takeover and a tick after it). An early estimate only moves heartbeats earlier,
-/// which is safe.
-fn wait_start(observed: &Observed, command: &CommandSeen, config: &HandlerConfig) -> u64 {
+/// When AWS's hook clock started, for the heartbeat schedule: the observed start of the wait, else an estimate no
+/// later than it from something that happened after it (`happened_after`: a drain command's request, or the taking
+/// of a drain lock), which came at most an agent wait, a stale-lock takeover and a tick after the wait began. An
+/// early estimate only moves heartbeats earlier, which is safe; a late one (the lock's own time) sends the first
+/// heartbeat after the hook expired.
+fn heartbeat_origin(observed: &Observed, happened_after: u64, config: &HandlerConfig) -> u64 {
     observed.waiting_since.unwrap_or_else(|| {
-        command.requested_at.saturating_sub(config.agent_wait_seconds + LOCK_STALE_SECONDS + RECONCILE_INTERVAL_SECONDS)
+        happened_after.saturating_sub(config.agent_wait_seconds + LOCK_STALE_SECONDS + RECONCILE_INTERVAL_SECONDS)
     })
 }
 

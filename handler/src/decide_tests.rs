@@ -95,6 +95,13 @@ fn locked(age: u64, generation: u32) -> Observed {
 fn decision_table() {
     let cfg = config();
     let heartbeats = heartbeat_config();
+    // A 3 min budget with a 6 min hook: heartbeats in the last 3 min of each window of the wait.
+    let late_agent = HandlerConfig {
+        drain_timeout_seconds: 180,
+        heartbeat_timeout_seconds: 360,
+        agent_wait_seconds: 180,
+        ..config()
+    };
     let continue_on_failure = HandlerConfig { on_failure: LifecycleResult::Continue, ..config() };
     let earlier_action = Observed {
         command: Some(CommandSeen {
@@ -155,9 +162,13 @@ fn decision_table() {
         ("a fresh lock while a heartbeat is due: its holder may have crashed; keep the hook alive while it goes stale",
             tick(), Observed { waiting_since: Some(NOW - 450), ..locked(100, 1) }, &heartbeats,
             vec![Action::Heartbeat { group: "ci-a".into(), instance_id: "i-1".into() }]),
-        ("a fresh lock and the wait's start unknown: the lock bounds it from below",
+        ("a fresh lock and the wait's start unknown, no heartbeat due even on an early estimate of it",
             tick(), Observed { waiting_since: None, ..locked(100, 1) }, &heartbeats,
             vec![Action::Wait { reason: "a drain of this action is being started" }]),
+        ("a fresh lock and the wait's start unknown: heartbeats count from an estimate no later than the wait's start \
+          (the lock was taken up to an agent wait after it), not from the lock's time",
+            tick(), Observed { waiting_since: None, ..locked(120, 1) }, &late_agent,
+            vec![Action::Heartbeat { group: "ci-a".into(), instance_id: "i-1".into() }]),
         ("a stale lock with no command of it listed: its holder never sent; take the next generation",
             tick(), locked(LOCK_STALE_SECONDS, 2), &cfg, vec![send_generation("graceful-drain-instance i-1".into(), 3)]),
         ("agent unreachable and the wait's start unknown: the lock bounds it",

@@ -34,6 +34,13 @@ pub fn decide<P: AwsPort>(
             }
             decide::decide(trigger, observed, config, now)
         }
+        Some(Mutant::HeartbeatFromCommandStart) => {
+            let mut from_command = observed.clone();
+            if let Some(command) = &observed.command {
+                from_command.waiting_since = Some(command.requested_at);
+            }
+            decide::decide(trigger, &from_command, config, now)
+        }
         Some(Mutant::CompleteWhileRunning) => decide::decide(trigger, observed, config, now)
             .into_iter()
             .map(|action| match (&action, &observed.membership) {

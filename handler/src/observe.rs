@@ -84,7 +84,9 @@ pub async fn observe_fully<P: AwsPort>(
         None => {
             observed.lock = drain_lock::read(aws, config, instance_id).await?;
             observed.agent = aws.describe_instance_information(instance_id).await?;
-            observed.agent != Agent::Online
+            // A held lock with no command listed yet may stand until it is stale: its heartbeats count from the
+            // wait's start, which the lock's own time can be minutes after.
+            observed.agent != Agent::Online || (observed.lock.is_some() && heartbeats_needed(config))
         }
         Some(command) => !is_terminal(&command.status) && heartbeats_needed(config),
     };

@@ -93,6 +93,9 @@ pub enum Mutant {
     SkipWaitStateCheck,
     /// Send the drain without taking the drain lock.
     IgnoreLock,
+    /// Schedule heartbeats from the drain command's start instead of the start of the wait, where AWS's hook clock
+    /// starts (the audit's B4).
+    HeartbeatFromCommandStart,
 }
 
 /// Every AWS call of the handler, and its clock.

@@ -1,17 +1,28 @@
-//! `check-model [--depth N] [--instances N] [--faults N]`: explores the handler against the abstract AWS and prints
+//! `check-model [--depth N] [--instances N] [--faults N] [--agent-offline SECONDS] [--heartbeats] ...`: explores
+//! the handler against the abstract AWS (`--heartbeats`: with a budget whose hook needs heartbeats) and prints
 //! the states explored, the depth and the time on stderr (stdout carries the handler's metric lines); a
 //! counterexample's timeline and exit status 1 when a property broke.
 
-use drain_model::config::handler_config;
+use drain_model::config::{handler_config, heartbeat_config};
 use drain_model::explore::explore;
 use drain_model::steps::Model;
 use drain_model::world::Bounds;
 use graceful_handler::port::Mutant;
 
 fn main() {
-    let (mut mutant, mut liveness) = (None, false);
-    let (mut depth, mut bounds) =
-        (10, Bounds { instances: 1, duplicates: 1, losses: 1, faults: 1, races: 1, horizon_seconds: 600 });
+    let (mut mutant, mut liveness, mut heartbeats) = (None, false, false);
+    let (mut depth, mut bounds) = (
+        10,
+        Bounds {
+            instances: 1,
+            duplicates: 1,
+            losses: 1,
+            faults: 1,
+            races: 1,
+            horizon_seconds: 600,
+            agent_offline_seconds: 0,
+        },
+    );
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut number = || -> usize {
@@ -26,6 +37,8 @@ fn main() {
             "--races" => bounds.races = number() as u8,
             "--horizon" => bounds.horizon_seconds = number() as u64,
             "--liveness" => liveness = true,
+            "--agent-offline" => bounds.agent_offline_seconds = number() as u64,
+            "--heartbeats" => heartbeats = true,
             "--mutant" => {
                 let name = args.next().unwrap_or_default();
                 mutant = Some(mutant_named(&name).unwrap_or_else(|| fail(&format!("no mutant {name:?}"))));
@@ -33,7 +46,8 @@ fn main() {
             other => fail(&format!("unexpected argument {other:?}")),
         }
     }
-    let mut model = Model::new(handler_config(), bounds, mutant);
+    let config = if heartbeats { heartbeat_config() } else { handler_config() };
+    let mut model = Model::new(config, bounds, mutant);
     model.liveness = liveness;
     let report = explore(&model, depth);
     eprintln!(
@@ -54,13 +68,14 @@ fn mutant_named(name: &str) -> Option<Mutant> {
         "complete-while-running" => Some(Mutant::CompleteWhileRunning),
         "skip-wait-state-check" => Some(Mutant::SkipWaitStateCheck),
         "ignore-lock" => Some(Mutant::IgnoreLock),
+        "heartbeat-from-command-start" => Some(Mutant::HeartbeatFromCommandStart),
         _ => None,
     }
 }
 
 fn fail(message: &str) -> ! {
     eprintln!(
-        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--liveness] [--mutant complete-while-running|skip-wait-state-check|ignore-lock]"
+        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--agent-offline SECONDS] [--heartbeats] [--liveness] [--mutant complete-while-running|skip-wait-state-check|ignore-lock|heartbeat-from-command-start]"
     );
     std::process::exit(2)
 }

@@ -3,7 +3,7 @@
 //! while another invocation runs, and the calls written down for a timeline.
 
 use crate::properties::Budget;
-use crate::world::{GROUP, Life, World};
+use crate::world::{GROUP, World};
 use drain_contract::{HandlerConfig, LifecycleResult};
 use graceful_handler::aws_error::HandlerError;
 use graceful_handler::decide::{Agent, CommandSeen};
@@ -290,13 +290,13 @@ impl AwsPort for Session<'_> {
 
     async fn describe_instance_information(&self, instance_id: &str) -> Result<Agent, HandlerError> {
         let index = self.instance(instance_id);
-        // The agent pings while the instance runs.
+        // The agent pings while the instance runs and its offline time is over.
         self.call(
             || format!("DescribeInstanceInformation {instance_id}"),
             false,
-            |world| match world.instances[index].life {
-                Life::Gone => Agent::Unreachable("ConnectionLost".into()),
-                _ => Agent::Online,
+            |world| match world.agent_online(index) {
+                true => Agent::Online,
+                false => Agent::Unreachable("ConnectionLost".into()),
             },
         )
         .await

@@ -25,7 +25,11 @@ pub enum Invocation {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    ScaleIn(usize),
+    /// Scale-in picks `instance`; its SSM agent is offline for `agent_offline_seconds` from then.
+    ScaleIn {
+        instance: usize,
+        agent_offline_seconds: u64,
+    },
     /// The notification reaches the function; `duplicate`: it stays in flight to arrive again.
     Deliver {
         notification: Notification,
@@ -86,7 +90,13 @@ impl Model {
         let mut steps = Vec::new();
         for (index, instance) in world.instances.iter().enumerate() {
             match instance.life {
-                Life::InService => steps.push(Step::ScaleIn(index)),
+                Life::InService => {
+                    steps.push(Step::ScaleIn { instance: index, agent_offline_seconds: 0 });
+                    if self.bounds.agent_offline_seconds > 0 {
+                        let agent_offline_seconds = self.bounds.agent_offline_seconds;
+                        steps.push(Step::ScaleIn { instance: index, agent_offline_seconds });
+                    }
+                }
                 Life::Proceeding => steps.push(Step::Leave(index)),
                 _ => {}
             }
@@ -103,6 +113,10 @@ impl Model {
         steps.push(Step::Tick { fault: None });
         for (index, command) in world.commands.iter().enumerate() {
             match command.status {
+                // A command reaches only a connected agent: "Delayed: The system attempted to send the command to
+                // the target, but the target wasn't available ... The system will try to send the command again"
+                // (Systems Manager User Guide, "Understanding command statuses").
+                Status::Pending if !world.agent_online(command.instance) => {}
                 Status::Pending => steps.push(Step::Agent { command: index, to: Status::InProgress }),
                 Status::InProgress => {
                     steps.push(Step::Agent { command: index, to: Status::Success });
@@ -147,9 +161,16 @@ impl Model {
             }
         };
         match step {
-            Step::ScaleIn(index) => {
-                next.scale_in(*index, self.config.heartbeat_timeout_seconds);
-                note(format!("scale-in: {} enters Terminating:Wait; the hook notifies", next.instances[*index].id));
+            Step::ScaleIn { instance, agent_offline_seconds } => {
+                next.scale_in(*instance, self.config.heartbeat_timeout_seconds, *agent_offline_seconds);
+                let agent = match agent_offline_seconds {
+                    0 => String::new(),
+                    seconds => format!(" (its SSM agent is offline for {seconds} s)"),
+                };
+                note(format!(
+                    "scale-in: {} enters Terminating:Wait; the hook notifies{agent}",
+                    next.instances[*instance].id
+                ));
             }
             Step::Lose(notification) => {
                 next.inbox.remove(notification);
@@ -175,12 +196,14 @@ impl Model {
                 return self.invocation(next, &payload, Some(notification), *fault, lines, logged);
             }
             Step::Tick { fault } => {
+                next.ticked = true;
                 let (payload, how) = self.start(&mut next, &Invocation::Tick);
                 note(format!("{how}{}", fault_text(fault)));
                 return self.invocation(next, &payload, None, *fault, lines, logged);
             }
             Step::Race { first, second, pause_before } => {
                 next.races_left -= 1;
+                next.ticked |= [first, second].contains(&&Invocation::Tick);
                 let (first_payload, first_how) = self.start(&mut next, first);
                 let (second_payload, second_how) = self.start(&mut next, second);
                 note(format!(

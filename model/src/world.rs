@@ -68,6 +68,10 @@ pub struct Instance {
     pub id: String,
     pub life: Life,
     pub action: Option<LifecycleAction>,
+    /// When its SSM agent is online from (epoch seconds): until then `DescribeInstanceInformation` reports
+    /// `PingStatus` `ConnectionLost` (API Reference, InstanceInformation: "Online | ConnectionLost | Inactive") and
+    /// no command reaches it (see `World::agent_online`).
+    pub agent_online_from: u64,
 }
 
 /// An SSM command invocation's status (SendCommand, ListCommands `Status`).
@@ -143,6 +147,11 @@ pub struct World {
     pub races_left: u8,
     /// The first property the handler broke, if any.
     pub violation: Option<String>,
+    /// Whether the reconcile tick ran in the current clock interval, and whether it ran in every interval so far:
+    /// EventBridge's schedule invokes the function every interval ("rate(1 minute)"), so a world where it did not
+    /// is one where the schedule's delivery failed, which the model explores but does not hold liveness to.
+    pub ticked: bool,
+    pub every_interval_ticked: bool,
 }
 
 /// The bounds of one exploration.
@@ -157,6 +166,10 @@ pub struct Bounds {
     pub races: u8,
     /// How far the clock may advance, seconds after the start.
     pub horizon_seconds: u64,
+    /// When not 0, scale-in may also pick an instance whose SSM agent is offline for this long after the instance
+    /// starts waiting (an agent that is restarting, or a node that lost its network for a while), as well as one
+    /// whose agent is online.
+    pub agent_offline_seconds: u64,
 }
 
 /// Where the clock starts (epoch seconds; any time would do).
@@ -167,7 +180,12 @@ impl World {
         World {
             now: START,
             instances: (0..bounds.instances)
-                .map(|i| Instance { id: format!("i-{i:017}"), life: Life::InService, action: None })
+                .map(|i| Instance {
+                    id: format!("i-{i:017}"),
+                    life: Life::InService,
+                    action: None,
+                    agent_online_from: START,
+                })
                 .collect(),
             commands: Vec::new(),
             parameters: Default::default(),
@@ -177,6 +195,8 @@ impl World {
             faults_left: bounds.faults,
             races_left: bounds.races,
             violation: None,
+            ticked: false,
+            every_interval_ticked: true,
         }
     }
 
@@ -185,11 +205,13 @@ impl World {
     }
 
     /// Scale-in picks the instance: it enters `Terminating:Wait` with a fresh lifecycle action and the hook
-    /// notifies (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py).
-    pub fn scale_in(&mut self, instance: usize, heartbeat_timeout: u64) {
+    /// notifies (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py). Its agent
+    /// is offline for `agent_offline_seconds` from now.
+    pub fn scale_in(&mut self, instance: usize, heartbeat_timeout: u64, agent_offline_seconds: u64) {
         let now = self.now;
         let target = &mut self.instances[instance];
         target.life = Life::Waiting;
+        target.agent_online_from = now + agent_offline_seconds;
         target.action = Some(LifecycleAction {
             token: format!("token-{instance}"),
             started: now,
@@ -199,6 +221,12 @@ impl World {
             results_asked: BTreeSet::new(),
         });
         self.inbox.insert(Notification::Lifecycle { instance });
+    }
+
+    /// Whether the instance's SSM agent is connected now: it runs, and its offline time is over.
+    pub fn agent_online(&self, instance: usize) -> bool {
+        let target = &self.instances[instance];
+        target.life != Life::Gone && self.now >= target.agent_online_from
     }
 
     /// The command's invocation moves to `status`; a terminal status is notified.
@@ -217,6 +245,8 @@ impl World {
     /// with the hook's `DefaultResult` (see `Ended::ByTimeout`).
     pub fn advance_clock(&mut self, seconds: u64) {
         self.now += seconds;
+        self.every_interval_ticked &= self.ticked;
+        self.ticked = false;
         for command in &mut self.commands {
             command.listed = true;
         }

@@ -1,18 +1,25 @@
 //! The bounded model check that runs with every `cargo test`: the real handler keeps its promises in every world
 //! reachable within the bounds, and each deliberately broken handler is caught with a counterexample.
 
-use drain_model::config::handler_config;
+use drain_model::config::{HEARTBEAT_DRAIN_SECONDS, handler_config, heartbeat_config};
 use drain_model::explore::{Report, explore};
 use drain_model::liveness::fair_continuation;
 use drain_model::session::Fault;
 use drain_model::steps::{Model, Step};
-use drain_model::world::{Bounds, Ended, Notification, World};
+use drain_model::world::{Bounds, Ended, Notification, START, World};
 use graceful_handler::port::Mutant;
 
 /// One instance, one duplicate, one loss and one fault, ten minutes of clock: past the drain budget, the stale-lock
 /// time and the heartbeat timeout.
-const ONE_INSTANCE: Bounds =
-    Bounds { instances: 1, duplicates: 1, losses: 1, faults: 1, races: 1, horizon_seconds: 600 };
+const ONE_INSTANCE: Bounds = Bounds {
+    instances: 1,
+    duplicates: 1,
+    losses: 1,
+    faults: 1,
+    races: 1,
+    horizon_seconds: 600,
+    agent_offline_seconds: 0,
+};
 
 fn check(bounds: Bounds, depth: usize, mutant: Option<Mutant>) -> Report {
     explore_with(Model::new(handler_config(), bounds, mutant), depth)
@@ -52,21 +59,44 @@ fn every_interleaving_within_the_bounds_keeps_the_promises_for_one_instance() {
 #[test]
 fn a_fault_right_after_taking_the_drain_lock_still_ends_drained() {
     let model = Model::new(handler_config(), ONE_INSTANCE, None);
-    let waiting = model.apply(&World::new(&ONE_INSTANCE), &Step::ScaleIn(0), false).world;
+    let scale_in = Step::ScaleIn { instance: 0, agent_offline_seconds: 0 };
+    let waiting = model.apply(&World::new(&ONE_INSTANCE), &scale_in, false).world;
+    ends_drained_after_a_fault_at_the_lock(&model, &waiting);
+}
+
+/// The counterexample the late agent found, kept as a regression test. The agent is offline for its 3 min wait;
+/// 2 min in, the lifecycle notification's invocation takes the drain lock and loses the answer. The agent comes
+/// online, and the ticks find the lock held with no command. They counted heartbeats from the lock's time, 2 min
+/// after AWS's clock started, so none was due before the lock went stale; the hook (360 s) expired in the tick
+/// interval after the drain was sent. They now read when the wait began, and heartbeat on its clock.
+#[test]
+fn a_lock_taken_while_the_agent_was_offline_heartbeats_on_the_clock_of_the_wait() {
+    let model = Model::new(heartbeat_config(), LATE_AGENT, None);
+    let scale_in = Step::ScaleIn { instance: 0, agent_offline_seconds: HEARTBEAT_DRAIN_SECONDS };
+    let two_minutes_in = [scale_in, Step::Tick { fault: None }, Step::Clock, Step::Tick { fault: None }, Step::Clock]
+        .iter()
+        .fold(World::new(&LATE_AGENT), |world, step| model.apply(&world, step, false).world);
+    assert_eq!(two_minutes_in.now - START, 120);
+    ends_drained_after_a_fault_at_the_lock(&model, &two_minutes_in);
+}
+
+/// The lifecycle notification reaches the handler in `waiting`, whose call taking the drain lock loses its answer
+/// (or crashes right after it): under fair ticks the action still ends CONTINUE with exactly one drain.
+fn ends_drained_after_a_fault_at_the_lock(model: &Model, waiting: &World) {
     let deliver =
         |fault| Step::Deliver { notification: Notification::Lifecycle { instance: 0 }, duplicate: false, fault };
-    let clean = model.apply(&waiting, &deliver(None), true);
+    let clean = model.apply(waiting, &deliver(None), true);
     let calls: Vec<&String> =
         clean.lines.iter().filter(|line| line.contains("aws  ") && !line.contains("aws  (")).collect();
     let lock_call = calls.iter().position(|line| line.contains("PutParameter")).expect("the delivery takes the lock");
     for fault in [Fault::TimeoutAfter(lock_call), Fault::CrashAfter(lock_call)] {
-        let faulty = model.apply(&waiting, &deliver(Some(fault)), true);
+        let faulty = model.apply(waiting, &deliver(Some(fault)), true);
         assert!(
             faulty.world.commands.is_empty(),
             "{fault:?} after the lock must leave no command: {:#?}",
             faulty.lines
         );
-        let (steps, stuck) = fair_continuation(&model, &faulty.world);
+        let (steps, stuck) = fair_continuation(model, &faulty.world);
         assert_eq!(stuck, None, "{fault:?}: {steps:#?}");
         let ended = steps.iter().fold(faulty.world.clone(), |world, step| model.apply(&world, step, false).world);
         let action = ended.instances[0].action.as_ref().expect("the instance had a lifecycle action");
@@ -77,15 +107,29 @@ fn a_fault_right_after_taking_the_drain_lock_still_ends_drained() {
 
 #[test]
 fn two_instances_draining_at_once_keep_the_promises() {
-    let bounds = Bounds { instances: 2, duplicates: 1, losses: 0, faults: 1, races: 1, horizon_seconds: 240 };
+    let bounds = Bounds {
+        instances: 2,
+        duplicates: 1,
+        losses: 0,
+        faults: 1,
+        races: 1,
+        horizon_seconds: 240,
+        agent_offline_seconds: 0,
+    };
     assert_holds(check(bounds, 6, None), 6);
 }
 
 fn caught(mutant: Mutant, expected: &str) {
-    let report = check(ONE_INSTANCE, 10, Some(mutant));
+    caught_by(Model::new(handler_config(), ONE_INSTANCE, Some(mutant)), 10, expected)
+}
+
+fn caught_by(model: Model, depth: usize, expected: &str) {
+    let mutant = model.mutant;
+    let report = explore_with(model, depth);
     let counterexample = report.counterexample.unwrap_or_else(|| panic!("the {mutant:?} mutant went unnoticed"));
     assert!(counterexample.violation.contains(expected), "{counterexample}");
-    assert!(counterexample.timeline.iter().any(|line| line.contains("BROKEN")), "{counterexample}");
+    let marked = |line: &String| line.contains("BROKEN") || line.contains("NOT LIVE");
+    assert!(counterexample.timeline.iter().any(marked), "{counterexample}");
 }
 
 #[test]
@@ -101,4 +145,30 @@ fn draining_an_instance_the_hook_does_not_hold_is_caught() {
 #[test]
 fn sending_without_the_drain_lock_is_caught() {
     caught(Mutant::IgnoreLock, "a second drain");
+}
+
+/// An instance whose SSM agent comes online only at the end of the agent wait, under a budget whose hook needs
+/// heartbeats: the drain starts well after the wait did, and the hook's clock counts from the wait.
+const LATE_AGENT: Bounds = Bounds {
+    instances: 1,
+    duplicates: 1,
+    losses: 1,
+    faults: 1,
+    races: 0,
+    horizon_seconds: 600,
+    agent_offline_seconds: HEARTBEAT_DRAIN_SECONDS,
+};
+
+#[test]
+fn a_late_agent_under_a_budget_that_needs_heartbeats_keeps_the_promises() {
+    let mut model = Model::new(heartbeat_config(), LATE_AGENT, None);
+    model.liveness = true;
+    assert_holds(explore_with(model, 8), 8);
+}
+
+#[test]
+fn heartbeats_counted_from_the_command_start_are_caught() {
+    let mut model = Model::new(heartbeat_config(), LATE_AGENT, Some(Mutant::HeartbeatFromCommandStart));
+    model.liveness = true;
+    caught_by(model, 8, "heartbeat timeout");
 }

@@ -1,5 +1,5 @@
-//! `cargo xtask check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon S]
-//! [--mutant NAME]`: builds `drain-model` (dev profile) and explores every interleaving of the handler against the
+//! `cargo xtask check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N]
+//! [--horizon S] [--agent-offline S] [--liveness] [--heartbeats] [--mutant NAME]`: builds `drain-model` (dev profile) and explores every interleaving of the handler against the
 //! abstract AWS within the bounds; prints states explored, depth and time, and a counterexample's timeline when a
 //! property breaks (then fails). The handler's metric lines (its stdout) are dropped; the report is on stderr.
 
@@ -8,14 +8,29 @@ use std::process::{Command, Stdio};
 
 const PACKAGE: &str = "drain-model";
 const BINARY: &str = "check-model";
-const OPTIONS: [&str; 8] =
-    ["--depth", "--instances", "--faults", "--duplicates", "--losses", "--races", "--horizon", "--mutant"];
+/// Options that take a value, and switches.
+const OPTIONS: [&str; 9] = [
+    "--depth",
+    "--instances",
+    "--faults",
+    "--duplicates",
+    "--losses",
+    "--races",
+    "--horizon",
+    "--agent-offline",
+    "--mutant",
+];
+const SWITCHES: [&str; 2] = ["--liveness", "--heartbeats"];
 
 pub fn run(args: &[String]) -> Result {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
+        if SWITCHES.contains(&arg.as_str()) {
+            continue;
+        }
         if !OPTIONS.contains(&arg.as_str()) {
-            return Err(format!("unexpected argument {arg:?}; options: {}", OPTIONS.join(" ")).into());
+            let known = [OPTIONS.as_slice(), SWITCHES.as_slice()].concat().join(" ");
+            return Err(format!("unexpected argument {arg:?}; options: {known}").into());
         }
         rest.next().ok_or_else(|| format!("{arg} needs a value"))?;
     }
