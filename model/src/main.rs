@@ -11,18 +11,7 @@ use graceful_handler::port::Mutant;
 
 fn main() {
     let (mut mutant, mut liveness, mut heartbeats) = (None, false, false);
-    let (mut depth, mut bounds) = (
-        10,
-        Bounds {
-            instances: 1,
-            duplicates: 1,
-            losses: 1,
-            faults: 1,
-            races: 1,
-            horizon_seconds: 600,
-            agent_offline_seconds: 0,
-        },
-    );
+    let (mut depth, mut bounds) = (10, Bounds::ONE_INSTANCE);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut number = || -> usize {

@@ -172,6 +172,20 @@ pub struct Bounds {
     pub agent_offline_seconds: u64,
 }
 
+impl Bounds {
+    /// One instance, one duplicate, one loss, one fault and one concurrent pair, ten minutes of clock: past the drain
+    /// budget, the stale-lock time and the heartbeat timeout. What `check-model` and the bounded test run by default.
+    pub const ONE_INSTANCE: Bounds = Bounds {
+        instances: 1,
+        duplicates: 1,
+        losses: 1,
+        faults: 1,
+        races: 1,
+        horizon_seconds: 600,
+        agent_offline_seconds: 0,
+    };
+}
+
 /// Where the clock starts (epoch seconds; any time would do).
 pub const START: u64 = 1_800_000_000;
 

@@ -9,17 +9,7 @@ use drain_model::steps::{Model, Step};
 use drain_model::world::{Bounds, Ended, Notification, START, World};
 use graceful_handler::port::Mutant;
 
-/// One instance, one duplicate, one loss and one fault, ten minutes of clock: past the drain budget, the stale-lock
-/// time and the heartbeat timeout.
-const ONE_INSTANCE: Bounds = Bounds {
-    instances: 1,
-    duplicates: 1,
-    losses: 1,
-    faults: 1,
-    races: 1,
-    horizon_seconds: 600,
-    agent_offline_seconds: 0,
-};
+const ONE_INSTANCE: Bounds = Bounds::ONE_INSTANCE;
 
 fn check(bounds: Bounds, depth: usize, mutant: Option<Mutant>) -> Report {
     explore_with(Model::new(handler_config(), bounds, mutant), depth)
