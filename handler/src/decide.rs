@@ -194,8 +194,10 @@ impl Outcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Take drain lock `lock_generation` of the instance and, only if it was free, send the drain; `at_notice`: with
-    /// the Spot notice's deadline instead of the budget's.
+    /// the Spot notice's deadline instead of the budget's. `group`: the instance's, whose managed hook must still
+    /// hold it when the drain is not at a notice (see `execute::send_drain`).
     SendDrain {
+        group: String,
         instance_id: String,
         comment: String,
         lock_generation: u32,
@@ -272,6 +274,7 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
                 };
                 let send = |lock_generation| {
                     vec![Action::SendDrain {
+                        group: group.clone(),
                         instance_id: instance_id.clone(),
                         comment,
                         lock_generation,
@@ -299,11 +302,18 @@ pub fn decide(trigger: &Trigger, observed: &Observed, config: &HandlerConfig, no
                 let since = observed.waiting_since.or(observed.lock.as_ref().map(|lock| lock.taken_at));
                 let waited = since.map(|since| now.saturating_sub(since)).unwrap_or(0);
                 let heartbeat_waited = since.map(|since| now.saturating_sub(heartbeat_origin(observed, since, config)));
-                if waited >= config.agent_wait_seconds {
+                // A fresh lock may stand for a drain that was sent and is not listed yet (ListCommands lags), which
+                // the agent may be running, or will run once it is back: give up on the agent only once the lock
+                // is stale, when the listing shows any command of it.
+                let drain_may_be_sent =
+                    observed.lock.as_ref().is_some_and(|lock| now.saturating_sub(lock.taken_at) < LOCK_STALE_SECONDS);
+                if waited >= config.agent_wait_seconds && !drain_may_be_sent {
                     vec![complete(config.on_failure, Outcome::AgentUnreachable, 0)]
                 } else if heartbeat_waited.is_some_and(|waited| heartbeat_due(config, waited)) {
                     // A heartbeat timeout shorter than the agent wait: keep the hook alive while waiting too.
                     vec![Action::Heartbeat { group: group.clone(), instance_id }]
+                } else if drain_may_be_sent {
+                    vec![Action::Wait { reason: "a drain of this action may be sent and not listed yet" }]
                 } else {
                     vec![Action::Wait { reason: "the SSM agent is not reachable yet" }]
                 }
@@ -346,7 +356,7 @@ fn decide_at_notice(observed: &Observed, config: &HandlerConfig, instance_id: St
         return Action::Done { reason: "the interrupted instance is not in service" };
     }
     let comment = spot_comment(&instance_id);
-    Action::SendDrain { instance_id, comment, lock_generation: 1, at_notice: true }
+    Action::SendDrain { group: group.clone(), instance_id, comment, lock_generation: 1, at_notice: true }
 }
 
 /// The `Comment` of a drain started at a Spot notice: keyed on the instance (no lifecycle token exists yet), so a

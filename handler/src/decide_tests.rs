@@ -84,7 +84,7 @@ fn send(comment: String) -> Action {
 }
 
 fn send_generation(comment: String, lock_generation: u32) -> Action {
-    Action::SendDrain { instance_id: "i-1".into(), comment, lock_generation, at_notice: false }
+    Action::SendDrain { group: "ci-a".into(), instance_id: "i-1".into(), comment, lock_generation, at_notice: false }
 }
 
 fn locked(age: u64, generation: u32) -> Observed {
@@ -173,6 +173,10 @@ fn decision_table() {
             tick(), locked(LOCK_STALE_SECONDS, 2), &cfg, vec![send_generation("graceful-drain-instance i-1".into(), 3)]),
         ("agent unreachable and the wait's start unknown: the lock bounds it",
             tick(), unreachable_since_lock, &cfg, vec![complete(LifecycleResult::Abandon, Outcome::AgentUnreachable, 0)]),
+        ("agent unreachable past its wait, but a fresh lock stands for a drain that may be sent and not listed yet \
+          (found by the model: the agent dropped right after the drain was sent): wait for the listing",
+            tick(), Observed { lock: Some(LockSeen { generation: 1, taken_at: NOW - 10 }), ..unreachable(300) }, &cfg,
+            vec![Action::Wait { reason: "a drain of this action may be sent and not listed yet" }]),
         ("pending delivery counts as in progress",
             tick(), with_command("Pending", 20), &cfg, vec![Action::Wait { reason: "the drain is in progress" }]),
         ("cancelling is not terminal yet",
@@ -458,15 +462,16 @@ fn a_spot_notice_is_acted_on_only_with_a_spot_block_and_time_to_drain() {
 #[test]
 fn a_spot_notice_drains_an_instance_in_service_of_a_managed_group_once() {
     let spot = Trigger::SpotInterruption { instance_id: "i-1".into() };
-    let drain = Action::SendDrain {
+    let drain = |group: &str| Action::SendDrain {
+        group: group.into(),
         instance_id: "i-1".into(),
         comment: spot_comment("i-1"),
         lock_generation: 1,
         at_notice: true,
     };
     let cfg = spot_config();
-    assert_eq!(decide(&spot, &in_state("ci-a", "InService"), &cfg, NOW), vec![drain.clone()]);
-    assert_eq!(decide(&spot, &in_state("ci-b", "Standby"), &cfg, NOW), vec![drain]);
+    assert_eq!(decide(&spot, &in_state("ci-a", "InService"), &cfg, NOW), vec![drain("ci-a")]);
+    assert_eq!(decide(&spot, &in_state("ci-b", "Standby"), &cfg, NOW), vec![drain("ci-b")]);
     for (observed, why) in [
         (in_state("other", "InService"), "not managed"),
         (Observed { membership: None, ..waiting() }, "in no Auto Scaling group"),

@@ -6,7 +6,7 @@ use crate::decide::{Action, Agent, Outcome, Triage, Trigger, triage};
 use crate::drain_lock::{self, Taken};
 use crate::emf::{self, Metric};
 use crate::event::{Event, parse};
-use crate::mutants::{decide, skips_lock};
+use crate::mutants::{decide, skips_hook_probe, skips_lock};
 use crate::observe::{observe, observe_fully, token_of, waiting_instances};
 use crate::port::{AwsPort, DrainCommand, LifecycleAnswer, SendRefusal};
 use drain_contract::HandlerConfig;
@@ -136,13 +136,13 @@ async fn handle_instance<P: AwsPort>(
         }
         let mut done = Vec::new();
         for action in decide(aws, trigger, &observed, config, aws.now()) {
-            let Action::SendDrain { instance_id, comment, lock_generation, at_notice } = &action else {
+            let Action::SendDrain { group, instance_id, comment, lock_generation, at_notice } = &action else {
                 done.push(act(aws, config, &action).await?);
                 continue;
             };
             // Sending is also the look: the lock says whether a drain of this action was started already, and
             // SendCommand whether SSM reaches the agent. Either answer is decided on again from a full read.
-            let sent = send_drain(aws, config, instance_id, comment, *lock_generation, *at_notice).await?;
+            let sent = send_drain(aws, config, group, instance_id, comment, *lock_generation, *at_notice).await?;
             done.push(sent.describe());
             if *at_notice {
                 // A Spot notice only starts a drain: a held lock is a drain already started (the hook's, or a
@@ -154,7 +154,7 @@ async fn handle_instance<P: AwsPort>(
                 continue;
             }
             let observed = match sent {
-                Sent::Standing { .. } => continue,
+                Sent::Standing { .. } | Sent::HookDone => continue,
                 Sent::LockHeld => observe_fully(aws, config, trigger).await?,
                 Sent::Unreachable => {
                     let mut observed = observe_fully(aws, config, trigger).await?;
@@ -196,8 +196,8 @@ async fn act<P: AwsPort>(aws: &P, config: &HandlerConfig, action: &Action) -> Re
             info!(reason, "nothing left to do");
             Ok(format!("done: {reason}"))
         }
-        Action::SendDrain { instance_id, comment, lock_generation, at_notice } => {
-            Ok(send_drain(aws, config, instance_id, comment, *lock_generation, *at_notice).await?.describe())
+        Action::SendDrain { group, instance_id, comment, lock_generation, at_notice } => {
+            Ok(send_drain(aws, config, group, instance_id, comment, *lock_generation, *at_notice).await?.describe())
         }
         Action::Heartbeat { group, instance_id } => {
             match aws.record_lifecycle_action_heartbeat(group, &config.hook_name, instance_id).await? {
@@ -267,6 +267,8 @@ enum Sent {
     LockHeld,
     /// `SendCommand` answered `InvalidInstanceId`: no agent reachable, or not an instance SSM manages.
     Unreachable,
+    /// The managed hook's lifecycle action is over, though another hook still holds the instance: nothing to drain.
+    HookDone,
 }
 
 impl Sent {
@@ -276,6 +278,7 @@ impl Sent {
             Sent::Standing { command_id } => format!("sent {command_id}"),
             Sent::LockHeld => "not sent: a drain of this action was started already".into(),
             Sent::Unreachable => "send: instance not reachable by SSM".into(),
+            Sent::HookDone => "not sent: the managed hook's lifecycle action is over".into(),
         }
     }
 }
@@ -283,11 +286,25 @@ impl Sent {
 async fn send_drain<P: AwsPort>(
     aws: &P,
     config: &HandlerConfig,
+    group: &str,
     instance_id: &str,
     comment: &str,
     lock_generation: u32,
     at_notice: bool,
 ) -> Result<Sent, HandlerError> {
+    // `Terminating:Wait` says some hook holds the instance, not that ours does: with a second hook on the group
+    // (someone else's), the instance stays in the wait after our action ended (completed CONTINUE, or its timeout
+    // gave a CONTINUE default), since "CONTINUE allows any other lifecycle hooks to complete" (User Guide,
+    // "Complete a lifecycle action"). No API lists an instance's actions per hook; a heartbeat is the one call that
+    // answers for our hook alone, and on an active action it only moves the timeout later, which is safe.
+    if !at_notice
+        && !skips_hook_probe(aws)
+        && aws.record_lifecycle_action_heartbeat(group, &config.hook_name, instance_id).await?
+            == LifecycleAnswer::NoActiveAction
+    {
+        info!("the managed hook's lifecycle action is over; another hook holds the instance");
+        return Ok(Sent::HookDone);
+    }
     if !skips_lock(aws)
         && drain_lock::take(aws, config, instance_id, lock_generation, comment, aws.now()).await? == Taken::Held
     {

@@ -61,3 +61,11 @@ pub fn decide<P: AwsPort>(
 pub fn skips_lock<P: AwsPort>(aws: &P) -> bool {
     aws.mutant() == Some(Mutant::IgnoreLock)
 }
+
+/// Whether the drain is sent without asking AWS whether the managed hook's action is still active. It is the
+/// other half of the wait-state check, which `SkipWaitStateCheck` skips too; and since that question is a heartbeat,
+/// which restarts the hook's clock at the drain's start, `HeartbeatFromCommandStart` skips it as well: that mutant
+/// is the belief that the hook's clock starts at the command, where AWS starts it at the wait.
+pub fn skips_hook_probe<P: AwsPort>(aws: &P) -> bool {
+    matches!(aws.mutant(), Some(Mutant::SkipWaitStateCheck | Mutant::HeartbeatFromCommandStart))
+}

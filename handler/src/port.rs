@@ -89,12 +89,14 @@ pub enum LifecycleAnswer {
 pub enum Mutant {
     /// Complete the lifecycle action (CONTINUE) while its drain command still runs.
     CompleteWhileRunning,
-    /// Act as if every instance of a managed group were waiting on the hook.
+    /// Act as if every instance of a managed group were waiting on the hook (and send without asking AWS whether it
+    /// is).
     SkipWaitStateCheck,
     /// Send the drain without taking the drain lock.
     IgnoreLock,
     /// Schedule heartbeats from the drain command's start instead of the start of the wait, where AWS's hook clock
-    /// starts (the audit's B4).
+    /// starts (the audit's B4); and send without the heartbeat that asks whether the hook still holds the instance,
+    /// which would restart the hook's clock at the command and so make that origin right.
     HeartbeatFromCommandStart,
 }
 

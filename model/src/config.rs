@@ -24,6 +24,12 @@ pub fn heartbeat_config() -> HandlerConfig {
     config_for(budget)
 }
 
+/// `config` with `on_failure = "continue"`: every drain that did not succeed, and the hook's timeout, let the
+/// instance go on with CONTINUE, which leaves a second hook's action open (see `world::Ended::ByOtherHook`).
+pub fn continuing(config: HandlerConfig) -> HandlerConfig {
+    HandlerConfig { on_failure: LifecycleResult::Continue, ..config }
+}
+
 fn config_for(budget: DrainBudget) -> HandlerConfig {
     HandlerConfig {
         resource_name: "model".into(),

@@ -19,7 +19,7 @@ fn fair_interval(world: &World, drain_seconds: u64) -> Vec<Step> {
     steps.push(Step::Tick { fault: None });
     for (command, sent) in world.commands.iter().enumerate() {
         match sent.status {
-            Status::Pending if !world.agent_online(sent.instance) => {}
+            _ if !world.agent_online(sent.instance) => {}
             Status::Pending => steps.push(Step::Agent { command, to: Status::InProgress }),
             // The slowest drain still within its budget, the hardest case for the heartbeats: it succeeds in the
             // interval where its budget ends.

@@ -1,16 +1,17 @@
 //! `check-model [--depth N] [--instances N] [--faults N] [--agent-offline SECONDS] [--heartbeats] ...`: explores
-//! the handler against the abstract AWS (`--heartbeats`: with a budget whose hook needs heartbeats) and prints
+//! the handler against the abstract AWS (`--heartbeats`: with a budget whose hook needs heartbeats; `--other-hook`:
+//! with a second terminate hook on the group; `--on-failure-continue`: with `on_failure = "continue"`) and prints
 //! the states explored, the depth and the time on stderr (stdout carries the handler's metric lines); a
 //! counterexample's timeline and exit status 1 when a property broke.
 
-use drain_model::config::{handler_config, heartbeat_config};
+use drain_model::config::{continuing, handler_config, heartbeat_config};
 use drain_model::explore::explore;
 use drain_model::steps::Model;
 use drain_model::world::Bounds;
 use graceful_handler::port::Mutant;
 
 fn main() {
-    let (mut mutant, mut liveness, mut heartbeats) = (None, false, false);
+    let (mut mutant, mut liveness, mut heartbeats, mut continues) = (None, false, false, false);
     let (mut depth, mut bounds) = (10, Bounds::ONE_INSTANCE);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -28,6 +29,10 @@ fn main() {
             "--liveness" => liveness = true,
             "--agent-offline" => bounds.agent_offline_seconds = number() as u64,
             "--heartbeats" => heartbeats = true,
+            "--agent-drops" => bounds.agent_drops = number() as u8,
+            "--other-hook" => bounds.other_hook = true,
+            "--cancel-lag" => bounds.cancel_lag = true,
+            "--on-failure-continue" => continues = true,
             "--mutant" => {
                 let name = args.next().unwrap_or_default();
                 mutant = Some(mutant_named(&name).unwrap_or_else(|| fail(&format!("no mutant {name:?}"))));
@@ -36,6 +41,7 @@ fn main() {
         }
     }
     let config = if heartbeats { heartbeat_config() } else { handler_config() };
+    let config = if continues { continuing(config) } else { config };
     let mut model = Model::new(config, bounds, mutant);
     model.liveness = liveness;
     let report = explore(&model, depth);
@@ -64,7 +70,7 @@ fn mutant_named(name: &str) -> Option<Mutant> {
 
 fn fail(message: &str) -> ! {
     eprintln!(
-        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--agent-offline SECONDS] [--heartbeats] [--liveness] [--mutant complete-while-running|skip-wait-state-check|ignore-lock|heartbeat-from-command-start]"
+        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--agent-offline SECONDS] [--agent-drops N] [--heartbeats] [--other-hook] [--cancel-lag] [--on-failure-continue] [--liveness] [--mutant complete-while-running|skip-wait-state-check|ignore-lock|heartbeat-from-command-start]"
     );
     std::process::exit(2)
 }

@@ -4,7 +4,7 @@
 //! - CONTINUE only after a drain that succeeded; any other ending is completed with `on_failure`;
 //! - no action is asked for two different results.
 
-use crate::world::{Life, World};
+use crate::world::World;
 
 /// The policy's numbers: the drain budget (`timeout`), and the result for every drain that did not succeed.
 #[derive(Clone, Copy, Debug)]
@@ -21,9 +21,17 @@ fn broken(world: &mut World, what: String) {
 /// At `SendCommand` of a drain to `instance`.
 pub fn on_send(world: &mut World, instance: usize) {
     let id = world.instances[instance].id.clone();
-    if world.instances[instance].life != Life::Waiting {
+    // `Terminating:Wait` is not enough: with a second hook the instance waits there after the managed hook's action
+    // ended.
+    if !world.action_open(instance) {
         let life = world.instances[instance].life;
-        broken(world, format!("a drain was sent to {id}, which is not waiting on the managed hook ({life:?})"));
+        let action = world.instances[instance].action.as_ref().and_then(|action| action.ended);
+        broken(
+            world,
+            format!(
+                "a drain was sent to {id}, which is not waiting on the managed hook ({life:?}, its action {action:?})"
+            ),
+        );
         return;
     }
     let Some(action) = &mut world.instances[instance].action else { return };

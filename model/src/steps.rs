@@ -6,7 +6,7 @@ use crate::invoke::{Ended, invoke, invoke_pair};
 use crate::payloads;
 use crate::properties::Budget;
 use crate::session::{Fault, Session};
-use crate::world::{Bounds, Life, Notification, START, Status, World};
+use crate::world::{Bounds, Hook, Life, Notification, START, Status, World};
 use drain_contract::HandlerConfig;
 use drain_contract::budget::RECONCILE_INTERVAL_SECONDS;
 use graceful_handler::port::Mutant;
@@ -47,6 +47,13 @@ pub enum Step {
     },
     /// A `Terminating:Proceed` instance terminates and leaves its group.
     Leave(usize),
+    /// The other hook's owner completes its action on `instance` (or its timeout does), CONTINUE or ABANDON.
+    OtherHookEnds {
+        instance: usize,
+        continued: bool,
+    },
+    /// The instance's SSM agent loses its connection for `Bounds::agent_offline_seconds`.
+    AgentDrops(usize),
     Clock,
     /// Two invocations at once: `first` makes `pause_before` calls, `second` runs, then `first` goes on.
     Race {
@@ -85,10 +92,29 @@ impl Model {
         Model { config, budget, bounds, mutant, liveness: false, runtime }
     }
 
+    /// The managed hook, as the provider creates it: its `DefaultResult` is `on_failure`.
+    pub fn hook(&self) -> Hook {
+        Hook {
+            heartbeat_timeout: self.config.heartbeat_timeout_seconds,
+            default_continues: self.budget.on_failure_continues,
+        }
+    }
+
     /// Every step possible in `world` that needs no fault, and the fault-free form of each invocation.
     pub fn steps(&self, world: &World) -> Vec<Step> {
         let mut steps = Vec::new();
         for (index, instance) in world.instances.iter().enumerate() {
+            if instance.other_action_open {
+                steps.push(Step::OtherHookEnds { instance: index, continued: true });
+                steps.push(Step::OtherHookEnds { instance: index, continued: false });
+            }
+            if instance.life == Life::Waiting
+                && world.agent_drops_left > 0
+                && self.bounds.agent_offline_seconds > 0
+                && world.agent_online(index)
+            {
+                steps.push(Step::AgentDrops(index));
+            }
             match instance.life {
                 Life::InService => {
                     steps.push(Step::ScaleIn { instance: index, agent_offline_seconds: 0 });
@@ -112,17 +138,23 @@ impl Model {
         }
         steps.push(Step::Tick { fault: None });
         for (index, command) in world.commands.iter().enumerate() {
+            // A command reaches only a connected agent: "Delayed: The system attempted to send the command to the
+            // target, but the target wasn't available ... The system will try to send the command again" (Systems
+            // Manager User Guide, "Understanding command statuses"); and only a connected agent reports how its
+            // command ended, or carries out a cancel.
+            if !world.agent_online(command.instance) {
+                continue;
+            }
             match command.status {
-                // A command reaches only a connected agent: "Delayed: The system attempted to send the command to
-                // the target, but the target wasn't available ... The system will try to send the command again"
-                // (Systems Manager User Guide, "Understanding command statuses").
-                Status::Pending if !world.agent_online(command.instance) => {}
                 Status::Pending => steps.push(Step::Agent { command: index, to: Status::InProgress }),
                 Status::InProgress => {
                     steps.push(Step::Agent { command: index, to: Status::Success });
                     steps.push(Step::Agent { command: index, to: Status::Failed });
                 }
                 _ => {}
+            }
+            if command.cancel_requested && !command.status.is_terminal() {
+                steps.push(Step::Agent { command: index, to: Status::Cancelled });
             }
         }
         if world.now + RECONCILE_INTERVAL_SECONDS <= START + self.bounds.horizon_seconds {
@@ -162,15 +194,30 @@ impl Model {
         };
         match step {
             Step::ScaleIn { instance, agent_offline_seconds } => {
-                next.scale_in(*instance, self.config.heartbeat_timeout_seconds, *agent_offline_seconds);
+                next.scale_in(*instance, &self.hook(), *agent_offline_seconds, self.bounds.other_hook);
                 let agent = match agent_offline_seconds {
                     0 => String::new(),
                     seconds => format!(" (its SSM agent is offline for {seconds} s)"),
                 };
+                let other = if self.bounds.other_hook { " (and so does the group's other hook)" } else { "" };
                 note(format!(
-                    "scale-in: {} enters Terminating:Wait; the hook notifies{agent}",
+                    "scale-in: {} enters Terminating:Wait; the hook notifies{other}{agent}",
                     next.instances[*instance].id
                 ));
+            }
+            Step::OtherHookEnds { instance, continued } => {
+                next.other_hook_ends(*instance, *continued);
+                let result = if *continued { "CONTINUE" } else { "ABANDON" };
+                let id = &next.instances[*instance].id;
+                note(format!(
+                    "the other hook's action of {id} ends {result}; {id} is {:?}",
+                    next.instances[*instance].life
+                ));
+            }
+            Step::AgentDrops(instance) => {
+                let seconds = self.bounds.agent_offline_seconds;
+                next.agent_drops(*instance, seconds);
+                note(format!("the SSM agent of {} loses its connection for {seconds} s", next.instances[*instance].id));
             }
             Step::Lose(notification) => {
                 next.inbox.remove(notification);

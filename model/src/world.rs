@@ -1,5 +1,6 @@
-//! The abstract AWS the handler runs against: one Auto Scaling group with one managed terminate hook, its instances
-//! and their lifecycle actions, the SSM command store, the drain-lock parameters, and the notifications in flight.
+//! The abstract AWS the handler runs against: one Auto Scaling group with one managed terminate hook (and, within
+//! the bounds, a second terminate hook of someone else's), its instances and their lifecycle actions, the SSM command
+//! store, the drain-lock parameters, and the notifications in flight.
 //! Every rule cites where AWS states it; rules the emulator (tests/emulator/graceful_emulator) implements too are
 //! marked so, with the emulator's file, which carries the same citation.
 //!
@@ -7,6 +8,7 @@
 //! `properties`), at the moment AWS would have carried it out.
 
 use crate::properties::{self, Budget};
+use drain_contract::budget::wait_ceiling_seconds;
 use std::collections::BTreeSet;
 
 pub const GROUP: &str = "asg";
@@ -19,7 +21,7 @@ pub const TERMINATING_PROCEED: &str = "Terminating:Proceed";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Life {
     InService,
-    /// Held by the terminate hook in `Terminating:Wait`.
+    /// Held in `Terminating:Wait` by the managed hook, or by the other hook after the managed one's action ended.
     Waiting,
     /// Its lifecycle action completed: "If the instance is terminating, both ABANDON and CONTINUE let the instance
     /// terminate" (User Guide, "Complete a lifecycle action"); it is `Terminating:Proceed` until it is gone.
@@ -44,9 +46,13 @@ impl Life {
 pub enum Ended {
     /// `CompleteLifecycleAction` with this result (`true`: CONTINUE, `false`: ABANDON).
     ByHandler { continued: bool },
-    /// The heartbeat timeout ran out: "the instance ... proceeds with the default action" (User Guide, "Amazon EC2
-    /// Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py `expire_due_actions`).
+    /// The heartbeat timeout or the global timeout ran out: "the instance ... proceeds with the default action"
+    /// (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py `expire_due_actions`).
     ByTimeout,
+    /// The other hook's action was completed ABANDON (by its owner or its timeout), which ends this one too: "ABANDON
+    /// stops any remaining actions, such as other lifecycle hooks" (User Guide, "Complete a lifecycle action";
+    /// emulator: autoscaling_hooks.py `complete_action`).
+    ByOtherHook,
 }
 
 /// The one lifecycle action an instance gets: it enters `Terminating:Wait` once in its life.
@@ -56,6 +62,12 @@ pub struct LifecycleAction {
     pub started: u64,
     /// When the heartbeat timeout runs out, unless a heartbeat moves it.
     pub deadline: u64,
+    /// When the global timeout runs out, which no heartbeat moves: "The maximum amount of time that you can keep an
+    /// instance in a wait state is 48 hours or 100 times the heartbeat timeout, whichever is smaller" (User Guide,
+    /// "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py `global_deadline`).
+    pub global_deadline: u64,
+    /// The hook's `DefaultResult` (the provider sets it to `on_failure`): `true` is CONTINUE.
+    pub default_continues: bool,
     pub ended: Option<Ended>,
     /// Drain commands created for this action.
     pub drains_sent: u8,
@@ -72,6 +84,10 @@ pub struct Instance {
     /// `PingStatus` `ConnectionLost` (API Reference, InstanceInformation: "Online | ConnectionLost | Inactive") and
     /// no command reaches it (see `World::agent_online`).
     pub agent_online_from: u64,
+    /// Whether a second terminate hook on the group, not ours, has an open action on this instance: the instance
+    /// stays in `Terminating:Wait` until every hook's action is complete (emulator: autoscaling_hooks.py, "the
+    /// instance proceeds when every action is complete").
+    pub other_action_open: bool,
 }
 
 /// An SSM command invocation's status (SendCommand, ListCommands `Status`).
@@ -114,6 +130,8 @@ pub struct Command {
     /// can't specify a managed node ID in the same command that you specify Status=Pending. This is because the
     /// command hasn't reached the managed node yet": a command not yet delivered is not listed for its instance.
     pub listed: bool,
+    /// `CancelCommand` was called but has not taken effect yet (see `World::cancel_command`).
+    pub cancel_requested: bool,
 }
 
 /// A notification on its way to the function. SNS and EventBridge deliver at least once and Lambda's asynchronous
@@ -145,6 +163,10 @@ pub struct World {
     pub faults_left: u8,
     /// How many more times two invocations may run at once.
     pub races_left: u8,
+    /// How many more times an online SSM agent may lose its connection.
+    pub agent_drops_left: u8,
+    /// Whether a cancel takes effect later (or never) rather than at once (copied from `Bounds::cancel_lag`).
+    pub cancel_lags: bool,
     /// The first property the handler broke, if any.
     pub violation: Option<String>,
     /// Whether the reconcile tick ran in the current clock interval, and whether it ran in every interval so far:
@@ -168,8 +190,16 @@ pub struct Bounds {
     pub horizon_seconds: u64,
     /// When not 0, scale-in may also pick an instance whose SSM agent is offline for this long after the instance
     /// starts waiting (an agent that is restarting, or a node that lost its network for a while), as well as one
-    /// whose agent is online.
+    /// whose agent is online; and an online agent may drop for this long, `agent_drops` times.
     pub agent_offline_seconds: u64,
+    pub agent_drops: u8,
+    /// Whether the group has a second terminate hook, someone else's, whose action its owner completes (or its
+    /// timeout ends) at any time, with either result.
+    pub other_hook: bool,
+    /// Whether `CancelCommand` may take effect late or never: "Attempts to cancel the command specified by the
+    /// Command ID. There is no guarantee that the command will be terminated and the underlying process stopped"
+    /// (CancelCommand, API Reference; emulator: ssm_consistency.py `cancel`).
+    pub cancel_lag: bool,
 }
 
 impl Bounds {
@@ -183,7 +213,17 @@ impl Bounds {
         races: 1,
         horizon_seconds: 600,
         agent_offline_seconds: 0,
+        agent_drops: 0,
+        other_hook: false,
+        cancel_lag: false,
     };
+}
+
+/// The managed hook as `PutLifecycleHook` set it.
+#[derive(Clone, Copy, Debug)]
+pub struct Hook {
+    pub heartbeat_timeout: u64,
+    pub default_continues: bool,
 }
 
 /// Where the clock starts (epoch seconds; any time would do).
@@ -199,6 +239,7 @@ impl World {
                     life: Life::InService,
                     action: None,
                     agent_online_from: START,
+                    other_action_open: false,
                 })
                 .collect(),
             commands: Vec::new(),
@@ -208,6 +249,8 @@ impl World {
             losses_left: bounds.losses,
             faults_left: bounds.faults,
             races_left: bounds.races,
+            agent_drops_left: bounds.agent_drops,
+            cancel_lags: bounds.cancel_lag,
             violation: None,
             ticked: false,
             every_interval_ticked: true,
@@ -219,17 +262,21 @@ impl World {
     }
 
     /// Scale-in picks the instance: it enters `Terminating:Wait` with a fresh lifecycle action and the hook
-    /// notifies (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py). Its agent
-    /// is offline for `agent_offline_seconds` from now.
-    pub fn scale_in(&mut self, instance: usize, heartbeat_timeout: u64, agent_offline_seconds: u64) {
+    /// notifies (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py); the other
+    /// hook, if the group has one, gets its own action at once (its notification goes to its owner's target). The
+    /// agent is offline for `agent_offline_seconds` from now.
+    pub fn scale_in(&mut self, instance: usize, hook: &Hook, agent_offline_seconds: u64, other_hook: bool) {
         let now = self.now;
         let target = &mut self.instances[instance];
         target.life = Life::Waiting;
         target.agent_online_from = now + agent_offline_seconds;
+        target.other_action_open = other_hook;
         target.action = Some(LifecycleAction {
             token: format!("token-{instance}"),
             started: now,
-            deadline: now + heartbeat_timeout,
+            deadline: now + hook.heartbeat_timeout,
+            global_deadline: now + wait_ceiling_seconds(hook.heartbeat_timeout),
+            default_continues: hook.default_continues,
             ended: None,
             drains_sent: 0,
             results_asked: BTreeSet::new(),
@@ -241,6 +288,40 @@ impl World {
     pub fn agent_online(&self, instance: usize) -> bool {
         let target = &self.instances[instance];
         target.life != Life::Gone && self.now >= target.agent_online_from
+    }
+
+    /// The instance's SSM agent loses its connection for `seconds`: it reports nothing meanwhile (see
+    /// `steps::Model::steps`), and `DescribeInstanceInformation` answers `ConnectionLost`.
+    pub fn agent_drops(&mut self, instance: usize, seconds: u64) {
+        self.agent_drops_left -= 1;
+        self.instances[instance].agent_online_from = self.now + seconds;
+    }
+
+    /// The managed hook's action of `instance` ends `how`: an ABANDON ends the other hook's action too, and the
+    /// instance proceeds once no action holds it (emulator: autoscaling_hooks.py `complete_action`).
+    fn end_action(&mut self, instance: usize, how: Ended, abandoned: bool) {
+        let target = &mut self.instances[instance];
+        if let Some(action) = &mut target.action {
+            action.ended = Some(how);
+        }
+        if abandoned {
+            target.other_action_open = false;
+        }
+        if !target.other_action_open {
+            target.life = Life::Proceeding;
+        }
+    }
+
+    /// The other hook's owner completes its action (or its timeout does), CONTINUE (`continued`) or ABANDON.
+    pub fn other_hook_ends(&mut self, instance: usize, continued: bool) {
+        let target = &mut self.instances[instance];
+        target.other_action_open = false;
+        let ours_open = target.action.as_ref().is_some_and(|action| action.ended.is_none());
+        match (ours_open, continued) {
+            (true, true) => {}
+            (true, false) => self.end_action(instance, Ended::ByOtherHook, true),
+            (false, _) => target.life = Life::Proceeding,
+        }
     }
 
     /// The command's invocation moves to `status`; a terminal status is notified.
@@ -265,13 +346,13 @@ impl World {
             command.listed = true;
         }
         let now = self.now;
-        for instance in &mut self.instances {
-            if let Some(action) = &mut instance.action
+        for index in 0..self.instances.len() {
+            if let Some(action) = &self.instances[index].action
                 && action.ended.is_none()
-                && now >= action.deadline
+                && now >= action.deadline.min(action.global_deadline)
             {
-                action.ended = Some(Ended::ByTimeout);
-                instance.life = Life::Proceeding;
+                let abandoned = !action.default_continues;
+                self.end_action(index, Ended::ByTimeout, abandoned);
             }
         }
     }
@@ -292,16 +373,20 @@ impl World {
             status: Status::Pending,
             requested_at: self.now,
             listed: false,
+            cancel_requested: false,
         });
         Some(id)
     }
 
     /// `CancelCommand`: a running invocation ends `Cancelled` and is notified; an ended one stays as it is
-    /// (emulator: ssm_commands.py `cancel_command`). AWS does not promise that the process stops (CancelCommand,
-    /// API Reference: "Attempts to cancel a command"). `false`: no such command (`InvalidCommandId`).
+    /// (emulator: ssm_commands.py `cancel_command`). With `cancel_lags`, the cancel only is requested: it takes
+    /// effect in a later step, if ever, and the drain may end on its own first (see `Bounds::cancel_lag`). `false`:
+    /// no such command (`InvalidCommandId`).
     pub fn cancel_command(&mut self, command_id: &str) -> bool {
         let Some(command) = self.commands.iter().position(|command| command.id == command_id) else { return false };
-        if !self.commands[command].status.is_terminal() {
+        if self.cancel_lags {
+            self.commands[command].cancel_requested = true;
+        } else if !self.commands[command].status.is_terminal() {
             self.command_moves(command, Status::Cancelled);
         }
         true
@@ -312,15 +397,16 @@ impl World {
     /// `properties::on_complete`. `true`: accepted.
     pub fn complete(&mut self, instance: usize, continued: bool, budget: &Budget) -> bool {
         properties::on_complete(self, instance, continued, budget);
-        let target = &mut self.instances[instance];
-        match &mut target.action {
-            Some(action) if action.ended.is_none() => {
-                action.ended = Some(Ended::ByHandler { continued });
-                target.life = Life::Proceeding;
-                true
-            }
-            _ => false,
+        if !self.action_open(instance) {
+            return false;
         }
+        self.end_action(instance, Ended::ByHandler { continued }, !continued);
+        true
+    }
+
+    /// Whether the managed hook's lifecycle action of `instance` is still open.
+    pub fn action_open(&self, instance: usize) -> bool {
+        self.instances[instance].action.as_ref().is_some_and(|action| action.ended.is_none())
     }
 
     /// `RecordLifecycleActionHeartbeat`: "Records a heartbeat for the lifecycle action ... This extends the timeout

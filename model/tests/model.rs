@@ -1,12 +1,12 @@
 //! The bounded model check that runs with every `cargo test`: the real handler keeps its promises in every world
 //! reachable within the bounds, and each deliberately broken handler is caught with a counterexample.
 
-use drain_model::config::{HEARTBEAT_DRAIN_SECONDS, handler_config, heartbeat_config};
+use drain_model::config::{HEARTBEAT_DRAIN_SECONDS, continuing, handler_config, heartbeat_config};
 use drain_model::explore::{Report, explore};
 use drain_model::liveness::fair_continuation;
 use drain_model::session::Fault;
 use drain_model::steps::{Model, Step};
-use drain_model::world::{Bounds, Ended, Notification, START, World};
+use drain_model::world::{Bounds, Ended, Hook, Life, Notification, START, World};
 use graceful_handler::port::Mutant;
 
 const ONE_INSTANCE: Bounds = Bounds::ONE_INSTANCE;
@@ -97,15 +97,8 @@ fn ends_drained_after_a_fault_at_the_lock(model: &Model, waiting: &World) {
 
 #[test]
 fn two_instances_draining_at_once_keep_the_promises() {
-    let bounds = Bounds {
-        instances: 2,
-        duplicates: 1,
-        losses: 0,
-        faults: 1,
-        races: 1,
-        horizon_seconds: 240,
-        agent_offline_seconds: 0,
-    };
+    let bounds =
+        Bounds { instances: 2, duplicates: 1, losses: 0, faults: 1, races: 1, horizon_seconds: 240, ..ONE_INSTANCE };
     assert_holds(check(bounds, 6, None), 6);
 }
 
@@ -147,6 +140,7 @@ const LATE_AGENT: Bounds = Bounds {
     races: 0,
     horizon_seconds: 600,
     agent_offline_seconds: HEARTBEAT_DRAIN_SECONDS,
+    ..ONE_INSTANCE
 };
 
 #[test]
@@ -161,4 +155,96 @@ fn heartbeats_counted_from_the_command_start_are_caught() {
     let mut model = Model::new(heartbeat_config(), LATE_AGENT, Some(Mutant::HeartbeatFromCommandStart));
     model.liveness = true;
     caught_by(model, 8, "heartbeat timeout");
+}
+
+/// A second terminate hook on the group, someone else's, whose owner ends its action at any time with either result;
+/// an agent offline for the first 3 min of the wait, longer than the agent wait (60 s) of the shortest budget.
+const OTHER_HOOK: Bounds = Bounds { other_hook: true, agent_offline_seconds: 180, races: 0, ..ONE_INSTANCE };
+
+#[test]
+fn a_second_hook_on_the_group_keeps_the_promises_with_either_on_failure() {
+    for config in [handler_config(), continuing(handler_config())] {
+        let mut model = Model::new(config, OTHER_HOOK, None);
+        model.liveness = true;
+        assert_holds(explore_with(model, 8), 8);
+    }
+}
+
+/// The counterexamples the second hook found, kept as a regression test. With `on_failure = "continue"`, the managed
+/// hook's action ends CONTINUE (the agent stayed unreachable past its wait, or the hook's timeout gave its CONTINUE
+/// default after the notification was lost), and the other hook keeps the instance in `Terminating:Wait`. The next
+/// tick saw a waiting instance with no drain and sent one, to an instance our hook no longer held. The handler now
+/// asks AWS (a heartbeat) whether the managed hook's action is still open before it takes the lock.
+#[test]
+fn an_action_that_ended_while_another_hook_holds_the_instance_gets_no_drain() {
+    let model = Model::new(continuing(handler_config()), OTHER_HOOK, None);
+    let lifecycle = Notification::Lifecycle { instance: 0 };
+    let tick = Step::Tick { fault: None };
+    // The notification is lost: its delivery would have sent the drain at once, and SSM keeps a command for an
+    // offline agent until it is back.
+    let agent_gave_up = vec![
+        Step::ScaleIn { instance: 0, agent_offline_seconds: 180 },
+        Step::Lose(lifecycle.clone()),
+        tick.clone(),
+        Step::Clock,
+        tick.clone(),
+        Step::Clock,
+        Step::Clock,
+        tick.clone(),
+    ];
+    let hook_timed_out = [Step::ScaleIn { instance: 0, agent_offline_seconds: 0 }, Step::Lose(lifecycle)]
+        .into_iter()
+        .chain((0..model.config.heartbeat_timeout_seconds / 60).map(|_| Step::Clock))
+        .chain([tick.clone(), Step::Clock, tick])
+        .collect::<Vec<_>>();
+    for (path, ended) in [(agent_gave_up, Ended::ByHandler { continued: true }), (hook_timed_out, Ended::ByTimeout)] {
+        let world = path.iter().fold(World::new(&OTHER_HOOK), |world, step| model.apply(&world, step, false).world);
+        assert_eq!(world.violation, None, "{path:#?}");
+        let instance = &world.instances[0];
+        assert_eq!(instance.life, Life::Waiting, "the other hook still holds the instance");
+        let action = instance.action.as_ref().expect("the instance had a lifecycle action");
+        assert_eq!((action.ended, action.drains_sent), (Some(ended), 0), "{path:#?}");
+        assert!(world.commands.is_empty(), "{:#?}", world.commands);
+    }
+}
+
+/// A cancel that lands late or never, and an SSM agent that loses its connection for 2 min once, mid-drain or
+/// before: the drain of the shortest budget runs past its budget within the bounds, so the cancel is exercised.
+const LAGGING: Bounds =
+    Bounds { cancel_lag: true, agent_drops: 1, agent_offline_seconds: 120, races: 0, ..ONE_INSTANCE };
+
+#[test]
+fn late_cancels_and_an_agent_that_drops_keep_the_promises() {
+    let mut model = Model::new(handler_config(), LAGGING, None);
+    model.liveness = true;
+    assert_holds(explore_with(model, 10), 10);
+}
+
+#[test]
+fn three_instances_keep_the_promises() {
+    let bounds = Bounds { instances: 3, losses: 0, races: 0, horizon_seconds: 180, ..ONE_INSTANCE };
+    assert_holds(check(bounds, 6, None), 6);
+}
+
+/// The world's own rule, checked because liveness leans on it: heartbeats cannot hold an instance past AWS's global
+/// timeout (100 heartbeat timeouts here).
+#[test]
+fn the_global_timeout_ends_a_wait_that_heartbeats_keep_extending() {
+    let hook = Hook { heartbeat_timeout: 30, default_continues: false };
+    let mut world = World::new(&ONE_INSTANCE);
+    world.scale_in(0, &hook, 0, false);
+    // A heartbeat every 20 s, well within each 30 s timeout; the last, 20 s before the global timeout (3000 s),
+    // would hold the action until 3010 s.
+    while world.now + 20 < START + 3000 {
+        assert!(
+            world.heartbeat(0, hook.heartbeat_timeout),
+            "the action ended early, at start + {} s",
+            world.now - START
+        );
+        world.advance_clock(20);
+    }
+    assert!(world.heartbeat(0, hook.heartbeat_timeout));
+    world.advance_clock(20);
+    let action = world.instances[0].action.as_ref().expect("a lifecycle action");
+    assert_eq!(action.ended, Some(Ended::ByTimeout), "at start + {} s", world.now - START);
 }

@@ -8,7 +8,7 @@
 
 mod support;
 
-use serde_json::json;
+use serde_json::{Value as Json, json};
 use std::time::Duration;
 use support::drain::{Ledger, Resource, Scenario, seconds_between};
 
@@ -199,6 +199,46 @@ fn unreachable_agent_and_unmanaged_instance_wait_bounded_then_apply_the_policy()
         assert!((59.0..100.0).contains(&waited), "{instance} waited {waited:.1} s, expected about 60 s");
     }
 }
+
+/// A second terminate hook on the group, another team's. With `on_failure = "continue"`, our hook's action ends
+/// CONTINUE once the agent stayed unreachable past its wait, and the other hook keeps the instance in
+/// `Terminating:Wait` ("CONTINUE allows any other lifecycle hooks to complete", User Guide). When the agent comes
+/// back, no drain may go to an instance our hook no longer holds; it terminates when the other owner completes.
+#[test]
+fn an_instance_another_hook_still_holds_after_ours_ended_gets_no_late_drain() {
+    let resource = Resource { on_failure: "continue", heartbeat_timeout: Some(7200), ..Resource::new("oh", &["oh-g"]) };
+    let world = Scenario::apply(10.0, 1.0, &[("oh-g", 1)], &[resource]);
+    world.aws.put_plain_hook("oh-g", OTHER_HOOK);
+    let instance = world.aws.instance_states("oh-g").into_keys().next().unwrap();
+    world.emulator.set_agent(&instance, "ConnectionLost", true).expect("agent offline");
+    world.scale_in("oh-g", 0);
+    let ours = |ledger: &Ledger| -> Vec<Json> {
+        ledger.completions(&instance).into_iter().filter(|c| c["hook"] != OTHER_HOOK).cloned().collect()
+    };
+    let ledger = world.wait_until(2 * MINUTE, "our hook's action completed", |l| !ours(l).is_empty());
+    let completed = ours(&ledger);
+    assert_eq!(
+        (&completed[0]["reason"], &completed[0]["result"]),
+        (&json!("CompleteLifecycleAction"), &json!("CONTINUE"))
+    );
+    world.emulator.set_agent(&instance, "Online", true).expect("agent back");
+    // At clock x10 the reconcile tick runs every 6 s real: let five invocations look at the instance.
+    let invocations = ledger.of_kind("lambda-invocation-finished").count();
+    let ledger = world.wait_until(2 * MINUTE, "five more invocations", |l| {
+        l.of_kind("lambda-invocation-finished").count() >= invocations + 5
+    });
+    assert!(
+        ledger.commands(&instance).is_empty(),
+        "a drain went to {instance} after our action ended:\n{}",
+        ledger.summary()
+    );
+    assert_eq!(ours(&ledger).len(), 1, "{}", ledger.summary());
+    assert_eq!(world.aws.instance_states("oh-g")[&instance], "Terminating:Wait", "the other hook holds it");
+    world.aws.complete_action("oh-g", OTHER_HOOK, &instance, "CONTINUE");
+    world.wait_terminated(std::slice::from_ref(&instance), MINUTE);
+}
+
+const OTHER_HOOK: &str = "other-team-drain";
 
 #[test]
 fn throttling_a_fifth_of_auto_scaling_and_ssm_calls_gives_the_same_outcomes() {

@@ -1,6 +1,7 @@
 //! `cargo xtask check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N]
-//! [--horizon S] [--agent-offline S] [--liveness] [--heartbeats] [--mutant NAME]`: builds `drain-model` (dev profile) and explores every interleaving of the handler against the
-//! abstract AWS within the bounds; prints states explored, depth and time, and a counterexample's timeline when a
+//! [--horizon S] [--agent-offline S] [--agent-drops N] [--liveness] [--heartbeats] [--other-hook] [--cancel-lag]
+//! [--on-failure-continue] [--mutant NAME]`: builds `drain-model` (dev profile) and explores every interleaving of
+//! the handler against the abstract AWS within the bounds; prints states explored, depth and time, and a counterexample's timeline when a
 //! property breaks (then fails). The handler's metric lines (its stdout) are dropped; the report is on stderr.
 
 use crate::{Result, cmd};
@@ -9,7 +10,7 @@ use std::process::{Command, Stdio};
 const PACKAGE: &str = "drain-model";
 const BINARY: &str = "check-model";
 /// Options that take a value, and switches.
-const OPTIONS: [&str; 9] = [
+const OPTIONS: [&str; 10] = [
     "--depth",
     "--instances",
     "--faults",
@@ -18,9 +19,10 @@ const OPTIONS: [&str; 9] = [
     "--races",
     "--horizon",
     "--agent-offline",
+    "--agent-drops",
     "--mutant",
 ];
-const SWITCHES: [&str; 2] = ["--liveness", "--heartbeats"];
+const SWITCHES: [&str; 5] = ["--liveness", "--heartbeats", "--other-hook", "--cancel-lag", "--on-failure-continue"];
 
 pub fn run(args: &[String]) -> Result {
     let mut rest = args.iter();

@@ -108,6 +108,11 @@ pub fn agent_wait_seconds(drain_timeout_seconds: u64) -> u64 {
     AGENT_WAIT_MAX_SECONDS.min(drain_timeout_seconds)
 }
 
+/// AWS's global timeout of a lifecycle action: the longest an instance waits, however many heartbeats it gets.
+pub fn wait_ceiling_seconds(heartbeat_timeout_seconds: u64) -> u64 {
+    GLOBAL_WAIT_MAX_SECONDS.min(GLOBAL_WAIT_HEARTBEAT_FACTOR.saturating_mul(heartbeat_timeout_seconds))
+}
+
 /// Derives every timeout from the drain budget and an optional explicit heartbeat timeout.
 pub fn derive(drain_timeout_seconds: u64, heartbeat_override: Option<u64>) -> Result<DrainBudget, BudgetError> {
     if drain_timeout_seconds < MIN_DRAIN_SECONDS {
@@ -127,7 +132,7 @@ pub fn derive(drain_timeout_seconds: u64, heartbeat_override: Option<u64>) -> Re
     if heartbeats_needed && heartbeat_timeout_seconds < 2 * RECONCILE_INTERVAL_SECONDS {
         return Err(BudgetError::HeartbeatTooShortForTicks { seconds: heartbeat_timeout_seconds });
     }
-    let wait_ceiling_seconds = GLOBAL_WAIT_MAX_SECONDS.min(GLOBAL_WAIT_HEARTBEAT_FACTOR * heartbeat_timeout_seconds);
+    let wait_ceiling_seconds = wait_ceiling_seconds(heartbeat_timeout_seconds);
     if needed_wait > wait_ceiling_seconds {
         return Err(BudgetError::ExceedsWaitCeiling {
             needed_seconds: needed_wait,

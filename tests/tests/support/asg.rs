@@ -64,6 +64,21 @@ impl Aws {
         });
     }
 
+    /// `CompleteLifecycleAction` of `hook`'s action on `instance`, as the hook's owner would.
+    pub fn complete_action(&self, group: &str, hook: &str, instance: &str, result: &str) {
+        self.runtime.block_on(async {
+            self.autoscaling
+                .complete_lifecycle_action()
+                .auto_scaling_group_name(group)
+                .lifecycle_hook_name(hook)
+                .instance_id(instance)
+                .lifecycle_action_result(result)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("completing {hook}'s action on {instance}: {e:?}"));
+        });
+    }
+
     /// Publishes `message` to the topic whose ARN ends with `:topic_name`.
     pub fn publish(&self, topic_name: &str, subject: &str, message: &str) {
         self.runtime.block_on(async {
