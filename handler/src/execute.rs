@@ -146,11 +146,7 @@ async fn handle_instance<P: AwsPort>(
             done.push(sent.describe());
             if *at_notice {
                 // A Spot notice only starts a drain: a held lock is a drain already started (the hook's, or a
-                // redelivered notice's); a refusal created no command, so the lock goes back for the hook's drain.
-                if let Sent::Unreachable = sent {
-                    release_after_refusal(aws, config, instance_id, *lock_generation, "SSM cannot reach the instance")
-                        .await;
-                }
+                // redelivered notice's), and a refused one left the lock free for the hook's drain.
                 continue;
             }
             let observed = match sent {
@@ -322,9 +318,11 @@ async fn send_drain<P: AwsPort>(
         log_group_name: config.command_log_group_name.as_deref(),
     };
     let sent = aws.send_command(&command).await;
-    // The lock stays taken on any answer but throttling: no command exists on a refusal, and the lock goes stale, so
-    // a later tick can take the next generation once the agent or the permission is back. A timeout leaves it
-    // unknown whether SSM created the command, so the lock stays then too.
+    // A lock stands for a drain that may have been sent. SendCommand's refusals before creating a command (the
+    // instance not in a valid state, throttling) release it: a lock left standing would read as a drain sent and
+    // not listed yet, and hold off the agent-unreachable ending until it went stale. A timeout leaves it unknown
+    // whether SSM created the command, so the lock stays. It stays on a denied send too: its retries then come once
+    // the lock is stale rather than at every delivery.
     match sent {
         Ok(command_id) => {
             info!(command_id = %command_id, comment, lock_generation, "drain command sent");
@@ -333,6 +331,7 @@ async fn send_drain<P: AwsPort>(
         Err(SendRefusal::InvalidInstanceId(error)) => {
             warn!(error = %error, "SSM cannot reach the instance");
             emf::emit(&config.resource_name, Metric::AgentUnreachable, 1.0, &[], &[("instance_id", instance_id)]);
+            release_after_refusal(aws, config, instance_id, lock_generation, "SSM cannot reach the instance").await;
             Ok(Sent::Unreachable)
         }
         Err(SendRefusal::AccessDenied { message }) => {

@@ -8,7 +8,9 @@ use aws_sdk_autoscaling::operation::describe_auto_scaling_groups::DescribeAutoSc
 use aws_sdk_autoscaling::operation::describe_auto_scaling_instances::DescribeAutoScalingInstancesOutput;
 use aws_sdk_autoscaling::operation::describe_scaling_activities::DescribeScalingActivitiesOutput;
 use aws_sdk_autoscaling::operation::describe_warm_pool::DescribeWarmPoolOutput;
-use aws_sdk_autoscaling::operation::record_lifecycle_action_heartbeat::RecordLifecycleActionHeartbeatOutput;
+use aws_sdk_autoscaling::operation::record_lifecycle_action_heartbeat::{
+    RecordLifecycleActionHeartbeatError, RecordLifecycleActionHeartbeatOutput,
+};
 use aws_sdk_autoscaling::types::Activity;
 use aws_sdk_autoscaling::types::{AutoScalingGroup, AutoScalingInstanceDetails, Instance, LifecycleState};
 use aws_sdk_autoscaling::types::{WarmPoolConfiguration, WarmPoolState};
@@ -181,6 +183,41 @@ fn lock_held() -> Rule {
     })
 }
 
+/// `RecordLifecycleActionHeartbeat` of our hook on the instance, the look before a drain: `open` answers that our
+/// action is active; otherwise AWS's "No active Lifecycle Action" (another hook may still hold the instance).
+fn our_hook(open: bool) -> Rule {
+    let heartbeat = mock!(aws_sdk_autoscaling::Client::record_lifecycle_action_heartbeat).match_requests(|request| {
+        request.auto_scaling_group_name() == Some("ci-a")
+            && request.lifecycle_hook_name() == Some("ci-drain")
+            && request.instance_id() == Some(INSTANCE)
+    });
+    if open {
+        return heartbeat.then_output(|| RecordLifecycleActionHeartbeatOutput::builder().build());
+    }
+    heartbeat.then_error(|| {
+        RecordLifecycleActionHeartbeatError::generic(
+            ErrorMetadata::builder()
+                .code("ValidationError")
+                .message(format!("No active Lifecycle Action found with instance ID {INSTANCE}"))
+                .build(),
+        )
+    })
+}
+
+/// `DeleteParameter` of the instance's first drain lock.
+fn lock_released() -> Rule {
+    mock!(aws_sdk_ssm::Client::delete_parameter)
+        .match_requests(|request| request.name() == Some(LOCK))
+        .then_output(|| DeleteParameterOutput::builder().build())
+}
+
+/// `GetParametersByPath` of the instance's locks, answering none.
+fn no_lock_listed() -> Rule {
+    mock!(aws_sdk_ssm::Client::get_parameters_by_path)
+        .match_requests(|request| request.path() == Some("/graceful/ci-drain/drain-locks/i-0123456789abcdef0"))
+        .then_output(|| GetParametersByPathOutput::builder().build())
+}
+
 /// `GetParametersByPath` of the instance's locks, answering generation 1 taken `age` seconds ago.
 fn lock_listed(age: i64) -> Rule {
     mock!(aws_sdk_ssm::Client::get_parameters_by_path)
@@ -264,8 +301,9 @@ fn launch_activity(n: usize) -> Activity {
         .build()
 }
 
-/// The notification is not proof the instance still waits: its state is read first, then the lock is taken and
-/// the drain sent. Three calls; with the `Success` notification's two, five per drain.
+/// The notification is not proof the instance still waits: its state is read first, then our hook is asked
+/// whether its action is still active (a heartbeat: `Terminating:Wait` may be another hook's), then the lock is
+/// taken and the drain sent. Four calls; with the `Success` notification's two, six per drain.
 #[tokio::test]
 async fn lifecycle_event_looks_then_locks_then_sends_one_keyed_drain_command() {
     let send = mock!(aws_sdk_ssm::Client::send_command)
@@ -294,15 +332,30 @@ async fn lifecycle_event_looks_then_locks_then_sends_one_keyed_drain_command() {
         .then_output(|| {
             SendCommandOutput::builder().command(drain_command("c-new", CommandStatus::Pending, epoch_now())).build()
         });
-    let (instance, lock) = (waiting_instance(), lock_taken());
+    let (instance, hook, lock) = (waiting_instance(), our_hook(true), lock_taken());
     // No listing rule and no agent rule: any other call fails the test.
-    let aws = clients(&[&instance], &[&lock, &send]);
+    let aws = clients(&[&instance, &hook], &[&lock, &send]);
 
     let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
         .await
         .expect("handled");
     assert!(summary_text(&summary).contains("sent c-new\""), "{summary}");
-    assert_eq!((instance.num_calls(), lock.num_calls(), send.num_calls()), (1, 1, 1));
+    assert_eq!((instance.num_calls(), hook.num_calls(), lock.num_calls(), send.num_calls()), (1, 1, 1, 1));
+}
+
+/// Another team's terminate hook on the group keeps the instance in `Terminating:Wait` after our action ended (here
+/// a redelivered notification arrives after it): our hook answers "No active Lifecycle Action", so no lock is taken
+/// and no drain sent. A call no rule matches (PutParameter, SendCommand) would fail the test.
+#[tokio::test]
+async fn no_drain_goes_to_an_instance_only_another_hook_still_holds() {
+    let (instance, hook) = (waiting_instance(), our_hook(false));
+    let aws = clients(&[&instance, &hook], &[]);
+
+    let summary = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
+        .await
+        .expect("handled");
+    assert!(summary_text(&summary).contains("not sent: the managed hook's lifecycle action is over"), "{summary}");
+    assert_eq!((instance.num_calls(), hook.num_calls()), (1, 1));
 }
 
 /// A stale or redelivered notification for an instance that no longer waits (here back in service) sends nothing.
@@ -354,10 +407,10 @@ async fn a_stopped_warm_pool_instance_leaving_the_pool_is_completed_at_once() {
 /// the listing still empty, and sends nothing.
 #[tokio::test]
 async fn a_second_delivery_while_the_listing_lags_sends_no_second_drain() {
-    let (instance, lock) = (waiting_instance(), lock_held());
+    let (instance, hook, lock) = (waiting_instance(), our_hook(true), lock_held());
     let (listed, locks, online) = (commands(vec![]), lock_listed(2), agent_is(PingStatus::Online));
     let send = sent(drain_command("c-second", CommandStatus::Pending, epoch_now()));
-    let aws = clients(&[&instance], &[&lock, &listed, &locks, &online, &send]);
+    let aws = clients(&[&instance, &hook], &[&lock, &listed, &locks, &online, &send]);
 
     let summary =
         handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
@@ -370,11 +423,11 @@ async fn a_second_delivery_while_the_listing_lags_sends_no_second_drain() {
 /// A redelivery after the drain succeeded (its completion was lost or throttled) completes the action at once.
 #[tokio::test]
 async fn a_redelivered_notification_after_a_successful_drain_completes_it() {
-    let (instance, lock) = (waiting_instance(), lock_held());
+    let (instance, hook, lock) = (waiting_instance(), our_hook(true), lock_held());
     let listed = commands(vec![drain_command("c-1", CommandStatus::Success, epoch_now() - 300)]);
     let send = sent(drain_command("c-2", CommandStatus::Pending, epoch_now()));
     let complete = complete_rule("CONTINUE").then_output(|| CompleteLifecycleActionOutput::builder().build());
-    let aws = clients(&[&instance, &complete], &[&lock, &listed, &send]);
+    let aws = clients(&[&instance, &hook, &complete], &[&lock, &listed, &send]);
 
     let summary =
         handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
@@ -383,7 +436,8 @@ async fn a_redelivered_notification_after_a_successful_drain_completes_it() {
 }
 
 /// `InvalidInstanceId` is ambiguous, so the instance is then read in full; the fixture's action began hours ago,
-/// past the agent wait, so the failure policy applies.
+/// past the agent wait, so the failure policy applies. The refused send created no command, so its lock is
+/// released: a lock left standing would read as a drain sent and not listed yet, and hold the ending off.
 #[tokio::test]
 async fn an_instance_ssm_cannot_reach_is_completed_with_the_failure_policy_after_the_agent_wait() {
     let refused = mock!(aws_sdk_ssm::Client::send_command).then_error(|| {
@@ -393,15 +447,15 @@ async fn an_instance_ssm_cannot_reach_is_completed_with_the_failure_policy_after
                 .build(),
         )
     });
-    let (instance, lock, listed, locks) = (waiting_instance(), lock_taken(), commands(vec![]), lock_listed(0));
-    let offline = agent_is(PingStatus::ConnectionLost);
+    let (instance, hook, lock, listed) = (waiting_instance(), our_hook(true), lock_taken(), commands(vec![]));
+    let (release, locks, offline) = (lock_released(), no_lock_listed(), agent_is(PingStatus::ConnectionLost));
     let complete = complete_rule("ABANDON").then_output(|| CompleteLifecycleActionOutput::builder().build());
-    let aws = clients(&[&instance, &complete], &[&lock, &refused, &listed, &locks, &offline]);
+    let aws = clients(&[&instance, &hook, &complete], &[&lock, &refused, &release, &listed, &locks, &offline]);
 
     let summary =
         handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20)).await.unwrap();
     assert!(summary_text(&summary).contains("complete ABANDON (agent_unreachable)"), "{summary}");
-    assert_eq!((refused.num_calls(), offline.num_calls(), complete.num_calls()), (1, 1, 1));
+    assert_eq!((refused.num_calls(), release.num_calls(), offline.num_calls(), complete.num_calls()), (1, 1, 1, 1));
 }
 
 /// IAM refusing `SendCommand` is a permission problem, reported as its own error, not as an unreachable agent.
@@ -415,8 +469,8 @@ async fn send_command_refused_by_iam_is_its_own_error_not_an_unreachable_agent()
                 .build(),
         )
     });
-    let (instance, lock) = (waiting_instance(), lock_taken());
-    let aws = clients(&[&instance], &[&lock, &denied]);
+    let (instance, hook, lock) = (waiting_instance(), our_hook(true), lock_taken());
+    let aws = clients(&[&instance, &hook], &[&lock, &denied]);
 
     let error = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
         .await
@@ -433,11 +487,8 @@ async fn a_throttled_send_releases_its_lock_and_fails_the_invocation() {
     let throttled = mock!(aws_sdk_ssm::Client::send_command).then_error(|| {
         SendCommandError::generic(ErrorMetadata::builder().code("ThrottlingException").message("Rate exceeded").build())
     });
-    let release = mock!(aws_sdk_ssm::Client::delete_parameter)
-        .match_requests(|request| request.name() == Some(LOCK))
-        .then_output(|| DeleteParameterOutput::builder().build());
-    let (instance, lock) = (waiting_instance(), lock_taken());
-    let aws = clients(&[&instance], &[&lock, &throttled, &release]);
+    let (instance, hook, lock, release) = (waiting_instance(), our_hook(true), lock_taken(), lock_released());
+    let aws = clients(&[&instance, &hook], &[&lock, &throttled, &release]);
 
     let error = handle(&aws, &config(), &fixture("sns-lifecycle-terminating.json"), Duration::from_secs(20))
         .await
@@ -551,7 +602,8 @@ async fn heartbeats_follow_the_hooks_clock_from_the_start_of_the_wait() {
 async fn the_wait_start_is_found_beyond_the_first_page_of_scaling_activities() {
     let groups = group_with_waiting_instance();
     let instance = waiting_instance();
-    let (listed, locks, offline) = (commands(vec![]), lock_listed(60), agent_is(PingStatus::ConnectionLost));
+    // A stale lock: a fresh one would stand for a drain that may be sent and not listed yet.
+    let (listed, locks, offline) = (commands(vec![]), lock_listed(200), agent_is(PingStatus::ConnectionLost));
     let first_page = mock!(aws_sdk_autoscaling::Client::describe_scaling_activities)
         .match_requests(|request| request.next_token().is_none() && request.max_records() == Some(100))
         .then_output(|| {
@@ -568,7 +620,7 @@ async fn the_wait_start_is_found_beyond_the_first_page_of_scaling_activities() {
 
     let summary =
         handle(&aws, &config(), &fixture("eventbridge-scheduled.json"), Duration::from_secs(20)).await.unwrap();
-    // Waited 400 s > the 300 s agent wait; the lock alone (60 s) would say "keep waiting".
+    // Waited 400 s > the 300 s agent wait; the lock alone (200 s) would say "keep waiting".
     assert!(summary_text(&summary).contains("complete ABANDON (agent_unreachable)"), "{summary}");
     assert_eq!(second_page.num_calls(), 1);
 }

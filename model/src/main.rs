@@ -32,6 +32,7 @@ fn main() {
             "--agent-drops" => bounds.agent_drops = number() as u8,
             "--other-hook" => bounds.other_hook = true,
             "--cancel-lag" => bounds.cancel_lag = true,
+            "--offline-sends-refused" => bounds.offline_sends_refused = true,
             "--on-failure-continue" => continues = true,
             "--mutant" => {
                 let name = args.next().unwrap_or_default();
@@ -70,7 +71,7 @@ fn mutant_named(name: &str) -> Option<Mutant> {
 
 fn fail(message: &str) -> ! {
     eprintln!(
-        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--agent-offline SECONDS] [--agent-drops N] [--heartbeats] [--other-hook] [--cancel-lag] [--on-failure-continue] [--liveness] [--mutant complete-while-running|skip-wait-state-check|ignore-lock|heartbeat-from-command-start]"
+        "check-model: {message}\nusage: check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N] [--horizon SECONDS] [--agent-offline SECONDS] [--agent-drops N] [--heartbeats] [--other-hook] [--cancel-lag] [--offline-sends-refused] [--on-failure-continue] [--liveness] [--mutant complete-while-running|skip-wait-state-check|ignore-lock|heartbeat-from-command-start]"
     );
     std::process::exit(2)
 }

@@ -167,6 +167,8 @@ pub struct World {
     pub agent_drops_left: u8,
     /// Whether a cancel takes effect later (or never) rather than at once (copied from `Bounds::cancel_lag`).
     pub cancel_lags: bool,
+    /// Whether `SendCommand` refuses an instance whose agent is offline (copied from `Bounds::offline_sends_refused`).
+    pub offline_sends_refused: bool,
     /// The first property the handler broke, if any.
     pub violation: Option<String>,
     /// Whether the reconcile tick ran in the current clock interval, and whether it ran in every interval so far:
@@ -200,6 +202,13 @@ pub struct Bounds {
     /// Command ID. There is no guarantee that the command will be terminated and the underlying process stopped"
     /// (CancelCommand, API Reference; emulator: ssm_consistency.py `cancel`).
     pub cancel_lag: bool,
+    /// What `SendCommand` does for an instance whose agent is offline. AWS documents both answers: the error
+    /// `InvalidInstanceId` ("SSM Agent isn't running", SendCommand, API Reference, Errors; the emulator's
+    /// ssm_commands.py `send_command` answers it for an agent that is not `Online`), and a command that waits for
+    /// the agent ("Delayed: The system attempted to send the command to the managed node but wasn't successful. The
+    /// system retries again", Systems Manager User Guide, "Understanding command statuses"). `false` (the default):
+    /// SSM keeps the command until the agent is back; `true`: it refuses.
+    pub offline_sends_refused: bool,
 }
 
 impl Bounds {
@@ -216,6 +225,7 @@ impl Bounds {
         agent_drops: 0,
         other_hook: false,
         cancel_lag: false,
+        offline_sends_refused: false,
     };
 }
 
@@ -251,6 +261,7 @@ impl World {
             races_left: bounds.races,
             agent_drops_left: bounds.agent_drops,
             cancel_lags: bounds.cancel_lag,
+            offline_sends_refused: bounds.offline_sends_refused,
             violation: None,
             ticked: false,
             every_interval_ticked: true,
@@ -359,9 +370,9 @@ impl World {
 
     /// `SendCommand` of a drain: SSM creates the command (`Pending`) for a running instance and answers
     /// `InvalidInstanceId` for one that is not (SendCommand, API Reference, Errors: "The instance is not in a valid
-    /// state"). Judged by `properties::on_send`.
+    /// state"), and, with `offline_sends_refused`, for one whose agent is offline. Judged by `properties::on_send`.
     pub fn send_command(&mut self, instance: usize, comment: &str) -> Option<String> {
-        if self.instances[instance].life == Life::Gone {
+        if self.instances[instance].life == Life::Gone || (self.offline_sends_refused && !self.agent_online(instance)) {
             return None;
         }
         properties::on_send(self, instance);

@@ -170,6 +170,20 @@ fn a_second_hook_on_the_group_keeps_the_promises_with_either_on_failure() {
     }
 }
 
+/// The same, where SSM refuses a drain to an offline agent (`InvalidInstanceId`) instead of keeping it. A refused
+/// send releases its lock, so that the agent wait, not the stale-lock time, bounds the wait for the agent; this
+/// checks that the release keeps every promise under the bounds' races and faults. (The promises hold without the
+/// release too, only later: its own tests are the executor's and the end-to-end unreachable-agent scenario.)
+#[test]
+fn sends_refused_while_the_agent_is_offline_keep_the_promises() {
+    let bounds = Bounds { offline_sends_refused: true, ..OTHER_HOOK };
+    for config in [handler_config(), continuing(handler_config())] {
+        let mut model = Model::new(config, bounds, None);
+        model.liveness = true;
+        assert_holds(explore_with(model, 8), 8);
+    }
+}
+
 /// The counterexamples the second hook found, kept as a regression test. With `on_failure = "continue"`, the managed
 /// hook's action ends CONTINUE (the agent stayed unreachable past its wait, or the hook's timeout gave its CONTINUE
 /// default after the notification was lost), and the other hook keeps the instance in `Terminating:Wait`. The next

@@ -1,8 +1,9 @@
 //! `cargo xtask check-model [--depth N] [--instances N] [--faults N] [--duplicates N] [--losses N] [--races N]
 //! [--horizon S] [--agent-offline S] [--agent-drops N] [--liveness] [--heartbeats] [--other-hook] [--cancel-lag]
-//! [--on-failure-continue] [--mutant NAME]`: builds `drain-model` (dev profile) and explores every interleaving of
-//! the handler against the abstract AWS within the bounds; prints states explored, depth and time, and a counterexample's timeline when a
-//! property breaks (then fails). The handler's metric lines (its stdout) are dropped; the report is on stderr.
+//! [--offline-sends-refused] [--on-failure-continue] [--mutant NAME]`: builds `drain-model` (dev profile) and
+//! explores every interleaving of the handler against the abstract AWS within the bounds; prints states explored,
+//! depth and time, and a counterexample's timeline when a property breaks (then fails). The handler's metric lines
+//! (its stdout) are dropped; the report is on stderr.
 
 use crate::{Result, cmd};
 use std::process::{Command, Stdio};
@@ -22,7 +23,8 @@ const OPTIONS: [&str; 10] = [
     "--agent-drops",
     "--mutant",
 ];
-const SWITCHES: [&str; 5] = ["--liveness", "--heartbeats", "--other-hook", "--cancel-lag", "--on-failure-continue"];
+const SWITCHES: [&str; 6] =
+    ["--liveness", "--heartbeats", "--other-hook", "--cancel-lag", "--offline-sends-refused", "--on-failure-continue"];
 
 pub fn run(args: &[String]) -> Result {
     let mut rest = args.iter();
