@@ -161,13 +161,18 @@ fn heartbeats_counted_from_the_command_start_are_caught() {
 /// an agent offline for the first 3 min of the wait, longer than the agent wait (60 s) of the shortest budget.
 const OTHER_HOOK: Bounds = Bounds { other_hook: true, agent_offline_seconds: 180, races: 0, ..ONE_INSTANCE };
 
-#[test]
-fn a_second_hook_on_the_group_keeps_the_promises_with_either_on_failure() {
+/// Safety and liveness at depth 8 under `bounds`, once with `on_failure = "abandon"` and once with `"continue"`.
+fn holds_with_either_on_failure(bounds: Bounds) {
     for config in [handler_config(), continuing(handler_config())] {
-        let mut model = Model::new(config, OTHER_HOOK, None);
+        let mut model = Model::new(config, bounds, None);
         model.liveness = true;
         assert_holds(explore_with(model, 8), 8);
     }
+}
+
+#[test]
+fn a_second_hook_on_the_group_keeps_the_promises_with_either_on_failure() {
+    holds_with_either_on_failure(OTHER_HOOK);
 }
 
 /// The same, where SSM refuses a drain to an offline agent (`InvalidInstanceId`) instead of keeping it. A refused
@@ -176,12 +181,7 @@ fn a_second_hook_on_the_group_keeps_the_promises_with_either_on_failure() {
 /// release too, only later: its own tests are the executor's and the end-to-end unreachable-agent scenario.)
 #[test]
 fn sends_refused_while_the_agent_is_offline_keep_the_promises() {
-    let bounds = Bounds { offline_sends_refused: true, ..OTHER_HOOK };
-    for config in [handler_config(), continuing(handler_config())] {
-        let mut model = Model::new(config, bounds, None);
-        model.liveness = true;
-        assert_holds(explore_with(model, 8), 8);
-    }
+    holds_with_either_on_failure(Bounds { offline_sends_refused: true, ..OTHER_HOOK });
 }
 
 /// The counterexamples the second hook found, kept as a regression test. With `on_failure = "continue"`, the managed

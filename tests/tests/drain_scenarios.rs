@@ -8,6 +8,7 @@
 
 mod support;
 
+use acceptance::emulator::is_drain_enable;
 use serde_json::{Value as Json, json};
 use std::time::Duration;
 use support::drain::{Ledger, Resource, Scenario, seconds_between};
@@ -296,16 +297,7 @@ fn test_notification_and_another_resources_hook_event_are_ignored() {
     assert_eq!(world.calls("autoscaling:CompleteLifecycleAction"), 0);
 }
 
-/// How many times the stand-in `nomad` was asked to enable the drain of `instance`'s node (`nomad node drain
-/// -enable`): once per lifecycle action, since enabling it again would restart its deadline.
+/// How many times the stand-in `nomad` was asked to enable the drain of `instance`'s node.
 fn drain_enables(ledger: &Ledger, instance: &str) -> usize {
-    ledger
-        .of_kind("nomad-call")
-        .filter(|e| e["instance_id"] == instance)
-        .filter(|e| {
-            e["argv"]
-                .as_array()
-                .is_some_and(|argv| argv.iter().any(|a| a == "drain") && argv.iter().any(|a| a == "-enable"))
-        })
-        .count()
+    ledger.of_kind("nomad-call").filter(|e| e["instance_id"] == instance && is_drain_enable(&e["argv"])).count()
 }

@@ -12,7 +12,7 @@
 use crate::prepare::{self, Build};
 use crate::seed::seed;
 use crate::{Result, stats};
-use acceptance::emulator::{Emulator, NomadBehaviour};
+use acceptance::emulator::{Emulator, NomadBehaviour, is_drain_enable};
 use acceptance::terraform::{Workspace, provider_header};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -267,11 +267,6 @@ fn scale_in_and_wait(
         }
     }
     Ok(WaveRun { drains: drains.into_values().collect(), errors, throttled })
-}
-
-/// Whether a stand-in `nomad` call is `nomad node drain ... -enable ...`, the drain script's start.
-fn is_drain_enable(argv: &Json) -> bool {
-    argv.as_array().is_some_and(|argv| argv.iter().any(|a| a == "drain") && argv.iter().any(|a| a == "-enable"))
 }
 
 /// (a): ours from the event log; the poller's simulated: it completes at the next 20 s boundary of a fixed poll
