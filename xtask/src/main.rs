@@ -17,6 +17,7 @@ mod seed;
 mod setup;
 mod stats;
 mod test;
+mod test_binaries;
 mod venv;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;

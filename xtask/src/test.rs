@@ -3,43 +3,92 @@
 //! `terraform test` on the examples, then short fuzz runs and the release check. Each suite prints its runner's own summary.
 
 use crate::prepare::{self, Build};
-use crate::{Result, cmd, fuzz, release, venv};
+use crate::{Result, cmd, fuzz, release, test_binaries, venv};
+use std::time::{Duration, Instant};
 
 pub fn run(args: &[String]) -> Result {
     let skip_lint = args.iter().any(|a| a == "--no-lint");
+    let mut clock = PhaseClock::start();
     let provider = prepare::provider(Build::Dev)?;
+    clock.lap("setup, handler zips, provider build");
     if !skip_lint {
         cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
         cmd::run(cmd::cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+        clock.lap("fmt and clippy");
     }
     let venv_dir = venv::ensure_emulator_venv()?;
 
     let mut failures = Vec::new();
-    let mut cargo_test = cmd::cargo();
-    cargo_test
-        .args(["test", "--workspace", "--no-fail-fast"])
-        .env("GRACEFUL_PROVIDER_BIN", &provider)
-        .env("GRACEFUL_EMULATOR_VENV", &venv_dir);
-    if let Err(error) = cmd::run(&mut cargo_test) {
-        failures.push(format!("Rust tests: {error}"));
+    let built = test_binaries::build();
+    clock.lap("building the tests");
+    match built {
+        Err(error) => {
+            failures.push(format!("Rust tests: {error}"));
+            let pytest_log = cmd::target_dir().join("pytest.log");
+            if let Err(error) =
+                venv::start_pytest(&venv_dir, &pytest_log).and_then(|child| venv::finish_pytest(child, &pytest_log))
+            {
+                failures.push(format!("emulator tests: {error}"));
+            }
+        }
+        Ok(binaries) => {
+            // pytest runs beside the Rust tests: both mostly wait on timers, and neither holds cargo's lock.
+            let pytest_log = cmd::target_dir().join("pytest.log");
+            let pytest = venv::start_pytest(&venv_dir, &pytest_log);
+            let env =
+                [("GRACEFUL_PROVIDER_BIN", provider.as_os_str()), ("GRACEFUL_EMULATOR_VENV", venv_dir.as_os_str())];
+            if let Err(error) = test_binaries::run(binaries, &env) {
+                failures.push(format!("Rust tests: {error}"));
+            }
+            if let Err(error) = pytest.and_then(|child| venv::finish_pytest(child, &pytest_log)) {
+                failures.push(format!("emulator tests: {error}"));
+            }
+        }
     }
-    if let Err(error) = venv::run_pytest(&venv_dir) {
-        failures.push(format!("emulator tests: {error}"));
-    }
+    clock.lap("Rust tests beside pytest");
     // Short fuzz runs of every parser of untrusted input (`cargo xtask fuzz` runs 1,000,000 each by default).
     if let Err(error) = fuzz::run(&["--execs".into(), "20000".into()]) {
         failures.push(format!("fuzz: {error}"));
     }
+    clock.lap("fuzz");
     // The release layout, signature and Terraform install path. Built with the dev profile here: the provider's
     // release profile for two more targets would add the longest build of the run; `cargo xtask release` itself
     // defaults to `provider-release`, and the packaging, signing and install steps are the same code either way.
     if let Err(error) = release::check::run(&["--profile".into(), "dev".into()]) {
         failures.push(format!("release check: {error}"));
     }
+    clock.lap("release check");
+    clock.print();
     if failures.is_empty() {
         println!("xtask test: every suite passed");
         Ok(())
     } else {
         Err(failures.join("\n").into())
+    }
+}
+
+/// Wall time per phase, printed last so a slow CI run says where its minutes went.
+struct PhaseClock {
+    since: Instant,
+    started: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl PhaseClock {
+    fn start() -> Self {
+        let now = Instant::now();
+        PhaseClock { since: now, started: now, laps: Vec::new() }
+    }
+
+    fn lap(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.laps.push((phase, now - self.since));
+        self.since = now;
+    }
+
+    fn print(&self) {
+        let laps: Vec<String> =
+            self.laps.iter().map(|(phase, took)| format!("{phase} {:.0} s", took.as_secs_f64())).collect();
+        println!("xtask test: {:.0} s in all: {}", self.started.elapsed().as_secs_f64(), laps.join(", "));
     }
 }

@@ -46,11 +46,23 @@ pub fn ensure_emulator_venv() -> Result<PathBuf> {
     Ok(venv)
 }
 
-/// Runs the emulator's own pytest suite (its summary line is printed by pytest).
-pub fn run_pytest(venv: &Path) -> Result {
-    cmd::run(
-        Command::new(venv.join("bin").join("python"))
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
-            .current_dir(emulator_dir()),
-    )
+/// The emulator's own pytest suite, started in the background with its output going to `log` (pytest prints its
+/// summary line last); [`finish_pytest`] waits for it and prints what it wrote.
+pub fn start_pytest(venv: &Path, log: &Path) -> Result<std::process::Child> {
+    let file = std::fs::File::create(log).map_err(|e| format!("creating {}: {e}", log.display()))?;
+    let mut command = Command::new(venv.join("bin").join("python"));
+    command
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+        .current_dir(emulator_dir())
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file);
+    command.spawn().map_err(|e| format!("starting {}: {e}", cmd::describe(&command)).into())
+}
+
+pub fn finish_pytest(mut child: std::process::Child, log: &Path) -> Result {
+    let status = child.wait()?;
+    let output = std::fs::read_to_string(log).unwrap_or_default();
+    println!("     Running the emulator's pytest suite\n{output}");
+    if status.success() { Ok(()) } else { Err(format!("pytest failed ({status}); output in {}", log.display()).into()) }
 }

@@ -2,7 +2,7 @@
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from . import control, faults, state, wire_errors
+from . import control, faults, sigv4, state, wire_errors
 from .validation import gate
 
 _original_call = DomainDispatcherApplication.__call__
@@ -24,8 +24,9 @@ def _call(self, environ, start_response):
         if rejection:
             return wire_errors.answer(environ, start_response, service, rejection.code, rejection.message,
                                       rejection.status)
+        signed = sigv4.scope(environ)
         response = _original_call(self, environ, start_response)
-        state.run_after_call(service, action)
+        state.run_after_call(service, action, signed.access_key_id if signed else None)
         return response
     return _original_call(self, environ, start_response)
 

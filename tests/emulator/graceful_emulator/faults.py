@@ -4,9 +4,7 @@ import io
 import re
 from urllib.parse import parse_qs
 
-from . import rate_limits, state, wire_errors
-
-_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+from . import rate_limits, sigv4, state, wire_errors
 
 
 # Lambda's REST API: (method, path pattern) → operation name, so faults name Lambda operations like any other.
@@ -34,9 +32,8 @@ def _lambda_operation(method: str, path: str):
 
 def identify(environ: dict) -> tuple:
     """(service, action) of an AWS request; buffers the body so moto can still read it."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    match = _SCOPE.search(auth)
-    service = match.group(1) if match else None
+    signed = sigv4.scope(environ)
+    service = signed.service if signed else None
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return service, target.rsplit(".", 1)[-1]

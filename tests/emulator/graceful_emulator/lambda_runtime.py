@@ -126,7 +126,9 @@ class _Environment:
         runtime_api = f"127.0.0.1:{self.server.server_address[1]}"
         try:
             command = command_for(os.path.join(code_dir, "bootstrap"))
-            self.process = _spawn(command, code_dir, _environment(function, runtime_api))
+            env = _environment(function, runtime_api)
+            self.access_key_id = env["AWS_ACCESS_KEY_ID"]  # its role session: whose calls are its own
+            self.process = _spawn(command, code_dir, env)
         except BaseException:
             self.server.shutdown()
             self.server.server_close()
@@ -354,8 +356,9 @@ def invoke_once(function, event: dict, attempt: int, source: str, generation: in
     kill_after = kill_on_call = None
     with state.LOCK:
         if state.DELIVERY["kill_next"] > 0:
-            state.DELIVERY["kill_next"] -= 1
             kill_after, kill_on_call = state.DELIVERY["kill_after_seconds"], state.DELIVERY["kill_on_call"]
+            if kill_on_call is None:
+                state.DELIVERY["kill_next"] -= 1
 
     def kill():
         if invocation.fetched.is_set() and not invocation.answered.is_set() and environment.process.poll() is None:
@@ -363,9 +366,19 @@ def invoke_once(function, event: dict, attempt: int, source: str, generation: in
             environment.process.kill()
             environment.process.wait()
 
+    def kill_after_own_call():
+        # The next invocation to make the call is killed: one that never makes it (a duplicate that found the
+        # drain started) leaves the kill to the next that does.
+        with state.LOCK:
+            if state.DELIVERY["kill_next"] <= 0 or invocation.answered.is_set():
+                return
+            state.DELIVERY["kill_next"] -= 1
+        kill()
+
+    watching = None
     if kill_on_call is not None:
-        # Deterministic: the call has taken effect, the handler never sees its answer.
-        state.after_next_call(kill_on_call, kill)
+        # Deterministic: this invocation's own call has taken effect, its handler never sees the answer.
+        watching = state.after_call(kill_on_call, environment.access_key_id, kill_after_own_call)
     elif kill_after is not None:
         def killer():
             if invocation.fetched.wait(timeout=function.timeout):
@@ -373,6 +386,8 @@ def invoke_once(function, event: dict, attempt: int, source: str, generation: in
                 kill()
         threading.Thread(target=killer, daemon=True).start()
     outcome = _await(environment, invocation, function.timeout)
+    if watching is not None:
+        state.forget_call(kill_on_call, watching)
     # A crashed or timed-out environment is discarded, as Lambda does; a handled error keeps it warm.
     _release(function, environment, keep=outcome[0] in ("response", "error"))
     return outcome

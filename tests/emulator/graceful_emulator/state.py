@@ -82,19 +82,32 @@ def count_call(service, action) -> None:
         CALLS[key] = CALLS.get(key, 0) + 1
 
 
-def after_next_call(key: str, callback) -> None:
-    """Runs `callback` once, when the next `key` ("service:Action") call has been carried out, before its answer."""
+def after_call(key: str, access_key_id: str, callback):
+    """Runs `callback` after each `key` ("service:Action") call signed with `access_key_id` has been carried out,
+    before its answer, until `forget_call`: one caller's calls (a Lambda environment's role session), not those of
+    whichever concurrent invocation happens to make one. Answers the token `forget_call` takes."""
+    entry = (access_key_id, callback)
     with LOCK:
-        AFTER_CALL.setdefault(key, []).append(callback)
+        AFTER_CALL.setdefault(key, []).append(entry)
+    return entry
 
 
-def run_after_call(service, action) -> None:
+def forget_call(key: str, token) -> None:
+    with LOCK:
+        waiting = AFTER_CALL.get(key, [])
+        if token in waiting:
+            waiting.remove(token)
+        if not waiting:
+            AFTER_CALL.pop(key, None)
+
+
+def run_after_call(service, action, access_key_id) -> None:
     key = f"{service}:{action}"
     if key not in AFTER_CALL:  # read without the lock: the common case costs nothing
         return
     with LOCK:
-        callbacks = AFTER_CALL.pop(key, [])
-    for callback in callbacks:
+        due = [callback for caller, callback in AFTER_CALL.get(key, []) if caller == access_key_id]
+    for callback in due:
         callback()
 
 

@@ -6,6 +6,7 @@ import sys
 import time
 import urllib.error
 
+import boto3
 import pytest
 
 from conftest import make_role, zip_bytes
@@ -96,20 +97,32 @@ def test_crash_then_success_and_kill_mid_invocation(emulator, tmp_path):
     assert outcomes == ["crash", "response"] and emulator.events("lambda-killed")
 
 
-def test_kill_on_call_kills_the_invocation_after_that_call_took_effect_and_before_it_is_answered(emulator, tmp_path):
+def test_kill_on_call_kills_the_invocation_after_its_own_call_took_effect_and_before_it_is_answered(emulator,
+                                                                                                     tmp_path):
     emulator.control("deliveries", {"retry_delays": [0.1, 0.1]})
     with pytest.raises(urllib.error.HTTPError) as refused:
         emulator.control("deliveries", {"kill_on_call": "SendCommand"})
     assert "kill_on_call" in refused.value.read().decode()
-    arn, record = function(emulator, tmp_path, behaviour="slow", extra_env={"SLOW_SECONDS": "2"})
+    arn, record = function(emulator, tmp_path, behaviour="slow", extra_env={"SLOW_SECONDS": "3"})
+    listing = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:ListTopics", "Resource": "*"}]}
+    emulator.client("iam").put_role_policy(RoleName="probe-role", PolicyName="list",
+                                           PolicyDocument=json.dumps(listing))
     emulator.control("deliveries", {"kill_next": 1, "kill_on_call": "sns:ListTopics"})
     emulator.client("sns").publish(TopicArn=subscribed_topic(emulator, arn), Message="m")
-    emulator.wait_for(lambda: records(record), what="the invocation to start")
-    assert not emulator.events("lambda-killed")
-    emulator.client("sns").list_topics()  # stands in for the handler's own call
+    [started] = emulator.wait_for(lambda: records(record), what="the invocation to start")
+    # Someone else's call (here the test's own credentials; in a scenario, a concurrent invocation) kills nothing.
+    emulator.client("sns").list_topics()
+    assert not emulator.events("lambda-killed"), "killed for a call the invocation did not make"
+    # The same call signed with the invocation's own role session stands in for the handler's call.
+    credentials = {k.lower(): started["env"][k.upper()]
+                   for k in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")}
+    own = boto3.client("sns", endpoint_url=emulator.endpoint, region_name=started["env"]["AWS_REGION"],
+                       **credentials)
+    own.list_topics()
     assert emulator.events("lambda-killed"), "killed before the call was answered"
     emulator.wait_for(lambda: len(finished(emulator)) == 2, what="the killed invocation and its retry")
     assert [e["outcome"] for e in finished(emulator)] == ["crash", "response"]
+    assert len(emulator.events("lambda-killed")) == 1
 
 
 def test_crash_is_retried_and_timeout_is_enforced(emulator, tmp_path):

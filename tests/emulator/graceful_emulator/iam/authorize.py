@@ -9,16 +9,14 @@ perform: <action> on resource: <ARN> because no identity-based policy allows the
 """
 
 import json
-import re
 from urllib.parse import unquote
 
 from moto.iam.models import iam_backends
 
-from .. import state
+from .. import sigv4, state
 from ..validation.rejection import Rejection
 from . import policy_eval, request_context, sar, sessions
 
-_SCOPE = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
 _DENIED = {"autoscaling": ("AccessDenied", 403), "iam": ("AccessDenied", 403), "sts": ("AccessDenied", 403),
            "sns": ("AuthorizationError", 403), "ssm": ("AccessDeniedException", 400),
            "logs": ("AccessDeniedException", 400), "events": ("AccessDeniedException", 400),
@@ -60,11 +58,11 @@ def policies_of(session) -> tuple:
 
 
 def check(environ: dict, service: str, operation: str, members: dict):
-    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    session = sessions.by_access_key(match.group(1)) if match else None
+    signed = sigv4.scope(environ)
+    session = sessions.by_access_key(signed.access_key_id) if signed else None
     if session is None or (service, operation) in _NEEDS_NO_PERMISSION:
         return None
-    region = match.group(2)
+    region = signed.region
     action_name = sar.action_for(service, operation)
     if action_name is None:
         return None  # not an authorised action in the SAR (moto answers unknown operations itself)

@@ -7,9 +7,8 @@ import re
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.ssm.models import ssm_backends
 
+from .. import sigv4
 from .rejection import Rejection
-
-_SCOPE = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
 
 # Lambda: "The maximum size of the variables object that is stored in the function's configuration must not exceed
 # 4096 bytes" (Lambda developer guide, "Troubleshoot deployment issues", and the Lambda quotas page: "Function
@@ -29,10 +28,10 @@ RESERVED_DOCUMENT_PREFIXES = ("aws", "amazon", "amzn", "AWSEC2", "AWSConfigRemed
 
 def _caller(environ: dict) -> tuple:
     """(account id, region) of the request, from its SigV4 credential scope."""
-    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    if not match:
+    signed = sigv4.scope(environ)
+    if not signed:
         return "123456789012", "us-east-1"
-    return get_account_id_from(match.group(1)), match.group(2)
+    return get_account_id_from(signed.access_key_id), signed.region
 
 
 def _lambda_environment(members: dict, environ: dict):
