@@ -52,3 +52,22 @@ pub fn cargo() -> Command {
     command.current_dir(workspace_root());
     command
 }
+
+/// Starts `command` at the lowest CPU priority (`nice -n 19`, coreutils), output to `log`: work that may use the
+/// cores others leave idle without slowing them.
+pub fn spawn_niced(command: &Command, log: &Path) -> Result<std::process::Child> {
+    let file = std::fs::File::create(log).map_err(|e| format!("creating {}: {e}", log.display()))?;
+    let mut niced = Command::new("nice");
+    niced.args(["-n", "19"]).arg(command.get_program()).args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => niced.env(key, value),
+            None => niced.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        niced.current_dir(dir);
+    }
+    niced.stdin(std::process::Stdio::null()).stdout(file.try_clone()?).stderr(file);
+    niced.spawn().map_err(|e| format!("starting {}: {e}", describe(&niced)).into())
+}

@@ -6,6 +6,11 @@ use crate::prepare::{self, Build};
 use crate::{Result, cmd, fuzz, release, test_binaries, venv};
 use std::time::{Duration, Instant};
 
+/// The release check builds the provider in the dev profile: the provider's release profile for two more targets
+/// would add the longest build of the run; `cargo xtask release` itself defaults to `provider-release`, and the
+/// packaging, signing and install steps are the same code either way.
+const RELEASE_CHECK_PROFILE: &str = "dev";
+
 pub fn run(args: &[String]) -> Result {
     let skip_lint = args.iter().any(|a| a == "--no-lint");
     let mut clock = PhaseClock::start();
@@ -32,6 +37,10 @@ pub fn run(args: &[String]) -> Result {
             }
         }
         Ok(binaries) => {
+            // The release check's provider builds (the run's largest) use what the waiting tests leave of the
+            // cores, at the lowest priority; the check itself then finds them built.
+            let prebuild_log = cmd::target_dir().join("release-check-build.log");
+            let prebuild = cmd::spawn_niced(&release::provider_build(RELEASE_CHECK_PROFILE), &prebuild_log);
             // pytest runs beside the Rust tests: both mostly wait on timers, and neither holds cargo's lock.
             let pytest_log = cmd::target_dir().join("pytest.log");
             let pytest = venv::start_pytest(&venv_dir, &pytest_log);
@@ -43,18 +52,22 @@ pub fn run(args: &[String]) -> Result {
             if let Err(error) = pytest.and_then(|child| venv::finish_pytest(child, &pytest_log)) {
                 failures.push(format!("emulator tests: {error}"));
             }
+            // A failed prebuild is not a failure by itself: the release check builds again and says why.
+            match prebuild.and_then(|mut child| Ok(child.wait()?)) {
+                Ok(status) if status.success() => println!("release check provider builds: done beside the tests"),
+                Ok(status) => println!("release check provider builds ({status}); log {}", prebuild_log.display()),
+                Err(error) => println!("release check provider builds did not start: {error}"),
+            }
         }
     }
-    clock.lap("Rust tests beside pytest");
+    clock.lap("Rust tests beside pytest and the release builds");
     // Short fuzz runs of every parser of untrusted input (`cargo xtask fuzz` runs 1,000,000 each by default).
     if let Err(error) = fuzz::run(&["--execs".into(), "20000".into()]) {
         failures.push(format!("fuzz: {error}"));
     }
     clock.lap("fuzz");
-    // The release layout, signature and Terraform install path. Built with the dev profile here: the provider's
-    // release profile for two more targets would add the longest build of the run; `cargo xtask release` itself
-    // defaults to `provider-release`, and the packaging, signing and install steps are the same code either way.
-    if let Err(error) = release::check::run(&["--profile".into(), "dev".into()]) {
+    // The release layout, signature and Terraform install path.
+    if let Err(error) = release::check::run(&["--profile".into(), RELEASE_CHECK_PROFILE.into()]) {
         failures.push(format!("release check: {error}"));
     }
     clock.lap("release check");

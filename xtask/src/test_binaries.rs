@@ -122,7 +122,10 @@ fn run_pool(binaries: Vec<TestBinary>, jobs: usize, env: &[(&str, &std::ffi::OsS
     for _ in 0..jobs {
         let (queue, sender, env) = (Arc::clone(&queue), sender.clone(), env.clone());
         std::thread::spawn(move || {
-            while let Some(binary) = queue.lock().expect("the queue's lock").pop_front() {
+            loop {
+                // A statement of its own: a guard in the `while let` scrutinee would be held through the run.
+                let next = queue.lock().expect("the queue's lock").pop_front();
+                let Some(binary) = next else { return };
                 if sender.send(run_one(binary, &env)).is_err() {
                     return;
                 }
@@ -177,6 +180,32 @@ mod tests {
         assert_eq!(counts(output), (2, 1));
         assert_eq!(counts("test result: ok. 41 passed; 0 failed; 0 ignored"), (41, 0));
         assert_eq!(counts("no harness ran"), (0, 0));
+    }
+
+    /// Two binaries that each wait for the other to have started: they pass only when run at the same time.
+    #[test]
+    fn the_pool_runs_binaries_at_the_same_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = |me: &str, other: &str| {
+            let path = dir.path().join(me);
+            let script = format!(
+                "#!/bin/sh\ntouch {me}.started\nfor _ in $(seq 100); do [ -e {other}.started ] && exit 0; sleep 0.1; \
+                 done\nexit 1\n"
+            );
+            std::fs::write(&path, script).unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+            TestBinary {
+                label: me.into(),
+                package: "p".into(),
+                executable: path,
+                package_dir: dir.path().to_path_buf(),
+            }
+        };
+        let finished: Vec<Finished> = run_pool(vec![binary("a", "b"), binary("b", "a")], 2, &[]).iter().collect();
+        assert_eq!(finished.len(), 2);
+        for run in &finished {
+            assert!(run.passed, "{} waited alone: {}", run.label, run.output);
+        }
     }
 
     #[test]

@@ -88,19 +88,24 @@ fn source_date_epoch() -> Result<i64> {
     out.trim().parse().map_err(|_| format!("git log printed {out:?}, not a commit time").into())
 }
 
+/// The one cargo command that builds the provider for every release platform in `profile`.
+pub fn provider_build(profile: &str) -> Command {
+    let mut build = cmd::cargo();
+    build.args(["build", "--profile", profile, "-p", PACKAGE, "--bin", BINARY]);
+    for platform in &PLATFORMS {
+        build.args(["--target", platform.target.triple]);
+        platform.target.apply_env(&mut build);
+    }
+    build
+}
+
 /// Builds the provider for every platform and writes the release files into `options.out_dir`.
 pub fn build(options: &Options) -> Result<Release> {
     let targets: Vec<&CrossTarget> = PLATFORMS.iter().map(|p| p.target).collect();
     setup::ensure_targets(&targets)?;
     lambda::run(&[])?; // the provider embeds the handler zips
 
-    let mut build = cmd::cargo();
-    build.args(["build", "--profile", &options.profile, "-p", PACKAGE, "--bin", BINARY]);
-    for target in &targets {
-        build.args(["--target", target.triple]);
-        target.apply_env(&mut build);
-    }
-    cmd::run(&mut build)?;
+    cmd::run(&mut provider_build(&options.profile))?;
 
     let modified = package::zip_time(source_date_epoch()?)?;
     let version = &options.version;
