@@ -1,6 +1,8 @@
 //! `cargo xtask test`: what CI runs, and the README's test command. Sets up the machine, builds the handler zips and
-//! the provider once, lints, then runs every suite: Rust unit and acceptance tests, the emulator's pytest suite, and
-//! `terraform test` on the examples, then short fuzz runs and the release check. Each suite prints its runner's own summary.
+//! the provider once, lints, builds the Rust tests, then runs the suites: the Rust test binaries (unit, protocol,
+//! acceptance, `terraform test` on the examples) two at a time beside the emulator's pytest suite and the release
+//! check's provider builds, then short fuzz runs and the release check. Each suite prints its runner's own summary;
+//! the last line says how long each phase took.
 
 use crate::prepare::{self, Build};
 use crate::{Result, cmd, fuzz, release, test_binaries, venv};
