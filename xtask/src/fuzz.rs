@@ -12,6 +12,12 @@ const TARGETS: [&str; 3] = ["event", "dynamic-value", "duration"];
 const PACKAGE: &str = "graceful-fuzz";
 
 pub fn run(args: &[String]) -> Result {
+    cmd::run(cmd::cargo().args(["build", "--quiet", "-p", PACKAGE]))?;
+    run_built(args)
+}
+
+/// The fuzz runs with the `graceful-fuzz` binary already built (`cargo xtask test` builds it with the workspace).
+pub fn run_built(args: &[String]) -> Result {
     let mut targets: Vec<&str> = TARGETS.to_vec();
     let (mut execs, mut seed) = (1_000_000u64, 1u64);
     let mut rest = args.iter();
@@ -31,8 +37,10 @@ pub fn run(args: &[String]) -> Result {
             }
         }
     }
-    cmd::run(cmd::cargo().args(["build", "--quiet", "-p", PACKAGE]))?;
     let binary = cmd::target_dir().join("debug").join(PACKAGE);
+    if !binary.is_file() {
+        return Err(format!("{} is not built (cargo build -p {PACKAGE})", binary.display()).into());
+    }
     let (mut passed, mut failed) = (0, 0);
     for target in targets {
         let corpus = prepare_corpus(target)?;

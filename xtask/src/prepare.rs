@@ -12,6 +12,21 @@ pub enum Build {
     Release,
 }
 
+/// For `cargo xtask test`: the handler zips, then every target of the workspace in one dev build (the provider, the
+/// fuzz binary and all test binaries). One build resolves one feature set, the one `cargo test --workspace` uses,
+/// dev-dependencies' features included; a `cargo build -p <package>` resolves features for that package alone, and
+/// the tests then compiled about 130 shared dependencies (tokio, serde_json, hyper, the smithy runtime…) a second
+/// time in a cold run.
+pub fn workspace_for_tests() -> Result<PathBuf> {
+    setup::ensure_all()?;
+    lambda::run(&[])?;
+    cmd::run(cmd::cargo().args(["build", "--workspace", "--all-targets"]))?;
+    let binary = cmd::target_dir().join("debug").join("terraform-provider-graceful");
+    // SAFETY: xtask is single-threaded when it prepares; the harness reads this when it builds a workspace.
+    unsafe { std::env::set_var("GRACEFUL_PROVIDER_BIN", &binary) };
+    Ok(binary)
+}
+
 pub fn provider(build: Build) -> Result<PathBuf> {
     setup::ensure_all()?;
     lambda::run(&[])?;

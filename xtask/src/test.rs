@@ -4,7 +4,7 @@
 //! check's provider builds, then short fuzz runs and the release check. Each suite prints its runner's own summary;
 //! the last line says how long each phase took.
 
-use crate::prepare::{self, Build};
+use crate::prepare;
 use crate::{Result, cmd, fuzz, release, test_binaries, venv};
 use std::time::{Duration, Instant};
 
@@ -16,8 +16,8 @@ const RELEASE_CHECK_PROFILE: &str = "dev";
 pub fn run(args: &[String]) -> Result {
     let skip_lint = args.iter().any(|a| a == "--no-lint");
     let mut clock = PhaseClock::start();
-    let provider = prepare::provider(Build::Dev)?;
-    clock.lap("setup, handler zips, provider build");
+    let provider = prepare::workspace_for_tests()?;
+    clock.lap("setup, handler zips, workspace build");
     if !skip_lint {
         cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
         cmd::run(cmd::cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
@@ -64,7 +64,7 @@ pub fn run(args: &[String]) -> Result {
     }
     clock.lap("Rust tests beside pytest and the release builds");
     // Short fuzz runs of every parser of untrusted input (`cargo xtask fuzz` runs 1,000,000 each by default).
-    if let Err(error) = fuzz::run(&["--execs".into(), "20000".into()]) {
+    if let Err(error) = fuzz::run_built(&["--execs".into(), "20000".into()]) {
         failures.push(format!("fuzz: {error}"));
     }
     clock.lap("fuzz");
