@@ -80,29 +80,7 @@ impl tfplugin::Provider for GracefulProvider {
         if type_name != schema::TYPE_NAME {
             return UpgradeResponse { diagnostics: unknown_type(type_name), ..Default::default() };
         }
-        if version != schema::SCHEMA_VERSION {
-            return UpgradeResponse {
-                diagnostics: Diagnostic::error(
-                    "Unsupported state version",
-                    format!(
-                        "the stored state has schema version {version}; this provider knows version {} only (was the \
-state written by a newer provider?)",
-                        schema::SCHEMA_VERSION
-                    ),
-                )
-                .into(),
-                ..Default::default()
-            };
-        }
-        let ty = schema::schema().block.value_type();
-        match tfplugin::value_from_json(raw_state_json, &ty) {
-            Ok(state) => UpgradeResponse { upgraded_state: state, ..Default::default() },
-            Err(error) => UpgradeResponse {
-                diagnostics: Diagnostic::error("Unreadable state", format!("decoding the stored state: {error}"))
-                    .into(),
-                ..Default::default()
-            },
-        }
+        crate::resource::shutdown_asg::upgrade::upgrade(version, raw_state_json)
     }
 
     async fn configure(&self, _terraform_version: &str, config: &Value) -> Diagnostics {
@@ -124,8 +102,10 @@ state written by a newer provider?)",
         if request.type_name != schema::TYPE_NAME {
             return PlanResponse { diagnostics: unknown_type(&request.type_name), ..Default::default() };
         }
-        let default_tags = self.settings().map(|s| s.default_tags).unwrap_or_default();
-        let mut response = plan::plan(&request.prior_state, &request.config, &default_tags, &handler_sha256);
+        let settings = self.settings();
+        let default_tags = settings.as_ref().map(|s| s.default_tags.clone()).unwrap_or_default();
+        let region = settings.as_ref().and_then(|s| s.region.as_deref());
+        let mut response = plan::plan(&request.prior_state, &request.config, &default_tags, region, &handler_sha256);
         response.planned_private = request.prior_private;
         response
     }

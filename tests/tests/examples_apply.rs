@@ -165,7 +165,7 @@ fn module_example_applies_two_fleets_with_the_account_conventions() {
 
     // Every role follows the account's conventions: path, boundary, and the root's common tags plus the fleet's.
     for (fleet, team) in [("acc-ci-builds", "ci"), ("acc-batch-jobs", "data")] {
-        for role_name in [format!("{fleet}-publisher"), format!("{fleet}-handler")] {
+        for role_name in [format!("{fleet}-us-east-1-publisher"), format!("{fleet}-us-east-1-handler")] {
             let role = aws.runtime.block_on(async {
                 aws.iam.get_role().role_name(&role_name).send().await.expect("getting role").role.expect("role")
             });

@@ -101,6 +101,8 @@ fn create_update_import_destroy_leaves_nothing() {
         "lambda_function_name",
         "publisher_role_arn",
         "handler_role_arn",
+        "publisher_role_name",
+        "handler_role_name",
         "ssm_document_name",
         "log_group_name",
         "lifecycle_hook_names",
@@ -214,14 +216,14 @@ fn iam_policies_are_least_privilege() {
     let ws = workspace(&emulator, &config("iam", &["iam-a"], "1h"));
     ws.apply().ok("apply");
 
-    let (publisher_trust, publisher_inline) = aws.role_policies("iam-publisher");
+    let (publisher_trust, publisher_inline) = aws.role_policies("iam-us-east-1-publisher");
     assert_eq!(principals(&publisher_trust), ["autoscaling.amazonaws.com", "ssm.amazonaws.com"]);
     let statements = all_statements(&publisher_inline);
     assert_eq!(statements.len(), 1, "{statements:#?}");
     assert_eq!(list(&statements[0]["Action"]), ["sns:Publish"]);
     assert_eq!(list(&statements[0]["Resource"]), [state_attributes(&ws)["sns_topic_arn"].as_str().unwrap()]);
 
-    let (handler_trust, handler_inline) = aws.role_policies("iam-handler");
+    let (handler_trust, handler_inline) = aws.role_policies("iam-us-east-1-handler");
     assert_eq!(principals(&handler_trust), ["lambda.amazonaws.com"]);
     let statements = all_statements(&handler_inline);
     // Actions AWS lets us scope must be scoped. "*" is allowed only for the actions the IAM service authorization
@@ -257,7 +259,7 @@ fn iam_policies_are_least_privilege() {
             .collect()
     };
     assert!(scoped("autoscaling:CompleteLifecycleAction").iter().all(|r| r.contains("autoScalingGroupName/iam-a")));
-    assert!(scoped("iam:PassRole").iter().all(|r| r.ends_with("role/iam-publisher")));
+    assert!(scoped("iam:PassRole").iter().all(|r| r.ends_with("role/iam-us-east-1-publisher")));
     assert!(scoped("ssm:SendCommand").iter().any(|r| r.ends_with("document/iam-drain")));
     ws.destroy().ok("destroy");
 }
@@ -396,14 +398,14 @@ fn settings_changed_out_of_band_are_planned_and_corrected() {
     aws.create_group("oob-a", 0);
     let ws = workspace(&emulator, &config("oob", &["oob-a"], "1h"));
     ws.apply().ok("apply (create)");
-    let (_, policies) = aws.role_policies("oob-handler");
+    let (_, policies) = aws.role_policies("oob-us-east-1-handler");
     assert_eq!(policies.len(), 1, "the handler role has its inline policy");
 
     // Nothing in the resource's attributes carries these two, so the plan must still see them.
     aws.runtime.block_on(async {
         aws.iam
             .delete_role_policy()
-            .role_name("oob-handler")
+            .role_name("oob-us-east-1-handler")
             .policy_name("drain-instances")
             .send()
             .await
@@ -419,11 +421,14 @@ fn settings_changed_out_of_band_are_planned_and_corrected() {
     let plan = ws.plan_json();
     assert_eq!(actions(&plan, ADDRESS), ["update"], "{:#}", resource_change(&plan, ADDRESS));
     let reported = resource_change(&plan, ADDRESS)["before"]["out_of_band_changes"].to_string();
-    assert!(reported.contains("IAM role oob-handler: its inline policy drain-instances is missing"), "{reported}");
+    assert!(
+        reported.contains("IAM role oob-us-east-1-handler: its inline policy drain-instances is missing"),
+        "{reported}"
+    );
     assert!(reported.contains("Lambda function oob-drain-handler: its timeout differs"), "{reported}");
 
     ws.apply().ok("apply (correct the drift)");
-    assert_eq!(aws.role_policies("oob-handler").1, policies, "the inline policy is back");
+    assert_eq!(aws.role_policies("oob-us-east-1-handler").1, policies, "the inline policy is back");
     let timeout = aws.runtime.block_on(async {
         aws.lambda.get_function_configuration().function_name("oob-drain-handler").send().await.unwrap().timeout()
     });

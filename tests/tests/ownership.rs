@@ -39,12 +39,7 @@ fn workspace(emulator: &Emulator, config: &str) -> Workspace {
 }
 
 fn state_attributes(ws: &Workspace) -> Json {
-    let state = ws.state_json();
-    state["values"]["root_module"]["resources"]
-        .as_array()
-        .and_then(|r| r.iter().find(|r| r["address"] == ADDRESS))
-        .map(|r| r["values"].clone())
-        .unwrap_or(Json::Null)
+    attributes_of(ws, ADDRESS)
 }
 
 fn assert_no_changes(ws: &Workspace) {
@@ -81,7 +76,7 @@ fn a_second_state_with_the_same_name_is_refused_and_leaves_the_first_alone() {
         &refused,
         "apply (second state)",
         &[
-            "IAM role shared-publisher already exists",
+            "IAM role shared-us-east-1-publisher already exists",
             "Lambda function shared-drain-handler already exists",
             &format!("graceful:owner tag is \"{owner_id}\""),
             "terraform import",
@@ -151,18 +146,21 @@ fn create_before_destroy_with_the_same_name_fails_clearly_and_deletes_nothing() 
 }
 
 #[test]
-fn the_same_name_in_a_second_region_is_refused_and_leaves_the_first_regions_roles_alone() {
+fn the_same_name_in_two_regions_gets_roles_of_its_own_and_destroying_one_leaves_the_other() {
     let emulator = Emulator::start().expect("starting the emulator");
-    let aws = Aws::new(&emulator);
-    aws.create_group("mr-east", 0);
-    let east = config("mr", &["mr-east"], "");
-    let ws = workspace(&emulator, &east);
+    let east = Aws::new(&emulator);
+    let west = Aws::in_region(&emulator, "us-west-2");
+    east.create_group("mr-east", 0);
+    west.create_group("mr-west", 0);
+    let east_only = config("mr", &["mr-east"], "");
+    let ws = workspace(&emulator, &east_only);
     ws.apply().ok("apply (us-east-1)");
-    let handler_policies = aws.role_policies("mr-handler");
+    let east_handler = east.role_policies("mr-us-east-1-handler");
+    let east_publisher = east.role_policies("mr-us-east-1-publisher");
 
-    // IAM is global: the same name in us-west-2 would reuse the roles. It must refuse them, not rewrite them.
-    let west = format!(
-        r#"{east}
+    // IAM is global to the account; the same name in us-west-2 gets its own roles, scoped to its own region.
+    let both = format!(
+        r#"{east_only}
 provider "graceful" {{
   alias  = "west"
   region = "us-west-2"
@@ -179,20 +177,45 @@ resource "graceful_shutdown_asg" "west" {{
 }}
 "#
     );
-    ws.write("main.tf", &west);
-    let refused = ws.apply();
-    assert_failed_with(
-        &refused,
-        "apply (us-west-2)",
-        &["IAM role mr-publisher already exists", "IAM role mr-handler already exists"],
-    );
-    assert_eq!(aws.role_policies("mr-handler"), handler_policies, "the first region's handler policy was rewritten");
+    ws.write("main.tf", &both);
+    ws.apply().ok("apply (us-west-2)");
+    let west_state = attributes_of(&ws, WEST);
+    assert_eq!(west_state["handler_role_name"], "mr-us-west-2-handler");
+    assert_eq!(west_state["publisher_role_name"], "mr-us-west-2-publisher");
+    assert_eq!(attributes_of(&ws, ADDRESS)["handler_role_name"], "mr-us-east-1-handler");
+    let (_, west_policies) = west.role_policies("mr-us-west-2-handler");
+    let west_policy = serde_json::to_string(&west_policies).unwrap();
+    assert!(west_policy.contains("arn:aws:ssm:us-west-2:"), "the west handler may act in its region: {west_policy}");
+    assert!(!west_policy.contains("us-east-1"), "the west handler's policy names the east region: {west_policy}");
+    assert_eq!(east.role_policies("mr-us-east-1-handler"), east_handler, "the east handler's role was rewritten");
+    assert_eq!(east.role_policies("mr-us-east-1-publisher"), east_publisher, "the east publisher was rewritten");
+    assert_eq!(west.hooks("mr-west")[0].role_arn(), west_state["publisher_role_arn"].as_str());
+
+    // Destroying the west one deletes its roles only.
+    let destroyed = ws.run(&["destroy", "-input=false", "-no-color", "-auto-approve", &format!("-target={WEST}")]);
+    destroyed.ok("destroy -target (us-west-2)");
+    assert_eq!(east.role_policies("mr-us-east-1-handler"), east_handler, "destroying west touched the east role");
+    assert_eq!(east.role_policies("mr-us-east-1-publisher"), east_publisher);
+    let west_left: Vec<String> =
+        west.leftovers("mr", &["mr-west"]).into_iter().filter(|piece| !piece.contains("us-east-1")).collect();
+    assert!(west_left.is_empty(), "destroy left the west resource's pieces behind: {west_left:#?}");
+    ws.write("main.tf", &east_only);
     assert_no_changes_for(&ws, ADDRESS);
 
-    ws.write("main.tf", &east);
     ws.destroy().ok("destroy");
-    let left = aws.leftovers("mr", &["mr-east"]);
+    let left = east.leftovers("mr", &["mr-east"]);
     assert!(left.is_empty(), "destroy left resources behind: {left:#?}");
+}
+
+const WEST: &str = "graceful_shutdown_asg.west";
+
+fn attributes_of(ws: &Workspace, address: &str) -> Json {
+    let state = ws.state_json();
+    state["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["address"] == address))
+        .map(|r| r["values"].clone())
+        .unwrap_or(Json::Null)
 }
 
 fn assert_no_changes_for(ws: &Workspace, address: &str) {

@@ -46,6 +46,8 @@ fn schema_lists_every_attribute_with_a_description() {
         "log_group_name",
         "publisher_role_arn",
         "handler_role_arn",
+        "publisher_role_name",
+        "handler_role_name",
         "lifecycle_hook_names",
         "handler_code_sha256",
     ] {
@@ -99,6 +101,9 @@ fn create_plan_shows_derived_values_without_contacting_aws() {
     assert_eq!(after["lambda_function_name"], "nomad-clients-drain-handler");
     assert_eq!(after["ssm_document_name"], "nomad-clients-drain");
     assert_eq!(after["log_group_name"], "/aws/lambda/nomad-clients-drain-handler");
+    // IAM names are global to the account: the roles carry the provider block's region.
+    assert_eq!(after["publisher_role_name"], "nomad-clients-us-east-1-publisher");
+    assert_eq!(after["handler_role_name"], "nomad-clients-us-east-1-handler");
     assert_eq!(
         after["lifecycle_hook_names"],
         json!({"nomad-a": "nomad-clients-drain", "nomad-b": "nomad-clients-drain"})
@@ -250,7 +255,7 @@ fn state_from_plan(plan: &Json) -> String {
             "type": "graceful_shutdown_asg",
             "name": "ci",
             "provider": format!("provider[\"{PROVIDER_SOURCE}\"]"),
-            "instances": [{"schema_version": 0, "attributes": attributes, "sensitive_attributes": []}]
+            "instances": [{"schema_version": 1, "attributes": attributes, "sensitive_attributes": []}]
         }]
     })
     .to_string()

@@ -14,10 +14,14 @@ const DOCUMENT_SUFFIX: &str = "-drain";
 const RULE_SUFFIX: &str = "-reconcile";
 const HOOK_SUFFIX: &str = "-drain";
 
-/// (what, AWS limit, suffix) for every derived name, so validation can report the one that overflows.
+/// IAM's limit on a role name (IAM User Guide, "IAM and AWS STS quotas": role name, 64 characters).
+pub const ROLE_NAME_LIMIT: usize = 64;
+
+/// (what, AWS limit, suffix) for every derived name that does not carry the region, so validation can report the one
+/// that overflows. The IAM role names carry the region: [`RoleNames::new`] checks them once the region is known.
 pub const LIMITS: &[(&str, usize, &str)] = &[
-    ("IAM role name", 64, PUBLISHER_ROLE_SUFFIX),
-    ("IAM role name", 64, HANDLER_ROLE_SUFFIX),
+    ("IAM role name", ROLE_NAME_LIMIT, PUBLISHER_ROLE_SUFFIX),
+    ("IAM role name", ROLE_NAME_LIMIT, HANDLER_ROLE_SUFFIX),
     ("Lambda function name", 64, FUNCTION_SUFFIX),
     ("EventBridge rule name", 64, RULE_SUFFIX),
     ("SSM document name", 128, DOCUMENT_SUFFIX),
@@ -30,12 +34,10 @@ pub fn max_name_len() -> usize {
     LIMITS.iter().map(|(_, limit, suffix)| limit - suffix.len()).min().unwrap_or(0)
 }
 
-/// Every AWS name one `graceful_shutdown_asg` uses.
+/// Every regional AWS name one `graceful_shutdown_asg` uses (the IAM roles are [`RoleNames`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DerivedNames {
     pub topic: String,
-    pub publisher_role: String,
-    pub handler_role: String,
     pub function: String,
     pub log_group: String,
     pub document: String,
@@ -48,13 +50,66 @@ impl DerivedNames {
         let function = format!("{name}{FUNCTION_SUFFIX}");
         DerivedNames {
             topic: format!("{name}{TOPIC_SUFFIX}"),
-            publisher_role: format!("{name}{PUBLISHER_ROLE_SUFFIX}"),
-            handler_role: format!("{name}{HANDLER_ROLE_SUFFIX}"),
             log_group: format!("/aws/lambda/{function}"),
             function,
             document: format!("{name}{DOCUMENT_SUFFIX}"),
             rule: format!("{name}{RULE_SUFFIX}"),
             hook: format!("{name}{HOOK_SUFFIX}"),
+        }
+    }
+}
+
+/// Where a resource's IAM role names are unique. IAM is global to the account ("IAM identifiers": a role name must be
+/// unique within the account, whatever its path), while every other piece is regional, so the same `name` in two
+/// regions needs two pairs of roles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RoleScope {
+    /// `<name>-<region>-publisher` / `<name>-<region>-handler`: what every resource creates.
+    #[default]
+    Region,
+    /// `<name>-publisher` / `<name>-handler`: the roles of a resource created by schema version 0 (before the region
+    /// was in the name). They keep their names: renaming an IAM role means replacing it.
+    Account,
+}
+
+/// The names of a resource's two IAM roles.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoleNames {
+    pub publisher: String,
+    pub handler: String,
+}
+
+impl RoleNames {
+    /// The role names of resource `name` in `region`; an error says which name would exceed IAM's limit and the
+    /// longest `name` that fits in that region.
+    pub fn new(name: &str, region: &str, scope: RoleScope) -> Result<Self, String> {
+        let infix = match scope {
+            RoleScope::Region => format!("-{region}"),
+            RoleScope::Account => String::new(),
+        };
+        let names = RoleNames {
+            publisher: format!("{name}{infix}{PUBLISHER_ROLE_SUFFIX}"),
+            handler: format!("{name}{infix}{HANDLER_ROLE_SUFFIX}"),
+        };
+        let longest = names.publisher.len().max(names.handler.len());
+        if longest > ROLE_NAME_LIMIT {
+            let fits = ROLE_NAME_LIMIT - (longest - name.len());
+            return Err(format!(
+                "the IAM role name {:?} would be {longest} characters, over IAM's limit of {ROLE_NAME_LIMIT}: role names \
+carry the region because IAM names are global to the account, so in {region} `name` may have at most {fits} characters",
+                names.publisher
+            ));
+        }
+        Ok(names)
+    }
+
+    /// The scope of role names a state recorded for resource `name`: the account-wide (schema version 0) names, or
+    /// the regional ones (anything else, including nothing recorded yet).
+    pub fn recorded_scope(name: &str, handler_role_name: Option<&str>) -> RoleScope {
+        if handler_role_name == Some(format!("{name}{HANDLER_ROLE_SUFFIX}").as_str()) {
+            RoleScope::Account
+        } else {
+            RoleScope::Region
         }
     }
 }
@@ -78,14 +133,46 @@ mod tests {
     fn longest_allowed_name_fits_every_limit() {
         let name = "n".repeat(max_name_len());
         let names = DerivedNames::new(&name);
-        assert!(names.publisher_role.len() <= 64, "{}", names.publisher_role);
-        assert!(names.handler_role.len() <= 64);
+        let legacy = RoleNames::new(&name, "us-east-1", RoleScope::Account).unwrap();
+        assert!(legacy.publisher.len() <= 64, "{}", legacy.publisher);
+        assert!(legacy.handler.len() <= 64);
         assert!(names.function.len() <= 64);
         assert!(names.rule.len() <= 64);
         assert!(names.document.len() <= 128);
         assert!(names.hook.len() <= 255);
         assert!(names.topic.len() <= 256);
         assert_eq!(max_name_len(), 64 - FUNCTION_SUFFIX.len());
+    }
+
+    #[test]
+    fn role_names_carry_the_region_so_two_regions_never_share_a_role() {
+        let east = RoleNames::new("ci", "us-east-1", RoleScope::Region).unwrap();
+        let west = RoleNames::new("ci", "us-west-2", RoleScope::Region).unwrap();
+        assert_eq!(
+            east,
+            RoleNames { publisher: "ci-us-east-1-publisher".into(), handler: "ci-us-east-1-handler".into() }
+        );
+        assert_ne!(east.publisher, west.publisher);
+        assert_ne!(east.handler, west.handler);
+        let legacy = RoleNames::new("ci", "us-west-2", RoleScope::Account).unwrap();
+        assert_eq!(legacy, RoleNames { publisher: "ci-publisher".into(), handler: "ci-handler".into() });
+    }
+
+    #[test]
+    fn a_role_name_over_iams_limit_is_refused_with_the_longest_name_that_fits() {
+        let region = "ap-southeast-7";
+        let fits = ROLE_NAME_LIMIT - format!("-{region}{PUBLISHER_ROLE_SUFFIX}").len();
+        assert!(RoleNames::new(&"n".repeat(fits), region, RoleScope::Region).is_ok());
+        let error = RoleNames::new(&"n".repeat(fits + 1), region, RoleScope::Region).unwrap_err();
+        assert!(error.contains("over IAM's limit of 64"), "{error}");
+        assert!(error.contains(&format!("at most {fits} characters")), "{error}");
+    }
+
+    #[test]
+    fn recorded_role_names_tell_their_scope() {
+        assert_eq!(RoleNames::recorded_scope("ci", Some("ci-handler")), RoleScope::Account);
+        assert_eq!(RoleNames::recorded_scope("ci", Some("ci-us-east-1-handler")), RoleScope::Region);
+        assert_eq!(RoleNames::recorded_scope("ci", None), RoleScope::Region);
     }
 
     #[test]

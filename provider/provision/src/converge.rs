@@ -72,7 +72,7 @@ async fn converge_from(
         )
     };
     let observed = tokio::select! {
-        observed = observe(clients, &desired.name, &groups, &desired.ownership) => observed,
+        observed = observe(clients, &desired.name, desired.role_scope, &groups, &desired.ownership) => observed,
         reason = &mut interrupt => Err(interrupted(reason)),
     };
     let Observation { owned: mut state, foreign } = match observed {
@@ -111,7 +111,8 @@ async fn apply(
 ) -> Result<(), StepError> {
     let names = DerivedNames::new(&desired.name);
     let location = clients.location().await?;
-    let arns = DerivedArns::new(&location, &names, &desired.iam_path);
+    let roles = state.role_names.clone();
+    let arns = DerivedArns::new(&location, &names, &roles, &desired.iam_path);
     let tags = desired.ownership.tags_with_owner(&desired.tags);
 
     // Hooks on groups no longer managed go first: nothing new may park instances for a group we stop serving. Their
@@ -144,7 +145,7 @@ async fn apply(
     let publisher = iam::ensure_role(
         clients,
         &iam::DesiredRole {
-            name: &names.publisher_role,
+            name: &roles.publisher,
             path: &desired.iam_path,
             trust_policy: policy::publisher_trust_policy(),
             policy_name: settings::PUBLISHER_POLICY_NAME,
@@ -169,7 +170,7 @@ async fn apply(
     let handler_role = iam::ensure_role(
         clients,
         &iam::DesiredRole {
-            name: &names.handler_role,
+            name: &roles.handler,
             path: &desired.iam_path,
             trust_policy: policy::handler_trust_policy(),
             policy_name: settings::HANDLER_POLICY_NAME,

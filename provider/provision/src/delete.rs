@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use drain_contract::names::DerivedNames;
+use drain_contract::names::{DerivedNames, RoleScope};
 
 use crate::aws::{autoscaling, events, iam, lambda, logs, sns, ssm};
 use crate::clients::Clients;
@@ -16,21 +16,23 @@ use crate::read::observe;
 
 /// Deletes what `ownership` makes ours of resource `name`. Hooks are removed from `groups` and from every group the
 /// deployed function's configuration names; with `wait_for_drains`, only once none of those groups' instances is
-/// held in a lifecycle wait.
+/// held in a lifecycle wait. `scope` says how its IAM roles are named.
 pub async fn delete(
     clients: &Clients,
     name: &str,
+    scope: RoleScope,
     groups: &BTreeSet<String>,
     ownership: &Ownership,
     wait_for_drains: bool,
 ) -> Result<(), ProvisionError> {
-    delete_until(clients, name, groups, ownership, wait_for_drains, std::future::pending()).await
+    delete_until(clients, name, scope, groups, ownership, wait_for_drains, std::future::pending()).await
 }
 
 /// [`delete`] that stops when `interrupt` resolves (Ctrl-C, the operation's timeout) with its reason.
 pub async fn delete_until(
     clients: &Clients,
     name: &str,
+    scope: RoleScope,
     groups: &BTreeSet<String>,
     ownership: &Ownership,
     wait_for_drains: bool,
@@ -38,7 +40,7 @@ pub async fn delete_until(
 ) -> Result<(), ProvisionError> {
     let watch = DrainWatch::default();
     let outcome = tokio::select! {
-        outcome = delete_pieces(clients, name, groups, ownership, wait_for_drains.then_some(&watch)) => outcome,
+        outcome = delete_pieces(clients, name, scope, groups, ownership, wait_for_drains.then_some(&watch)) => outcome,
         reason = interrupt => {
             // What is left is unknown without another AWS call: the caller keeps its record, a refresh corrects it.
             let message = drain_wait::interrupted_message(&reason, &watch);
@@ -50,7 +52,7 @@ pub async fn delete_until(
         Ok(()) => Ok(()),
         Err(error) => {
             // Report what is left, so the caller keeps it and a retry reaches it.
-            let observed_so_far = observe(clients, name, groups, ownership)
+            let observed_so_far = observe(clients, name, scope, groups, ownership)
                 .await
                 .map(|observation| observation.owned)
                 .unwrap_or_else(|_| ObservedResource::empty(name));
@@ -62,12 +64,13 @@ pub async fn delete_until(
 async fn delete_pieces(
     clients: &Clients,
     name: &str,
+    scope: RoleScope,
     groups: &BTreeSet<String>,
     ownership: &Ownership,
     wait: Option<&DrainWatch>,
 ) -> Result<(), StepError> {
     let names = DerivedNames::new(name);
-    let owned = observe(clients, name, groups, ownership).await?.owned;
+    let owned = observe(clients, name, scope, groups, ownership).await?.owned;
     if let Some(watch) = wait {
         let hooked: BTreeSet<String> = owned.hooks.keys().cloned().collect();
         drain_wait::until_released(clients, &hooked, watch, drain_wait::POLL_INTERVAL).await?;
@@ -92,10 +95,10 @@ async fn delete_pieces(
         ssm::delete_document(clients, &names.document).await?;
     }
     if owned.handler_role.is_some() {
-        iam::delete_role(clients, &names.handler_role).await?;
+        iam::delete_role(clients, &owned.role_names.handler).await?;
     }
     if owned.publisher_role.is_some() {
-        iam::delete_role(clients, &names.publisher_role).await?;
+        iam::delete_role(clients, &owned.role_names.publisher).await?;
     }
     if let Some(topic) = &owned.topic {
         sns::delete_topic(clients, &topic.arn).await?;

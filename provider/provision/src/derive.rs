@@ -1,10 +1,18 @@
 //! Values derived from a DesiredResource and the account it lives in: ARNs, the handler's configuration.
 
 use drain_contract::HandlerConfig;
-use drain_contract::names::{DerivedNames, notification_metadata};
+use drain_contract::names::{DerivedNames, RoleNames, RoleScope, notification_metadata};
 
 use crate::clients::Location;
 use crate::desired::DesiredResource;
+use crate::error::{Cause, Step, StepError};
+
+/// The IAM role names of resource `name` in `location`'s region; a name over IAM's limit is refused (before any
+/// write: every caller derives them before its first call that changes something).
+pub fn role_names(name: &str, scope: RoleScope, location: &Location) -> Result<RoleNames, StepError> {
+    RoleNames::new(name, &location.region, scope)
+        .map_err(|why| StepError::new(Step::NamingRoles, name, Cause::InvalidName(why)))
+}
 
 /// Every ARN this resource's pieces will have (known before they exist, so policies can name them).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,15 +26,15 @@ pub struct DerivedArns {
 }
 
 impl DerivedArns {
-    pub fn new(location: &Location, names: &DerivedNames, iam_path: &str) -> Self {
+    pub fn new(location: &Location, names: &DerivedNames, roles: &RoleNames, iam_path: &str) -> Self {
         let Location { partition, region, account_id } = location;
         let regional =
             |service: &str, resource: &str| format!("arn:{partition}:{service}:{region}:{account_id}:{resource}");
         let role = |name: &str| format!("arn:{partition}:iam::{account_id}:role{iam_path}{name}");
         DerivedArns {
             topic: regional("sns", &names.topic),
-            publisher_role: role(&names.publisher_role),
-            handler_role: role(&names.handler_role),
+            publisher_role: role(&roles.publisher),
+            handler_role: role(&roles.handler),
             document: regional("ssm", &format!("document/{}", names.document)),
             log_group: regional("logs", &format!("log-group:{}", names.log_group)),
             function: regional("lambda", &format!("function:{}", names.function)),
@@ -69,11 +77,13 @@ mod tests {
     fn role_arns_carry_the_iam_path() {
         let location =
             Location { partition: "aws".into(), region: "eu-west-1".into(), account_id: "111122223333".into() };
-        let arns = DerivedArns::new(&location, &DerivedNames::new("ci"), "/platform/");
-        assert_eq!(arns.publisher_role, "arn:aws:iam::111122223333:role/platform/ci-publisher");
+        let roles = role_names("ci", RoleScope::Region, &location).unwrap();
+        let arns = DerivedArns::new(&location, &DerivedNames::new("ci"), &roles, "/platform/");
+        assert_eq!(arns.publisher_role, "arn:aws:iam::111122223333:role/platform/ci-eu-west-1-publisher");
         assert_eq!(arns.topic, "arn:aws:sns:eu-west-1:111122223333:ci-lifecycle");
         assert_eq!(arns.function, "arn:aws:lambda:eu-west-1:111122223333:function:ci-drain-handler");
-        let root = DerivedArns::new(&location, &DerivedNames::new("ci"), "/");
+        let legacy = role_names("ci", RoleScope::Account, &location).unwrap();
+        let root = DerivedArns::new(&location, &DerivedNames::new("ci"), &legacy, "/");
         assert_eq!(root.handler_role, "arn:aws:iam::111122223333:role/ci-handler");
     }
 }

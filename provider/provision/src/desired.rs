@@ -38,6 +38,8 @@ impl Architecture {
 pub struct DesiredResource {
     /// The prefix of every AWS name (see `drain_contract::names::DerivedNames`).
     pub name: String,
+    /// How the IAM roles are named: per region, or per account for a resource created before regional names.
+    pub role_scope: drain_contract::names::RoleScope,
     pub autoscaling_group_names: BTreeSet<String>,
     pub budget: DrainBudget,
     pub preset: DrainPreset,

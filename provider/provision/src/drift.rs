@@ -5,7 +5,7 @@
 use drain_contract::names::DerivedNames;
 
 use crate::clients::Clients;
-use crate::derive::{DerivedArns, handler_config};
+use crate::derive::{DerivedArns, handler_config, role_names};
 use crate::desired::{DesiredResource, function_settings as settings};
 use crate::error::StepError;
 use crate::observed::{ObservedResource, ObservedRole};
@@ -19,7 +19,8 @@ pub async fn drift(
 ) -> Result<Vec<String>, StepError> {
     let location = clients.location().await?;
     let names = DerivedNames::new(&desired.name);
-    let arns = DerivedArns::new(&location, &names, &desired.iam_path);
+    let roles = role_names(&desired.name, desired.role_scope, &location)?;
+    let arns = DerivedArns::new(&location, &names, &roles, &desired.iam_path);
     let mut found = Vec::new();
 
     if let Some(topic) = &observed.topic

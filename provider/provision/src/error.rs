@@ -66,6 +66,9 @@ pub enum Cause {
     /// Objects with our names exist but belong to someone else; nothing was changed.
     #[error("{0}")]
     NotOwned(NotOwned),
+    /// A name derived for this account and region breaks an AWS limit; refused before any write.
+    #[error("{0}")]
+    InvalidName(String),
 }
 
 impl Cause {
@@ -87,6 +90,7 @@ impl From<AwsError> for Cause {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
     CheckingOwnership,
+    NamingRoles,
     Converging,
     Deleting,
     ReadingAccount,
@@ -137,6 +141,7 @@ impl Step {
             Step::Converging => "applying graceful_shutdown_asg",
             Step::Deleting => "deleting graceful_shutdown_asg",
             Step::CheckingOwnership => "checking the AWS objects named after graceful_shutdown_asg",
+            Step::NamingRoles => "naming the IAM roles of graceful_shutdown_asg",
             Step::ReadingAccount => "reading caller identity",
             Step::ReadingTopic => "reading SNS topic",
             Step::CreatingTopic => "creating SNS topic",

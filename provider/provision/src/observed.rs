@@ -2,12 +2,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use drain_contract::names::RoleNames;
+
 use crate::desired::Architecture;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObservedResource {
     /// The resource's `name` (prefix of every AWS name).
     pub name: String,
+    /// The names this resource's IAM roles have (or get), whether or not the roles exist.
+    pub role_names: RoleNames,
     pub topic: Option<ObservedTopic>,
     pub publisher_role: Option<ObservedRole>,
     pub handler_role: Option<ObservedRole>,

@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use drain_contract::names::{DerivedNames, notification_metadata};
+use drain_contract::names::{DerivedNames, RoleScope, notification_metadata};
 
 use crate::aws::{autoscaling, events, iam, lambda, logs, sns, ssm};
 use crate::clients::Clients;
-use crate::derive::DerivedArns;
+use crate::derive::{DerivedArns, role_names};
 use crate::desired::function_settings as settings;
 use crate::error::{ProvisionError, StepError};
 use crate::observed::ObservedResource;
@@ -15,8 +15,14 @@ use crate::ownership::{ForeignPiece, Ownership};
 /// Reads every piece of resource `name` that `ownership` makes ours (a piece with our name that is someone else's
 /// reads as absent). Hooks are looked up on the groups the deployed function's configuration lists (so an import by
 /// name finds them); use [`read_with_groups`] to also check groups known from elsewhere.
-pub async fn read(clients: &Clients, name: &str, ownership: &Ownership) -> Result<ObservedResource, ProvisionError> {
-    read_with_groups(clients, name, &BTreeSet::new(), ownership).await
+/// `scope` says how its IAM roles are named.
+pub async fn read(
+    clients: &Clients,
+    name: &str,
+    scope: RoleScope,
+    ownership: &Ownership,
+) -> Result<ObservedResource, ProvisionError> {
+    read_with_groups(clients, name, scope, &BTreeSet::new(), ownership).await
 }
 
 /// Like [`read`], also looking for this resource's hook on `groups` (e.g. the groups recorded in state).
@@ -24,10 +30,11 @@ pub async fn read(clients: &Clients, name: &str, ownership: &Ownership) -> Resul
 pub async fn read_with_groups(
     clients: &Clients,
     name: &str,
+    scope: RoleScope,
     groups: &BTreeSet<String>,
     ownership: &Ownership,
 ) -> Result<ObservedResource, ProvisionError> {
-    observe(clients, name, groups, ownership)
+    observe(clients, name, scope, groups, ownership)
         .await
         .map(|observation| observation.owned)
         .map_err(|error| ProvisionError { error, observed_so_far: Box::new(ObservedResource::empty(name)) })
@@ -70,16 +77,18 @@ fn sort_piece<T>(
 pub(crate) async fn observe(
     clients: &Clients,
     name: &str,
+    scope: RoleScope,
     groups: &BTreeSet<String>,
     ownership: &Ownership,
 ) -> Result<Observation, StepError> {
     let names = DerivedNames::new(name);
     let location = clients.location().await?;
-    let arns = DerivedArns::new(&location, &names, "/");
+    let roles = role_names(name, scope, &location)?;
+    let arns = DerivedArns::new(&location, &names, &roles, "/");
     let (topic, publisher_role, handler_role, document, log_group, function, rule) = tokio::try_join!(
         sns::find_topic_by_arn(clients, &arns.topic),
-        iam::find_role_by_name(clients, &names.publisher_role),
-        iam::find_role_by_name(clients, &names.handler_role),
+        iam::find_role_by_name(clients, &roles.publisher),
+        iam::find_role_by_name(clients, &roles.handler),
         ssm::find_document_by_name(clients, &names.document, &arns.document),
         logs::find_log_group_by_name(clients, &names.log_group),
         lambda::find_function_by_name(clients, &names.function),
@@ -104,6 +113,7 @@ pub(crate) async fn observe(
     };
     let mut observed = ObservedResource {
         name: name.to_owned(),
+        role_names: roles,
         topic,
         publisher_role,
         handler_role,

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use acceptance::emulator::Fault;
 use drain_contract::budget;
-use drain_contract::names::{DerivedNames, notification_metadata};
+use drain_contract::names::{DerivedNames, RoleScope, notification_metadata};
 use graceful_provision::{
     Architecture, OWNER_TAG, Ownership, Step, converge, converge_with_groups, delete, lambda_code_sha256, read,
     read_with_groups,
@@ -28,7 +28,7 @@ async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
     let topic = created.topic.as_ref().expect("topic");
     assert_eq!(topic.arn, "arn:aws:sns:us-east-1:123456789012:create-lifecycle");
     let topic_policy = topic.policy.as_ref().expect("topic policy").to_string();
-    assert!(topic_policy.contains("arn:aws:iam::123456789012:role/create-publisher"), "{topic_policy}");
+    assert!(topic_policy.contains("arn:aws:iam::123456789012:role/create-us-east-1-publisher"), "{topic_policy}");
     assert_eq!(topic.tags["team"], "ci");
 
     let publisher = created.publisher_role.as_ref().expect("publisher role");
@@ -86,7 +86,7 @@ async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
     }
 
     // Read by name (an import) finds every piece, hooks included, exactly as converge returned them.
-    let imported = read(&aws.clients, "create", &owner()).await.unwrap_or_else(|e| panic!("{e}"));
+    let imported = read(&aws.clients, "create", RoleScope::Region, &owner()).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(imported, created);
     aws.operations.take();
 
@@ -98,14 +98,14 @@ async fn converge_creates_every_piece_then_is_a_no_op_and_read_matches() {
     assert_eq!(again, created);
 
     let started = Instant::now();
-    delete(&aws.clients, "create", &want.autoscaling_group_names, &owner(), true)
+    delete(&aws.clients, "create", RoleScope::Region, &want.autoscaling_group_names, &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let delete_time = started.elapsed();
     let delete_calls = aws.operations.take().len();
     let left = inventory::resources_named(&aws.clients, "create", &want.autoscaling_group_names).await;
     assert_eq!(left, Vec::<String>::new(), "delete left resources behind");
-    assert!(read(&aws.clients, "create", &owner()).await.unwrap().is_absent());
+    assert!(read(&aws.clients, "create", RoleScope::Region, &owner()).await.unwrap().is_absent());
     eprintln!(
         "emulator round trips: create {create_time:?} ({create_calls} calls), no-op converge {noop_time:?}, \
          delete {delete_time:?} ({delete_calls} calls)"
@@ -152,10 +152,11 @@ async fn changing_groups_budget_and_code_updates_in_place() {
     assert_eq!(after.tags["owner"], "platform");
     assert_eq!(updated.topic.as_ref().unwrap().tags["owner"], "platform");
 
-    let refreshed = read_with_groups(&aws.clients, "upd", &groups(&["upd-a"]), &owner()).await.unwrap();
+    let refreshed =
+        read_with_groups(&aws.clients, "upd", RoleScope::Region, &groups(&["upd-a"]), &owner()).await.unwrap();
     assert_eq!(refreshed, updated);
 
-    delete(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"]), &owner(), true)
+    delete(&aws.clients, "upd", RoleScope::Region, &groups(&["upd-a", "upd-b", "upd-c"]), &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let left = inventory::resources_named(&aws.clients, "upd", &groups(&["upd-a", "upd-b", "upd-c"])).await;
@@ -174,7 +175,9 @@ async fn pieces_deleted_out_of_band_are_seen_and_recreated() {
     aws.clients.sns.delete_topic().topic_arn(&created.topic.as_ref().unwrap().arn).send().await.unwrap();
     aws.clients.logs.put_retention_policy().log_group_name(&names.log_group).retention_in_days(1).send().await.unwrap();
 
-    let drifted = read_with_groups(&aws.clients, "drift", &want.autoscaling_group_names, &owner()).await.unwrap();
+    let drifted = read_with_groups(&aws.clients, "drift", RoleScope::Region, &want.autoscaling_group_names, &owner())
+        .await
+        .unwrap();
     assert_eq!(drifted.topic, None);
     assert_eq!(drifted.function, None);
     assert_eq!(drifted.subscription, None);
@@ -185,10 +188,10 @@ async fn pieces_deleted_out_of_band_are_seen_and_recreated() {
     assert!(repaired.topic.is_some() && repaired.function.is_some() && repaired.subscription.is_some());
     assert_eq!(repaired.log_group.as_ref().unwrap().retention_days, Some(14));
     assert_eq!(repaired.hooked_groups(), groups(&["drift-a"]));
-    let again = read(&aws.clients, "drift", &owner()).await.unwrap();
+    let again = read(&aws.clients, "drift", RoleScope::Region, &owner()).await.unwrap();
     assert_eq!(again, repaired);
 
-    delete(&aws.clients, "drift", &want.autoscaling_group_names, &owner(), true)
+    delete(&aws.clients, "drift", RoleScope::Region, &want.autoscaling_group_names, &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -223,13 +226,13 @@ async fn a_failed_step_is_named_keeps_what_exists_and_delete_leaves_nothing() {
     assert!(partial.document.is_some() && partial.log_group.is_some());
     assert_eq!(partial.function, None);
     assert!(partial.hooks.is_empty());
-    assert_eq!(read(&aws.clients, "fault", &owner()).await.unwrap(), **partial);
+    assert_eq!(read(&aws.clients, "fault", RoleScope::Region, &owner()).await.unwrap(), **partial);
 
     // The fault is spent: converging from the partial state finishes the job.
     let converged = converge(&aws.clients, &want, Some(partial)).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(converged.function.is_some() && converged.hooks.contains_key("fault-a"));
 
-    delete(&aws.clients, "fault", &want.autoscaling_group_names, &owner(), true)
+    delete(&aws.clients, "fault", RoleScope::Region, &want.autoscaling_group_names, &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -261,7 +264,7 @@ async fn a_failed_hook_then_delete_leaves_zero_resources() {
     );
     assert!(error.observed_so_far.function.is_some() && error.observed_so_far.rule.is_some());
 
-    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner(), true)
+    delete(&aws.clients, "hookfail", RoleScope::Region, &want.autoscaling_group_names, &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -269,10 +272,10 @@ async fn a_failed_hook_then_delete_leaves_zero_resources() {
         Vec::<String>::new()
     );
     // Deleting again, or deleting what never existed, succeeds.
-    delete(&aws.clients, "hookfail", &want.autoscaling_group_names, &owner(), true)
+    delete(&aws.clients, "hookfail", RoleScope::Region, &want.autoscaling_group_names, &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    delete(&aws.clients, "never-created", &groups(&["hookfail-a"]), &owner(), true)
+    delete(&aws.clients, "never-created", RoleScope::Region, &groups(&["hookfail-a"]), &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 }
@@ -299,7 +302,7 @@ async fn enterprise_options_are_applied_read_back_and_corrected() {
     assert_eq!(created.topic.as_ref().unwrap().kms_key_id.as_deref(), Some("alias/aws/sns"));
     assert_eq!(created.function.as_ref().unwrap().architecture, Some(Architecture::Arm64));
     assert!(created.hooks.values().all(|h| h.default_result.as_deref() == Some("ABANDON")));
-    assert_eq!(read(&aws.clients, "ent", &owner()).await.unwrap(), created);
+    assert_eq!(read(&aws.clients, "ent", RoleScope::Region, &owner()).await.unwrap(), created);
     aws.operations.take();
     converge(&aws.clients, &want, Some(&created)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(aws.operations.take_writes(), Vec::<String>::new());
@@ -312,15 +315,17 @@ async fn enterprise_options_are_applied_read_back_and_corrected() {
     plain.kms_key_id = None;
     let corrected = converge(&aws.clients, &plain, Some(&created)).await.unwrap_or_else(|e| panic!("{e}"));
     let handler_role = corrected.handler_role.as_ref().unwrap();
-    assert_eq!(handler_role.arn, "arn:aws:iam::123456789012:role/ent-handler");
+    assert_eq!(handler_role.arn, "arn:aws:iam::123456789012:role/ent-us-east-1-handler");
     assert_eq!(handler_role.permissions_boundary, None);
     assert_eq!(corrected.topic.as_ref().unwrap().kms_key_id, None);
     assert_eq!(corrected.function.as_ref().unwrap().role_arn, handler_role.arn);
     let publisher = corrected.publisher_role.as_ref().unwrap();
     assert!(corrected.hooks.values().all(|h| h.role_arn.as_deref() == Some(publisher.arn.as_str())));
-    assert_eq!(read(&aws.clients, "ent", &owner()).await.unwrap(), corrected);
+    assert_eq!(read(&aws.clients, "ent", RoleScope::Region, &owner()).await.unwrap(), corrected);
 
-    delete(&aws.clients, "ent", &want.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "ent", RoleScope::Region, &want.autoscaling_group_names, &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "ent", &want.autoscaling_group_names).await,
         Vec::<String>::new()
@@ -338,8 +343,8 @@ async fn throttled_calls_are_retried_by_the_sdk() {
     let throttled = aws.emulator.events_of_kind("fault-injected").unwrap().len();
     assert!(throttled > 0, "the emulator throttled nothing in {} calls", calls.len());
     aws.emulator.throttle(0.0, None).unwrap();
-    assert_eq!(read(&aws.clients, "throttle", &owner()).await.unwrap(), created);
-    delete(&aws.clients, "throttle", &want.autoscaling_group_names, &owner(), true)
+    assert_eq!(read(&aws.clients, "throttle", RoleScope::Region, &owner()).await.unwrap(), created);
+    delete(&aws.clients, "throttle", RoleScope::Region, &want.autoscaling_group_names, &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -409,7 +414,7 @@ async fn objects_of_another_owner_are_neither_adopted_nor_deleted() {
     let message = error.to_string();
     for expected in [
         "SNS topic arn:aws:sns:us-east-1:123456789012:own-lifecycle already exists",
-        "IAM role own-publisher already exists",
+        "IAM role own-us-east-1-publisher already exists",
         "Lambda function own-drain-handler already exists",
         "\"test-owner\"",
         "terraform import",
@@ -418,14 +423,16 @@ async fn objects_of_another_owner_are_neither_adopted_nor_deleted() {
     }
 
     // Its destroy (or a read) leaves the other instance's objects alone.
-    assert!(read(&aws.clients, "own", &second.ownership).await.unwrap().is_absent());
-    delete(&aws.clients, "own", &groups(&["own-a", "own-b"]), &second.ownership, true)
+    assert!(read(&aws.clients, "own", RoleScope::Region, &second.ownership).await.unwrap().is_absent());
+    delete(&aws.clients, "own", RoleScope::Region, &groups(&["own-a", "own-b"]), &second.ownership, true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(aws.operations.take_writes(), Vec::<String>::new(), "a delete must not touch objects it does not own");
-    assert_eq!(read(&aws.clients, "own", &owner()).await.unwrap(), created);
+    assert_eq!(read(&aws.clients, "own", RoleScope::Region, &owner()).await.unwrap(), created);
 
-    delete(&aws.clients, "own", &first.autoscaling_group_names, &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "own", RoleScope::Region, &first.autoscaling_group_names, &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         inventory::resources_named(&aws.clients, "own", &groups(&["own-a", "own-b"])).await,
         Vec::<String>::new()
@@ -448,9 +455,9 @@ async fn settings_changed_back_reuse_the_document_version_that_has_them() {
     let document = back.document.as_ref().unwrap();
     assert_eq!(document.default_version, "1", "the version with the first settings is the default again");
     assert_eq!(document.content, created.document.as_ref().unwrap().content);
-    let refreshed = read(&aws.clients, "back", &owner()).await.unwrap();
+    let refreshed = read(&aws.clients, "back", RoleScope::Region, &owner()).await.unwrap();
     assert_eq!(refreshed.document, back.document);
-    delete(&aws.clients, "back", &first.autoscaling_group_names, &owner(), true)
+    delete(&aws.clients, "back", RoleScope::Region, &first.autoscaling_group_names, &owner(), true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 }
@@ -473,7 +480,7 @@ async fn a_spot_block_adds_the_notice_pattern_to_the_rule_and_drift_sees_it_remo
     assert_eq!(rule.schedule_expression.as_deref(), Some("rate(1 minute)"), "the schedule stays");
     assert_eq!(rule.event_pattern, Some(drain_contract::spot::event_pattern()));
     assert_eq!(updated.function.as_ref().unwrap().config.as_ref().unwrap()["spot"]["deadline_seconds"], 30);
-    let refreshed = read(&aws.clients, "spot", &owner()).await.unwrap();
+    let refreshed = read(&aws.clients, "spot", RoleScope::Region, &owner()).await.unwrap();
     assert_eq!(refreshed, updated);
     assert_eq!(graceful_provision::drift(&aws.clients, &with_spot, &refreshed).await.unwrap(), Vec::<String>::new());
 
@@ -487,7 +494,7 @@ async fn a_spot_block_adds_the_notice_pattern_to_the_rule_and_drift_sees_it_remo
         .send()
         .await
         .expect("putting the rule without its pattern");
-    let drifted = read(&aws.clients, "spot", &owner()).await.unwrap();
+    let drifted = read(&aws.clients, "spot", RoleScope::Region, &owner()).await.unwrap();
     let found = graceful_provision::drift(&aws.clients, &with_spot, &drifted).await.unwrap();
     assert_eq!(found, vec![format!("EventBridge rule {}: its event pattern differs", names.rule)]);
     let restored = converge(&aws.clients, &with_spot, Some(&drifted)).await.unwrap_or_else(|e| panic!("{e}"));
@@ -497,5 +504,7 @@ async fn a_spot_block_adds_the_notice_pattern_to_the_rule_and_drift_sees_it_remo
     let back = converge(&aws.clients, &plain, Some(&restored)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back.rule.as_ref().unwrap().event_pattern, None);
     assert_eq!(back.rule.as_ref().unwrap().schedule_expression.as_deref(), Some("rate(1 minute)"));
-    delete(&aws.clients, "spot", &groups(&["spot-a"]), &owner(), true).await.unwrap_or_else(|e| panic!("{e}"));
+    delete(&aws.clients, "spot", RoleScope::Region, &groups(&["spot-a"]), &owner(), true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -5,6 +5,7 @@ use acceptance::emulator::Emulator;
 use serde_json::Value as Json;
 
 pub struct Aws {
+    pub region: String,
     pub runtime: tokio::runtime::Runtime,
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub iam: aws_sdk_iam::Client,
@@ -16,12 +17,17 @@ pub struct Aws {
 }
 
 impl Aws {
+    /// Clients for us-east-1, where the tests' resources live.
     pub fn new(emulator: &Emulator) -> Self {
+        Aws::in_region(emulator, "us-east-1")
+    }
+
+    pub fn in_region(emulator: &Emulator, region: &str) -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
         let config = runtime.block_on(
             aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .endpoint_url(emulator.endpoint())
-                .region(aws_config::Region::new("us-east-1"))
+                .region(aws_config::Region::new(region.to_owned()))
                 .credentials_provider(aws_sdk_iam::config::Credentials::new("test", "test", None, None, "tests"))
                 .load(),
         );
@@ -33,6 +39,7 @@ impl Aws {
             ssm: aws_sdk_ssm::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
+            region: region.to_owned(),
             runtime,
         }
     }
@@ -58,7 +65,7 @@ impl Aws {
                 .min_size(0)
                 .max_size(10)
                 .desired_capacity(instances)
-                .availability_zones("us-east-1a")
+                .availability_zones(format!("{}a", self.region))
                 .send()
                 .await
                 .expect("creating an Auto Scaling group");

@@ -12,6 +12,7 @@ use acceptance::emulator::Emulator;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_iam::config::Credentials;
 use drain_contract::budget;
+use drain_contract::names::RoleScope;
 use graceful_provision::{
     Architecture, Clients, DesiredResource, DrainPreset, LifecycleResult, Ownership, lambda_code_sha256,
 };
@@ -120,6 +121,7 @@ pub fn desired(name: &str, group_names: &[&str], drain_seconds: u64) -> DesiredR
     let zip = handler_zip("v1");
     DesiredResource {
         name: name.to_owned(),
+        role_scope: RoleScope::Region,
         autoscaling_group_names: groups(group_names),
         budget: budget::derive(drain_seconds, None).unwrap(),
         preset: DrainPreset::nomad(),

@@ -192,6 +192,7 @@ pub(super) fn desired_resource(settings: &Settings, ownership: Ownership) -> Opt
     let bundle = bundle::for_architecture(&settings.architecture)?;
     Some(DesiredResource {
         name: settings.name.clone(),
+        role_scope: settings.role_scope,
         autoscaling_group_names: settings.autoscaling_group_names.clone(),
         budget: settings.budget,
         preset: settings.preset.clone(),
@@ -218,7 +219,9 @@ async fn delete(provider: &GracefulProvider, clients: &graceful_provision::Clien
     let interrupt = timeouts::interruption(provider, Operation::Delete, timeouts::limit(&prior, Operation::Delete));
     let wait_for_drains = super::model::wait_for_drains(&prior).unwrap_or(true);
     let ownership = ownership_of_state(&prior);
-    match graceful_provision::delete_until(clients, &name, &groups, &ownership, wait_for_drains, interrupt).await {
+    let scope = super::model::role_scope(&prior);
+    match graceful_provision::delete_until(clients, &name, scope, &groups, &ownership, wait_for_drains, interrupt).await
+    {
         Ok(()) => ApplyResponse { new_state: Value::Null, ..Default::default() },
         Err(error) => ApplyResponse {
             diagnostics: Diagnostic::error(

@@ -8,8 +8,9 @@ use crate::provider::{GracefulProvider, handler_sha256};
 use drain_contract::HandlerConfig;
 use drain_contract::budget;
 use drain_contract::document::DrainPreset;
+use drain_contract::names::{RoleNames, RoleScope};
 use drain_contract::nomad_settings::NomadConnection;
-use graceful_provision::{ObservedResource, Ownership};
+use graceful_provision::{Clients, ObservedResource, Ownership, ProvisionError};
 use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::{Diagnostic, ImportResponse, ImportedResource};
 
@@ -20,7 +21,7 @@ pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
     };
     // An import takes ownership explicitly: everything found by name, and the owner id the function carries.
     let read = tokio::select! {
-        read = graceful_provision::read(clients, id, &Ownership::Any) => read,
+        read = read_any_scope(clients, id) => read,
         _ = provider.stop.cancelled() => {
             return ImportResponse {
                 diagnostics: Diagnostic::error("Stopped", "Terraform asked the provider to stop during an import").into(),
@@ -54,6 +55,17 @@ pub async fn import(provider: &GracefulProvider, id: &str) -> ImportResponse {
             diagnostics: Diagnostic::error("Cannot import graceful_shutdown_asg", detail).into(),
             ..Default::default()
         },
+    }
+}
+
+/// Reads resource `name` with whichever role names its function runs with: per region, or the account-wide names of
+/// a resource created before regional role names (its function's role tells).
+async fn read_any_scope(clients: &Clients, name: &str) -> Result<ObservedResource, ProvisionError> {
+    let regional = graceful_provision::read(clients, name, RoleScope::Region, &Ownership::Any).await?;
+    let function_role = regional.function.as_ref().and_then(|f| f.role_arn.rsplit('/').next());
+    match RoleNames::recorded_scope(name, function_role) {
+        RoleScope::Account => graceful_provision::read(clients, name, RoleScope::Account, &Ownership::Any).await,
+        RoleScope::Region => Ok(regional),
     }
 }
 
@@ -116,5 +128,6 @@ the resource's name)",
         // Not an AWS fact: an import takes the default, as a new resource would.
         wait_for_drains: super::schema::DEFAULT_WAIT_FOR_DRAINS,
         spot: config.spot,
+        role_scope: RoleNames::recorded_scope(name, Some(observed.role_names.handler.as_str())),
     })
 }

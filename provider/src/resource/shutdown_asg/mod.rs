@@ -9,6 +9,7 @@ pub mod schema;
 pub mod state;
 pub mod tags;
 pub mod timeouts;
+pub mod upgrade;
 pub mod validate;
 
 #[cfg(test)]

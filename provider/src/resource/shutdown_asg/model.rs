@@ -7,6 +7,7 @@ use super::schema::{
 use drain_contract::LifecycleResult;
 use drain_contract::budget::{self, DrainBudget};
 use drain_contract::document::DrainPreset;
+use drain_contract::names::{RoleNames, RoleScope};
 use drain_contract::nomad_settings::NomadSettingsInput;
 use drain_contract::spot::SpotDrain;
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,6 +74,8 @@ pub struct Settings {
     pub tags_all: BTreeMap<String, String>,
     pub wait_for_drains: bool,
     pub spot: Option<SpotDrain>,
+    /// How the IAM roles are named, from the recorded role names (none recorded yet: per region).
+    pub role_scope: RoleScope,
 }
 
 pub fn on_failure_result(text: &str) -> Option<LifecycleResult> {
@@ -142,6 +145,7 @@ impl Settings {
             tags_all,
             wait_for_drains: wait_for_drains(value)?,
             spot: spot_drain(value.get(super::schema::SPOT_BLOCK))?.ok()?,
+            role_scope: role_scope(value),
         })
     }
 }
@@ -190,6 +194,12 @@ pub fn wait_for_drains(value: &Value) -> Option<bool> {
         Value::Null => Some(DEFAULT_WAIT_FOR_DRAINS),
         other => other.as_bool(),
     }
+}
+
+/// How the roles of a state or plan are named: `RoleNames::recorded_scope` of its recorded handler role name.
+pub fn role_scope(value: &Value) -> RoleScope {
+    let name = value.get("name").as_str().unwrap_or_default();
+    RoleNames::recorded_scope(name, value.get(super::schema::HANDLER_ROLE_NAME).as_str())
 }
 
 /// `Some(None)` for null, `Some(Some(s))` for a string, `None` for unknown.

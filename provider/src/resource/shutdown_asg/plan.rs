@@ -5,12 +5,13 @@ use super::schema::{
     DEFAULT_ARCHITECTURE, DEFAULT_IAM_PATH, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_ON_FAILURE, DEFAULT_PRESET,
     DEFAULT_TIMEOUT, DEFAULT_WAIT_FOR_DRAINS, OUT_OF_BAND_CHANGES,
 };
+use super::schema::{HANDLER_ROLE_NAME, PUBLISHER_ROLE_NAME};
 use super::validate::validate;
 use crate::config::DefaultTags;
 use drain_contract::budget;
-use drain_contract::names::DerivedNames;
+use drain_contract::names::{DerivedNames, RoleNames, RoleScope};
 use std::collections::BTreeMap;
-use tfplugin::{AttributePath, PlanResponse, Value};
+use tfplugin::{AttributePath, Diagnostic, PlanResponse, Value};
 
 /// Attributes whose change AWS cannot apply in place, with the reason shown in docs.
 pub const REPLACE_RULES: &[(&str, &str)] = &[
@@ -18,15 +19,24 @@ pub const REPLACE_RULES: &[(&str, &str)] = &[
     ("iam_path", "AWS cannot move an IAM role to another path."),
 ];
 
-/// ARNs only AWS knows: unknown on create, kept from the prior state on update unless that piece disappeared.
-const ARN_ATTRIBUTES: &[&str] = &["sns_topic_arn", "lambda_function_arn", "publisher_role_arn", "handler_role_arn"];
+/// ARNs only AWS knows: unknown on create, kept from the prior state on update unless that piece disappeared. The
+/// role names are chosen at create (they carry the region, which apply knows) and kept after.
+const CHOSEN_AT_CREATE: &[&str] = &[
+    "sns_topic_arn",
+    "lambda_function_arn",
+    "publisher_role_arn",
+    "handler_role_arn",
+    PUBLISHER_ROLE_NAME,
+    HANDLER_ROLE_NAME,
+];
 
-/// Plans a change. `default_tags` are the provider's; `handler_sha256(architecture)` is the embedded handler's
-/// Lambda `CodeSha256`.
+/// Plans a change. `default_tags` and `region` are the provider block's (`None`: the region comes from the
+/// environment, which apply resolves); `handler_sha256(architecture)` is the embedded handler's Lambda `CodeSha256`.
 pub fn plan(
     prior: &Value,
     config: &Value,
     default_tags: &DefaultTags,
+    region: Option<&str>,
     handler_sha256: &dyn Fn(&str) -> Option<String>,
 ) -> PlanResponse {
     if config.is_null() {
@@ -108,12 +118,29 @@ pub fn plan(
         }
     }
     let replacing = !requires_replace.is_empty();
-    for attribute in ARN_ATTRIBUTES {
-        let arn = match prior.get(attribute) {
-            Value::String(arn) if !replacing => Value::String(arn.clone()),
+    for attribute in CHOSEN_AT_CREATE {
+        let kept = match prior.get(attribute) {
+            Value::String(value) if !replacing => Value::String(value.clone()),
             _ => Value::Unknown,
         };
-        planned.insert(attribute.to_string(), arn);
+        planned.insert(attribute.to_string(), kept);
+    }
+    if planned[HANDLER_ROLE_NAME].is_unknown()
+        && let (Some(name), Some(region)) = (config.get("name").as_str(), region)
+    {
+        // A new resource's roles carry the region: with the region known now, so are their names, and a name too
+        // long for IAM is refused here rather than at apply.
+        match RoleNames::new(name, region, RoleScope::Region) {
+            Ok(roles) => {
+                planned.insert(PUBLISHER_ROLE_NAME.into(), Value::string(roles.publisher));
+                planned.insert(HANDLER_ROLE_NAME.into(), Value::string(roles.handler));
+            }
+            Err(why) => {
+                let error = Diagnostic::error("Invalid name", format!("name {name:?}: {why}"));
+                diagnostics.push(error.at(AttributePath::root("name")));
+                return PlanResponse { planned_state: Value::Null, diagnostics, ..Default::default() };
+            }
+        }
     }
     // The owner id is chosen at create; a state from before owner ids gets one at its next apply.
     let owner_id = match prior.get("owner_id") {

@@ -17,8 +17,9 @@ pub async fn read(provider: &GracefulProvider, request: ReadRequest) -> ReadResp
     };
     let groups = super::model::group_names(&request.current_state);
     let ownership = super::apply::ownership_of_state(&request.current_state);
+    let scope = super::model::role_scope(&request.current_state);
     let outcome = tokio::select! {
-        outcome = graceful_provision::read_with_groups(clients, &name, &groups, &ownership) => outcome,
+        outcome = graceful_provision::read_with_groups(clients, &name, scope, &groups, &ownership) => outcome,
         // Ctrl-C interrupts a refresh too (the state stays as it was).
         _ = provider.stop.cancelled() => {
             return ReadResponse {

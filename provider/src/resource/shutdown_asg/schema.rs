@@ -5,8 +5,14 @@ use tfplugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
 
 pub const TYPE_NAME: &str = "graceful_shutdown_asg";
 
-/// Bumped when the stored state's shape changes (then `upgrade_resource_state` must migrate).
-pub const SCHEMA_VERSION: i64 = 0;
+/// Bumped when the stored state's shape changes (then `upgrade_resource_state` must migrate). Version 1 added
+/// [`PUBLISHER_ROLE_NAME`] and [`HANDLER_ROLE_NAME`] (roles named per region).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The computed names of the two IAM roles. They record how the roles are named (`RoleNames::recorded_scope`): a
+/// state upgraded from version 0 keeps its account-wide names.
+pub const PUBLISHER_ROLE_NAME: &str = "publisher_role_name";
+pub const HANDLER_ROLE_NAME: &str = "handler_role_name";
 
 /// The shortest heartbeat timeout the handler can keep alive: two reconcile ticks must fall in every window (the
 /// budget refuses shorter ones whenever heartbeats are needed, and every drain budget needs them below this).
@@ -254,6 +260,19 @@ one instance.",
                     "ARN of the role Auto Scaling and SSM assume to publish to the topic.",
                 ),
                 Attribute::computed("handler_role_arn", Type::String, "ARN of the drain handler's execution role."),
+                Attribute::computed(
+                    PUBLISHER_ROLE_NAME,
+                    Type::String,
+                    "Name of the publisher role: `<name>-<region>-publisher`. IAM role names are global to the \
+account, so the region keeps two regions' resources of the same `name` apart. A resource created before regional \
+role names (state schema version 0) keeps its `<name>-publisher`.",
+                ),
+                Attribute::computed(
+                    HANDLER_ROLE_NAME,
+                    Type::String,
+                    "Name of the drain handler's execution role: `<name>-<region>-handler` (`<name>-handler` for a \
+resource created before regional role names).",
+                ),
                 Attribute::computed(
                     "lifecycle_hook_names",
                     string_map(),

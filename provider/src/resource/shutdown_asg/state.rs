@@ -2,7 +2,7 @@
 //! A piece that is missing in AWS leaves its attribute null, so the next plan shows it being re-created.
 
 use super::model::{Settings, on_failure_text};
-use super::schema::OUT_OF_BAND_CHANGES;
+use super::schema::{HANDLER_ROLE_NAME, OUT_OF_BAND_CHANGES, PUBLISHER_ROLE_NAME};
 use drain_contract::LifecycleResult;
 use drain_contract::budget::{format_duration, parse_duration};
 use drain_contract::document::DrainPreset;
@@ -30,6 +30,12 @@ fn set_computed(attrs: &mut BTreeMap<String, Value>, observed: &ObservedResource
     attrs.insert("sns_topic_arn".into(), opt_string(observed.topic.as_ref().map(|t| t.arn.as_str())));
     attrs.insert("publisher_role_arn".into(), opt_string(observed.publisher_role.as_ref().map(|r| r.arn.as_str())));
     attrs.insert("handler_role_arn".into(), opt_string(observed.handler_role.as_ref().map(|r| r.arn.as_str())));
+    // Names, not presence: they stay when a role is gone, so the next apply re-creates it under the same name.
+    // (A failure before the first read leaves them unset; the planned or prior value stands.)
+    if !observed.role_names.handler.is_empty() {
+        attrs.insert(PUBLISHER_ROLE_NAME.into(), Value::string(observed.role_names.publisher.clone()));
+        attrs.insert(HANDLER_ROLE_NAME.into(), Value::string(observed.role_names.handler.clone()));
+    }
     attrs.insert("ssm_document_name".into(), opt_string(observed.document.as_ref().map(|d| d.name.as_str())));
     attrs.insert("log_group_name".into(), opt_string(observed.log_group.as_ref().map(|g| g.name.as_str())));
     // The function counts as present only with both its triggers: without them it would never run.

@@ -7,7 +7,12 @@ use tfplugin::{PlanResponse, Severity, Value};
 
 /// A plan with no provider `default_tags`.
 fn plan(prior: &Value, config: &Value, sha: &dyn Fn(&str) -> Option<String>) -> PlanResponse {
-    super::plan::plan(prior, config, &DefaultTags::default(), sha)
+    super::plan::plan(prior, config, &DefaultTags::default(), None, sha)
+}
+
+/// A plan with the provider block's `region` set.
+fn plan_in(region: &str, prior: &Value, config: &Value) -> PlanResponse {
+    super::plan::plan(prior, config, &DefaultTags::default(), Some(region), &sha)
 }
 
 fn config(overrides: &[(&str, Value)], drain: &[(&str, Value)]) -> Value {
@@ -188,6 +193,46 @@ fn in_place_changes_keep_arns_and_name_change_replaces() {
 }
 
 #[test]
+fn a_new_resources_role_names_carry_the_region_and_an_update_keeps_the_recorded_ones() {
+    let created = plan_in("eu-west-1", &Value::Null, &config(&[], &[])).planned_state;
+    assert_eq!(created.get("publisher_role_name"), &Value::string("ci-eu-west-1-publisher"));
+    assert_eq!(created.get("handler_role_name"), &Value::string("ci-eu-west-1-handler"));
+    // Without a region in the provider block, apply names them (the region comes from the environment).
+    let unnamed = plan(&Value::Null, &config(&[], &[]), &sha).planned_state;
+    assert_eq!(unnamed.get("handler_role_name"), &Value::Unknown);
+
+    // A state upgraded from version 0 keeps the account-wide names it recorded.
+    let mut legacy = created.clone();
+    if let Value::Object(attrs) = &mut legacy {
+        attrs.insert("publisher_role_name".into(), Value::string("ci-publisher"));
+        attrs.insert("handler_role_name".into(), Value::string("ci-handler"));
+    }
+    let update = plan_in("eu-west-1", &legacy, &config(&[("on_failure", Value::string("abandon"))], &[]));
+    assert_eq!(update.planned_state.get("handler_role_name"), &Value::string("ci-handler"));
+    assert_eq!(update.planned_state.get("publisher_role_name"), &Value::string("ci-publisher"));
+    // A replacement creates new roles, under the regional names.
+    let renamed = plan_in("eu-west-1", &legacy, &config(&[("name", Value::string("ci2"))], &[])).planned_state;
+    assert_eq!(renamed.get("handler_role_name"), &Value::string("ci2-eu-west-1-handler"));
+}
+
+#[test]
+fn a_name_whose_regional_role_names_exceed_iams_limit_is_refused_at_plan() {
+    // 50 characters pass validation (the function name's bound) but not "<name>-ap-southeast-7-publisher".
+    let long = "n".repeat(drain_contract::names::max_name_len());
+    let refused = plan_in("ap-southeast-7", &Value::Null, &config(&[("name", Value::string(long.clone()))], &[]));
+    assert!(refused.diagnostics.has_errors());
+    let error = &refused.diagnostics.0[0];
+    assert_eq!(error.attribute.as_ref().map(|p| p.to_string()).as_deref(), Some("name"));
+    assert!(
+        error.detail.contains("over IAM's limit of 64") && error.detail.contains("ap-southeast-7"),
+        "{}",
+        error.detail
+    );
+    let ok = plan_in("ap-southeast-7", &Value::Null, &config(&[("name", Value::string(long[..33].to_string()))], &[]));
+    assert!(!ok.diagnostics.has_errors(), "{:?}", ok.diagnostics);
+}
+
+#[test]
 fn a_piece_gone_out_of_band_plans_its_recreation() {
     let mut prior = plan(&Value::Null, &config(&[], &[]), &sha).planned_state;
     if let Value::Object(attrs) = &mut prior {
@@ -264,13 +309,13 @@ fn tags_all_plans_the_provider_defaults_under_the_resources_tags() {
     let defaults = DefaultTags::Known(
         [("team".to_string(), "platform".to_string()), ("env".to_string(), "prod".to_string())].into(),
     );
-    let planned = super::plan::plan(&Value::Null, &config(&[("tags", own.clone())], &[]), &defaults, &sha);
+    let planned = super::plan::plan(&Value::Null, &config(&[("tags", own.clone())], &[]), &defaults, None, &sha);
     assert_eq!(planned.planned_state.get("tags"), &own);
     assert_eq!(
         planned.planned_state.get("tags_all"),
         &Value::Map([("env".to_string(), Value::string("prod")), ("team".to_string(), Value::string("ci"))].into())
     );
-    let unknown = super::plan::plan(&Value::Null, &config(&[("tags", own)], &[]), &DefaultTags::Unknown, &sha);
+    let unknown = super::plan::plan(&Value::Null, &config(&[("tags", own)], &[]), &DefaultTags::Unknown, None, &sha);
     assert_eq!(unknown.planned_state.get("tags_all"), &Value::Unknown);
 }
 
