@@ -17,6 +17,29 @@ const HOOK_SUFFIX: &str = "-drain";
 /// IAM's limit on a role name (IAM User Guide, "IAM and AWS STS quotas": role name, 64 characters).
 pub const ROLE_NAME_LIMIT: usize = 64;
 
+/// The longest `RoleARN` Auto Scaling's PutLifecycleHook takes (botocore autoscaling 2011-01-01, `RoleARN`:
+/// `XmlStringMaxLen255`). The publisher role's ARN goes there, so the role's path and name share this bound.
+pub const HOOK_ROLE_ARN_LIMIT: usize = 255;
+
+/// The ARN of IAM role `role_name` at `iam_path` (which begins and ends with `/`).
+pub fn role_arn(partition: &str, account_id: &str, iam_path: &str, role_name: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:role{iam_path}{role_name}")
+}
+
+/// Refuses a publisher role ARN longer than [`HOOK_ROLE_ARN_LIMIT`], saying how long `iam_path` may be.
+pub fn check_hook_role_arn(publisher_role_arn: &str, iam_path: &str) -> Result<(), String> {
+    let over = publisher_role_arn.len().saturating_sub(HOOK_ROLE_ARN_LIMIT);
+    if over == 0 {
+        return Ok(());
+    }
+    Err(format!(
+        "the publisher role's ARN {publisher_role_arn:?} would be {} characters, and Auto Scaling takes a lifecycle \
+hook's RoleARN of at most {HOOK_ROLE_ARN_LIMIT}: shorten iam_path to at most {} characters",
+        publisher_role_arn.len(),
+        iam_path.len().saturating_sub(over)
+    ))
+}
+
 /// (what, AWS limit, suffix) for every derived name that does not carry the region, so validation can report the one
 /// that overflows. The IAM role names carry the region: [`RoleNames::new`] checks them once the region is known.
 pub const LIMITS: &[(&str, usize, &str)] = &[
@@ -166,6 +189,19 @@ mod tests {
         let error = RoleNames::new(&"n".repeat(fits + 1), region, RoleScope::Region).unwrap_err();
         assert!(error.contains("over IAM's limit of 64"), "{error}");
         assert!(error.contains(&format!("at most {fits} characters")), "{error}");
+    }
+
+    #[test]
+    fn a_publisher_role_arn_over_the_hooks_limit_names_the_longest_iam_path_that_fits() {
+        let path = format!("/{}/", "p".repeat(220));
+        let arn = role_arn("aws", "123456789012", &path, "ci-us-east-1-publisher");
+        let error = check_hook_role_arn(&arn, &path).unwrap_err();
+        let fits = path.len() - (arn.len() - HOOK_ROLE_ARN_LIMIT);
+        assert!(error.contains(&format!("at most {fits} characters")), "{error}");
+        let shorter = format!("/{}/", "p".repeat(fits - 2));
+        assert!(
+            check_hook_role_arn(&role_arn("aws", "123456789012", &shorter, "ci-us-east-1-publisher"), &shorter).is_ok()
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use drain_contract::names::{DerivedNames, notification_metadata};
+use drain_contract::names::{DerivedNames, check_hook_role_arn, notification_metadata};
 
 use crate::aws::{autoscaling, events, iam, lambda, logs, sns, ssm};
 use crate::clients::Clients;
@@ -113,6 +113,9 @@ async fn apply(
     let location = clients.location().await?;
     let roles = state.role_names.clone();
     let arns = DerivedArns::new(&location, &names, &roles, &desired.iam_path);
+    // Refused before any write: AWS would refuse only the hook, the last piece, after all the others exist.
+    check_hook_role_arn(&arns.publisher_role, &desired.iam_path)
+        .map_err(|why| StepError::new(Step::NamingRoles, &desired.name, Cause::InvalidName(why)))?;
     let tags = desired.ownership.tags_with_owner(&desired.tags);
 
     // Hooks on groups no longer managed go first: nothing new may park instances for a group we stop serving. Their

@@ -30,7 +30,7 @@ impl DerivedArns {
         let Location { partition, region, account_id } = location;
         let regional =
             |service: &str, resource: &str| format!("arn:{partition}:{service}:{region}:{account_id}:{resource}");
-        let role = |name: &str| format!("arn:{partition}:iam::{account_id}:role{iam_path}{name}");
+        let role = |name: &str| drain_contract::names::role_arn(partition, account_id, iam_path, name);
         DerivedArns {
             topic: regional("sns", &names.topic),
             publisher_role: role(&roles.publisher),

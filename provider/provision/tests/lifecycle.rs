@@ -281,6 +281,21 @@ async fn a_failed_hook_then_delete_leaves_zero_resources() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publisher_role_arn_too_long_for_the_hook_is_refused_before_anything_is_created() {
+    let aws = start().await;
+    create_groups(&aws.clients, &["longpath-a"]).await;
+    let mut want = desired("longpath", &["longpath-a"], 600);
+    // IAM takes this path (up to 512 characters), but the publisher role's ARN would exceed PutLifecycleHook's
+    // 255-character RoleARN: without the check, every piece but the hook would be created before AWS refused.
+    want.iam_path = format!("/{}/", "p".repeat(220));
+    let refused = converge(&aws.clients, &want, None).await.expect_err("the path is too long for the hook");
+    let message = refused.to_string();
+    assert!(message.contains("RoleARN of at most 255") && message.contains("shorten iam_path"), "{message}");
+    let left = inventory::resources_named(&aws.clients, "longpath", &want.autoscaling_group_names).await;
+    assert!(left.is_empty(), "the refused converge created {left:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enterprise_options_are_applied_read_back_and_corrected() {
     let aws = start().await;
     create_groups(&aws.clients, &["ent-a"]).await;

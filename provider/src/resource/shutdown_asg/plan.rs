@@ -9,7 +9,7 @@ use super::schema::{HANDLER_ROLE_NAME, PUBLISHER_ROLE_NAME};
 use super::validate::validate;
 use crate::config::DefaultTags;
 use drain_contract::budget;
-use drain_contract::names::{DerivedNames, RoleNames, RoleScope};
+use drain_contract::names::{DerivedNames, RoleNames, RoleScope, check_hook_role_arn, role_arn};
 use std::collections::BTreeMap;
 use tfplugin::{AttributePath, Diagnostic, PlanResponse, Value};
 
@@ -128,16 +128,15 @@ pub fn plan(
     if planned[HANDLER_ROLE_NAME].is_unknown()
         && let (Some(name), Some(region)) = (config.get("name").as_str(), region)
     {
-        // A new resource's roles carry the region: with the region known now, so are their names, and a name too
-        // long for IAM is refused here rather than at apply.
-        match RoleNames::new(name, region, RoleScope::Region) {
+        // A new resource's roles carry the region: with the region known now, so are their names, and what IAM or
+        // Auto Scaling would refuse is refused here rather than at apply.
+        match plan_role_names(name, region, planned["iam_path"].as_str().unwrap_or(DEFAULT_IAM_PATH)) {
             Ok(roles) => {
                 planned.insert(PUBLISHER_ROLE_NAME.into(), Value::string(roles.publisher));
                 planned.insert(HANDLER_ROLE_NAME.into(), Value::string(roles.handler));
             }
-            Err(why) => {
-                let error = Diagnostic::error("Invalid name", format!("name {name:?}: {why}"));
-                diagnostics.push(error.at(AttributePath::root("name")));
+            Err(error) => {
+                diagnostics.push(error);
                 return PlanResponse { planned_state: Value::Null, diagnostics, ..Default::default() };
             }
         }
@@ -156,6 +155,21 @@ pub fn plan(
     planned.insert(OUT_OF_BAND_CHANGES.into(), drift);
 
     PlanResponse { planned_state: Value::Object(planned), requires_replace, diagnostics, ..Default::default() }
+}
+
+/// A new resource's role names in `region`, or the error at the attribute to change: `name` when a role name would
+/// exceed IAM's limit, `iam_path` when the publisher role's ARN would exceed the hook's.
+fn plan_role_names(name: &str, region: &str, iam_path: &str) -> Result<RoleNames, Diagnostic> {
+    let invalid = |attribute: &str, detail: String| {
+        Diagnostic::error(format!("Invalid {attribute}"), detail).at(AttributePath::root(attribute))
+    };
+    let roles = RoleNames::new(name, region, RoleScope::Region)
+        .map_err(|why| invalid("name", format!("name {name:?}: {why}")))?;
+    // Every account id has 12 digits; the partition is the region's.
+    let partition = graceful_provision::clients::partition_of(region);
+    let arn = role_arn(partition, "123456789012", iam_path, &roles.publisher);
+    check_hook_role_arn(&arn, iam_path).map_err(|why| invalid("iam_path", format!("iam_path {iam_path:?}: {why}")))?;
+    Ok(roles)
 }
 
 /// A duration as planned: the prior state's spelling when it means the same seconds ("1h" then "60m" is no change).

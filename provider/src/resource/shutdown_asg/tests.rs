@@ -233,6 +233,19 @@ fn a_name_whose_regional_role_names_exceed_iams_limit_is_refused_at_plan() {
 }
 
 #[test]
+fn an_iam_path_that_makes_the_hooks_role_arn_too_long_is_refused_at_plan() {
+    // PutLifecycleHook takes a RoleARN of at most 255 characters; IAM itself takes paths up to 512.
+    let path = format!("/{}/", "p".repeat(220));
+    let refused = plan_in("us-east-1", &Value::Null, &config(&[("iam_path", Value::string(path))], &[]));
+    let error = &refused.diagnostics.0[0];
+    assert_eq!(error.attribute.as_ref().map(|p| p.to_string()).as_deref(), Some("iam_path"));
+    assert!(error.detail.contains("RoleARN of at most 255"), "{}", error.detail);
+    let fits = format!("/{}/", "p".repeat(150));
+    let ok = plan_in("us-east-1", &Value::Null, &config(&[("iam_path", Value::string(fits))], &[]));
+    assert!(!ok.diagnostics.has_errors(), "{:?}", ok.diagnostics);
+}
+
+#[test]
 fn a_piece_gone_out_of_band_plans_its_recreation() {
     let mut prior = plan(&Value::Null, &config(&[], &[]), &sha).planned_state;
     if let Value::Object(attrs) = &mut prior {
