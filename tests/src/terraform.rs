@@ -175,6 +175,16 @@ impl Workspace {
         Workspace { dir, cli_config, env: Vec::new() }
     }
 
+    /// [`Workspace::new`] with `env` set for every command (e.g. an emulator's `aws_env()`), after `terraform init`.
+    pub fn initialised(config: &str, env: &[(&str, String)]) -> Self {
+        let mut ws = Workspace::new(config);
+        for (key, value) in env {
+            ws.env(key, value);
+        }
+        ws.init();
+        ws
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -243,6 +253,16 @@ impl Workspace {
     pub fn state_json(&self) -> Json {
         let shown = self.run(&["show", "-json"]).ok("show -json");
         serde_json::from_str(&shown.stdout).expect("state JSON")
+    }
+
+    /// The attribute values of root-module resource `address` in the state; null when the state has none.
+    pub fn resource_values(&self, address: &str) -> Json {
+        let state = self.state_json();
+        state["values"]["root_module"]["resources"]
+            .as_array()
+            .and_then(|resources| resources.iter().find(|r| r["address"] == address))
+            .map(|resource| resource["values"].clone())
+            .unwrap_or(Json::Null)
     }
 }
 

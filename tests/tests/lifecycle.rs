@@ -29,21 +29,11 @@ fn config(name: &str, groups: &[&str], timeout: &str) -> String {
 }
 
 fn workspace(emulator: &Emulator, config: &str) -> Workspace {
-    let mut ws = Workspace::new(config);
-    for (key, value) in emulator.aws_env() {
-        ws.env(key, &value);
-    }
-    ws.init();
-    ws
+    Workspace::initialised(config, &emulator.aws_env())
 }
 
 fn state_attributes(ws: &Workspace) -> Json {
-    let state = ws.state_json();
-    state["values"]["root_module"]["resources"]
-        .as_array()
-        .and_then(|r| r.iter().find(|r| r["address"] == ADDRESS))
-        .map(|r| r["values"].clone())
-        .unwrap_or(Json::Null)
+    ws.resource_values(ADDRESS)
 }
 
 fn assert_no_changes(ws: &Workspace) {

@@ -30,16 +30,11 @@ fn config(name: &str, groups: &[&str], lifecycle: &str) -> String {
 }
 
 fn workspace(emulator: &Emulator, config: &str) -> Workspace {
-    let mut ws = Workspace::new(config);
-    for (key, value) in emulator.aws_env() {
-        ws.env(key, &value);
-    }
-    ws.init();
-    ws
+    Workspace::initialised(config, &emulator.aws_env())
 }
 
 fn state_attributes(ws: &Workspace) -> Json {
-    attributes_of(ws, ADDRESS)
+    ws.resource_values(ADDRESS)
 }
 
 fn assert_no_changes(ws: &Workspace) {
@@ -179,10 +174,10 @@ resource "graceful_shutdown_asg" "west" {{
     );
     ws.write("main.tf", &both);
     ws.apply().ok("apply (us-west-2)");
-    let west_state = attributes_of(&ws, WEST);
+    let west_state = ws.resource_values(WEST);
     assert_eq!(west_state["handler_role_name"], "mr-us-west-2-handler");
     assert_eq!(west_state["publisher_role_name"], "mr-us-west-2-publisher");
-    assert_eq!(attributes_of(&ws, ADDRESS)["handler_role_name"], "mr-us-east-1-handler");
+    assert_eq!(ws.resource_values(ADDRESS)["handler_role_name"], "mr-us-east-1-handler");
     let (_, west_policies) = west.role_policies("mr-us-west-2-handler");
     let west_policy = serde_json::to_string(&west_policies).unwrap();
     assert!(west_policy.contains("arn:aws:ssm:us-west-2:"), "the west handler may act in its region: {west_policy}");
@@ -208,15 +203,6 @@ resource "graceful_shutdown_asg" "west" {{
 }
 
 const WEST: &str = "graceful_shutdown_asg.west";
-
-fn attributes_of(ws: &Workspace, address: &str) -> Json {
-    let state = ws.state_json();
-    state["values"]["root_module"]["resources"]
-        .as_array()
-        .and_then(|r| r.iter().find(|r| r["address"] == address))
-        .map(|r| r["values"].clone())
-        .unwrap_or(Json::Null)
-}
 
 fn assert_no_changes_for(ws: &Workspace, address: &str) {
     let plan = ws.plan_json();

@@ -47,21 +47,7 @@ fn bundled_handler_zip() -> &'static [u8] {
 }
 
 fn workspace(emulator: &acceptance::emulator::Emulator, config: &str) -> Workspace {
-    let mut ws = Workspace::new(config);
-    for (key, value) in emulator.aws_env() {
-        ws.env(key, &value);
-    }
-    ws.init();
-    ws
-}
-
-fn attributes(ws: &Workspace) -> Json {
-    let state = ws.state_json();
-    state["values"]["root_module"]["resources"]
-        .as_array()
-        .and_then(|r| r.iter().find(|r| r["address"] == ADDRESS))
-        .map(|r| r["values"].clone())
-        .unwrap_or(Json::Null)
+    Workspace::initialised(config, &emulator.aws_env())
 }
 
 fn role_exists(runtime: &tokio::runtime::Runtime, aws: &support::TestAws, name: &str) -> bool {
@@ -101,7 +87,7 @@ fn a_schema_0_state_keeps_its_account_wide_roles_through_refresh_update_import_a
     // An update acts on the existing roles and creates no regional ones.
     ws.write("main.tf", &config("abandon"));
     ws.apply().ok("apply (update of an upgraded state)");
-    let updated = attributes(&ws);
+    let updated = ws.resource_values(ADDRESS);
     assert_eq!(updated["on_failure"], "abandon");
     assert_eq!(updated["handler_role_name"], "legacy-handler");
     assert_eq!(updated["publisher_role_name"], "legacy-publisher");
@@ -116,7 +102,7 @@ fn a_schema_0_state_keeps_its_account_wide_roles_through_refresh_update_import_a
     // An import by name finds the account-wide roles too (the function's role tells which).
     let imported = workspace(&aws.emulator, &config("abandon"));
     imported.run(&["import", "-no-color", "-input=false", ADDRESS, NAME]).ok("import");
-    assert_eq!(attributes(&imported)["handler_role_name"], "legacy-handler");
+    assert_eq!(imported.resource_values(ADDRESS)["handler_role_name"], "legacy-handler");
     let after_import = imported.plan_json();
     assert_eq!(
         actions(&after_import, ADDRESS),
