@@ -57,6 +57,13 @@ pub fn max_name_len() -> usize {
     LIMITS.iter().map(|(_, limit, suffix)| limit - suffix.len()).min().unwrap_or(0)
 }
 
+/// The longest `name` whose regional role names ([`RoleScope::Region`]) fit IAM's limit in `region`.
+pub fn max_name_len_in(region: &str) -> usize {
+    let longest_suffix =
+        format!("-{region}{PUBLISHER_ROLE_SUFFIX}").len().max(format!("-{region}{HANDLER_ROLE_SUFFIX}").len());
+    ROLE_NAME_LIMIT.saturating_sub(longest_suffix).min(max_name_len())
+}
+
 /// Every regional AWS name one `graceful_shutdown_asg` uses (the IAM roles are [`RoleNames`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DerivedNames {
@@ -116,7 +123,7 @@ impl RoleNames {
         };
         let longest = names.publisher.len().max(names.handler.len());
         if longest > ROLE_NAME_LIMIT {
-            let fits = ROLE_NAME_LIMIT - (longest - name.len());
+            let fits = max_name_len_in(region);
             return Err(format!(
                 "the IAM role name {:?} would be {longest} characters, over IAM's limit of {ROLE_NAME_LIMIT}: role names \
 carry the region because IAM names are global to the account, so in {region} `name` may have at most {fits} characters",
@@ -184,7 +191,9 @@ mod tests {
     #[test]
     fn a_role_name_over_iams_limit_is_refused_with_the_longest_name_that_fits() {
         let region = "ap-southeast-7";
-        let fits = ROLE_NAME_LIMIT - format!("-{region}{PUBLISHER_ROLE_SUFFIX}").len();
+        let fits = max_name_len_in(region);
+        assert_eq!(fits, ROLE_NAME_LIMIT - format!("-{region}{PUBLISHER_ROLE_SUFFIX}").len());
+        assert_eq!(max_name_len_in("us-east-1"), 44);
         assert!(RoleNames::new(&"n".repeat(fits), region, RoleScope::Region).is_ok());
         let error = RoleNames::new(&"n".repeat(fits + 1), region, RoleScope::Region).unwrap_err();
         assert!(error.contains("over IAM's limit of 64"), "{error}");

@@ -163,7 +163,10 @@ group, the reconcile schedule, and deploys the bundled drain handler as a Lambda
                     Type::String,
                     &format!(
                         "Prefix of every AWS name this resource creates. 1 to {max_name} characters: letters, digits, \
-`-` and `_` (so that every derived name fits AWS's limits)."
+`-` and `_` (so that every derived name fits AWS's limits). The IAM role names also carry the region \
+(`<name>-<region>-publisher`, see `publisher_role_name`), and IAM takes role names of up to 64 characters: in \
+`us-east-1`, for example, `name` may have {in_us_east_1}.",
+                        in_us_east_1 = drain_contract::names::max_name_len_in("us-east-1")
                     ),
                 ),
                 Attribute::required(
