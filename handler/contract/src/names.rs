@@ -113,13 +113,9 @@ impl RoleNames {
     /// The role names of resource `name` in `region`; an error says which name would exceed IAM's limit and the
     /// longest `name` that fits in that region.
     pub fn new(name: &str, region: &str, scope: RoleScope) -> Result<Self, String> {
-        let infix = match scope {
-            RoleScope::Region => format!("-{region}"),
-            RoleScope::Account => String::new(),
-        };
-        let names = RoleNames {
-            publisher: format!("{name}{infix}{PUBLISHER_ROLE_SUFFIX}"),
-            handler: format!("{name}{infix}{HANDLER_ROLE_SUFFIX}"),
+        let names = match scope {
+            RoleScope::Region => RoleNames::with_prefix(&format!("{name}-{region}")),
+            RoleScope::Account => RoleNames::account_wide(name),
         };
         let longest = names.publisher.len().max(names.handler.len());
         if longest > ROLE_NAME_LIMIT {
@@ -133,10 +129,23 @@ carry the region because IAM names are global to the account, so in {region} `na
         Ok(names)
     }
 
+    /// The account-wide names of schema version 0. They always fit: `name` is at most [`max_name_len`], which the
+    /// longest suffix of [`LIMITS`] bounds, role suffixes included.
+    pub fn account_wide(name: &str) -> Self {
+        RoleNames::with_prefix(name)
+    }
+
+    fn with_prefix(prefix: &str) -> Self {
+        RoleNames {
+            publisher: format!("{prefix}{PUBLISHER_ROLE_SUFFIX}"),
+            handler: format!("{prefix}{HANDLER_ROLE_SUFFIX}"),
+        }
+    }
+
     /// The scope of role names a state recorded for resource `name`: the account-wide (schema version 0) names, or
     /// the regional ones (anything else, including nothing recorded yet).
     pub fn recorded_scope(name: &str, handler_role_name: Option<&str>) -> RoleScope {
-        if handler_role_name == Some(format!("{name}{HANDLER_ROLE_SUFFIX}").as_str()) {
+        if handler_role_name == Some(RoleNames::account_wide(name).handler.as_str()) {
             RoleScope::Account
         } else {
             RoleScope::Region
@@ -163,7 +172,7 @@ mod tests {
     fn longest_allowed_name_fits_every_limit() {
         let name = "n".repeat(max_name_len());
         let names = DerivedNames::new(&name);
-        let legacy = RoleNames::new(&name, "us-east-1", RoleScope::Account).unwrap();
+        let legacy = RoleNames::account_wide(&name);
         assert!(legacy.publisher.len() <= 64, "{}", legacy.publisher);
         assert!(legacy.handler.len() <= 64);
         assert!(names.function.len() <= 64);
@@ -186,6 +195,7 @@ mod tests {
         assert_ne!(east.handler, west.handler);
         let legacy = RoleNames::new("ci", "us-west-2", RoleScope::Account).unwrap();
         assert_eq!(legacy, RoleNames { publisher: "ci-publisher".into(), handler: "ci-handler".into() });
+        assert_eq!(RoleNames::account_wide("ci"), legacy);
     }
 
     #[test]

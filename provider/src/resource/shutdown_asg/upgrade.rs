@@ -3,7 +3,7 @@
 //! [`SCHEMA_VERSION`](super::schema::SCHEMA_VERSION) only.
 
 use super::schema::{self, HANDLER_ROLE_NAME, PUBLISHER_ROLE_NAME, SCHEMA_VERSION};
-use drain_contract::names::{RoleNames, RoleScope};
+use drain_contract::names::RoleNames;
 use tfplugin::{Diagnostic, UpgradeResponse, Value};
 
 pub fn upgrade(version: i64, raw_state_json: &[u8]) -> UpgradeResponse {
@@ -26,39 +26,30 @@ pub fn upgrade(version: i64, raw_state_json: &[u8]) -> UpgradeResponse {
         Ok(state) => state,
         Err(error) => return failed("Unreadable state", format!("decoding the stored state: {error}")),
     };
-    match version {
+    let upgraded_state = match version {
         0 => from_version_0(state),
-        _ => UpgradeResponse { upgraded_state: state, ..Default::default() },
-    }
+        _ => state,
+    };
+    UpgradeResponse { upgraded_state, ..Default::default() }
 }
 
 /// Version 0 named the roles `<name>-publisher` / `<name>-handler` in every region. Those roles exist and are
 /// this resource's: the state records their names, so the provider keeps using them (renaming an IAM role is a
 /// replacement). Only a new resource, or a replaced one, gets the regional names.
-fn from_version_0(state: Value) -> UpgradeResponse {
-    let Value::Object(mut attrs) = state else {
-        return UpgradeResponse { upgraded_state: state, ..Default::default() };
-    };
-    let Some(name) = attrs.get("name").and_then(Value::as_str).map(str::to_owned) else {
-        return UpgradeResponse { upgraded_state: Value::Object(attrs), ..Default::default() };
-    };
-    // The region does not enter account-wide names; version 0 refused names whose roles would not fit.
-    match RoleNames::new(&name, "", RoleScope::Account) {
-        Ok(roles) => {
-            attrs.insert(PUBLISHER_ROLE_NAME.into(), Value::string(roles.publisher));
-            attrs.insert(HANDLER_ROLE_NAME.into(), Value::string(roles.handler));
-            UpgradeResponse { upgraded_state: Value::Object(attrs), ..Default::default() }
-        }
-        Err(why) => UpgradeResponse {
-            diagnostics: Diagnostic::error("Unreadable state", format!("upgrading a version 0 state: {why}")).into(),
-            ..Default::default()
-        },
+fn from_version_0(state: Value) -> Value {
+    let Value::Object(mut attrs) = state else { return state };
+    if let Some(name) = attrs.get("name").and_then(Value::as_str).map(str::to_owned) {
+        let roles = RoleNames::account_wide(&name);
+        attrs.insert(PUBLISHER_ROLE_NAME.into(), Value::string(roles.publisher));
+        attrs.insert(HANDLER_ROLE_NAME.into(), Value::string(roles.handler));
     }
+    Value::Object(attrs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use drain_contract::names::RoleScope;
 
     fn upgraded(version: i64, json: &str) -> UpgradeResponse {
         upgrade(version, json.as_bytes())
