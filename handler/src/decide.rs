@@ -4,7 +4,7 @@
 //! repeated: a duplicate notification observes the command the first one sent and decides nothing new.
 
 use crate::event::{CommandStatusNotice, Event};
-use drain_contract::budget::{RECONCILE_INTERVAL_SECONDS, needed_wait_seconds};
+use drain_contract::budget::{self, RECONCILE_INTERVAL_SECONDS};
 use drain_contract::{HandlerConfig, LifecycleResult};
 
 pub use drain_contract::lifecycle_states::TERMINATING_WAIT;
@@ -409,7 +409,7 @@ fn heartbeat_origin(observed: &Observed, happened_after: u64, config: &HandlerCo
 
 /// Whether the hook can time out before the drain ends, so heartbeats are needed at all.
 pub fn heartbeats_needed(config: &HandlerConfig) -> bool {
-    config.heartbeat_timeout_seconds < needed_wait_seconds(config.drain_timeout_seconds, config.agent_wait_seconds)
+    budget::heartbeats_needed(config.heartbeat_timeout_seconds, config.drain_timeout_seconds, config.agent_wait_seconds)
 }
 
 /// Stateless heartbeat schedule: every reconcile tick within the last three tick intervals of each heartbeat

@@ -8,24 +8,11 @@ const NOW: u64 = 1_800_000_000;
 const TOKEN: &str = "87654321-4321-4321-4321-210987654321";
 
 fn config() -> HandlerConfig {
-    HandlerConfig {
-        resource_name: "ci".into(),
-        hook_name: "ci-drain".into(),
-        notification_metadata: notification_metadata("ci"),
-        autoscaling_group_names: vec!["ci-a".into(), "ci-b".into()],
-        document_name: "ci-drain".into(),
-        document_parameters: Default::default(),
-        notification_topic_arn: "arn:aws:sns:us-east-1:123456789012:ci-lifecycle".into(),
-        notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
-        command_log_group_name: None,
-        drain_timeout_seconds: 3600,
-        // What the budget derives for 3600 s: agent wait + stale-lock takeover + drain + grace.
-        heartbeat_timeout_seconds: 300 + 180 + 3600 + 180,
-        on_failure: LifecycleResult::Abandon,
-        drain_command: None,
-        agent_wait_seconds: 300,
-        spot: None,
-    }
+    let config =
+        HandlerConfig { autoscaling_group_names: vec!["ci-a".into(), "ci-b".into()], ..HandlerConfig::example() };
+    // What the budget derives for 3600 s: agent wait + stale-lock takeover + drain + grace.
+    assert_eq!((config.drain_timeout_seconds, config.heartbeat_timeout_seconds), (3600, 300 + 180 + 3600 + 180));
+    config
 }
 
 /// A long drain whose hook must be kept alive with heartbeats.

@@ -9,7 +9,7 @@ use drain_contract::spot::{INTERRUPTION_DETAIL_TYPE, INTERRUPTION_SOURCE};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub const TERMINATING_TRANSITION: &str = "autoscaling:EC2_INSTANCE_TERMINATING";
+pub use drain_contract::lifecycle_states::TERMINATING_TRANSITION;
 pub const TEST_NOTIFICATION_EVENT: &str = "autoscaling:TEST_NOTIFICATION";
 const LIFECYCLE_DETAIL_TYPE: &str = "EC2 Instance-terminate Lifecycle Action";
 const COMMAND_DETAIL_TYPE: &str = "EC2 Command Status-change Notification";
@@ -86,7 +86,10 @@ struct SnsCommandStatus {
     requested_date_time: Option<String>,
 }
 
-/// SSM status notification as EventBridge delivers it (kebab-case `detail`).
+/// SSM status notification as EventBridge delivers it (kebab-case `detail`). A Command-scope event names no instance
+/// in `detail`: its instances are the EC2 instance ARNs of the envelope's `resources` (Systems Manager User Guide,
+/// "Amazon EventBridge event examples for Systems Manager", Run Command: `"resources": ["arn:aws:ec2:…:instance/i-…"]`
+/// beside a `detail` of `command-id`, `document-name`, `expire-after`, `parameters`, `requested-date-time`, `status`).
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct EventBridgeCommandStatus {
@@ -198,7 +201,10 @@ fn parse_eventbridge(payload: &Value) -> Event {
                         scope,
                         command_id: status.command_id,
                         document_name: status.document_name,
-                        instance_ids: status.instance_id.into_iter().collect(),
+                        instance_ids: match status.instance_id {
+                            Some(id) => vec![id],
+                            None => instance_ids_of(payload.get("resources")),
+                        },
                         status: status.status,
                         requested_at: status.requested_date_time.as_deref().and_then(parse_time),
                     })
@@ -210,6 +216,23 @@ fn parse_eventbridge(payload: &Value) -> Event {
         _ => Err(format!("EventBridge event {source:?} / {detail_type:?} is not one of ours")),
     };
     parsed.unwrap_or_else(foreign)
+}
+
+/// The instance ids of an EventBridge envelope's `resources`: each `arn:<partition>:ec2:<region>:<account>:instance/<id>`
+/// (other resources, such as a document's ARN, are not instances and are skipped).
+fn instance_ids_of(resources: Option<&Value>) -> Vec<String> {
+    let arns = resources.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    arns.iter().filter_map(Value::as_str).filter_map(instance_id_of_arn).map(str::to_string).collect()
+}
+
+fn instance_id_of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_partition), Some("ec2"), Some(_region), Some(_account), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    resource.strip_prefix("instance/").filter(|id| !id.is_empty())
 }
 
 fn lifecycle(body: &Value) -> Result<Event, String> {
@@ -242,7 +265,17 @@ fn preview(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_time;
+    use super::{instance_id_of_arn, parse_time};
+
+    #[test]
+    fn reads_the_instance_id_of_an_ec2_instance_arn_only() {
+        assert_eq!(instance_id_of_arn("arn:aws:ec2:us-east-1:123456789012:instance/i-0abc"), Some("i-0abc"));
+        assert_eq!(instance_id_of_arn("arn:aws-cn:ec2:cn-north-1:123456789012:instance/i-0abc"), Some("i-0abc"));
+        assert_eq!(instance_id_of_arn("arn:aws:ssm:us-east-1:123456789012:document/ci-drain"), None);
+        assert_eq!(instance_id_of_arn("arn:aws:ec2:us-east-1:123456789012:volume/vol-1"), None);
+        assert_eq!(instance_id_of_arn("arn:aws:ec2:us-east-1:123456789012:instance/"), None);
+        assert_eq!(instance_id_of_arn("i-0abc"), None);
+    }
 
     #[test]
     fn parses_the_notification_time_formats() {

@@ -3,8 +3,7 @@
 
 mod support;
 
-use drain_contract::names::notification_metadata;
-use drain_contract::{CONFIG_ENV_VAR, HandlerConfig, LifecycleResult};
+use drain_contract::{CONFIG_ENV_VAR, HandlerConfig};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -28,23 +27,7 @@ impl Drop for Function {
 
 impl Function {
     fn start(api: &RuntimeApi, endpoint: &str) -> Function {
-        let config = HandlerConfig {
-            resource_name: "ci".into(),
-            hook_name: "ci-drain".into(),
-            notification_metadata: notification_metadata("ci"),
-            autoscaling_group_names: vec!["ci-a".into()],
-            document_name: "ci-drain".into(),
-            document_parameters: Default::default(),
-            notification_topic_arn: "arn:aws:sns:us-east-1:123456789012:ci-lifecycle".into(),
-            notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
-            command_log_group_name: None,
-            drain_timeout_seconds: 3600,
-            heartbeat_timeout_seconds: 3780,
-            on_failure: LifecycleResult::Abandon,
-            drain_command: None,
-            agent_wait_seconds: 300,
-            spot: None,
-        };
+        let config = HandlerConfig::example();
         let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -92,23 +92,25 @@ fn command_and_invocation_status_over_sns_camel_case() {
 
 #[test]
 fn command_and_invocation_status_over_eventbridge_kebab_case() {
-    let command = parse_both_ways("eventbridge-command-status.json");
-    // The Command-level EventBridge event names no instance: the handler gets the instance from the invocation event.
-    assert_eq!(
-        command,
-        vec![Event::CommandStatus(CommandStatusNotice {
-            scope: StatusScope::Command,
-            command_id: COMMAND.into(),
-            document_name: "ci-drain".into(),
-            instance_ids: vec![],
-            status: "Success".into(),
-            requested_at: Some(REQUESTED_AT),
-        })]
-    );
+    // A Command-scope event names its instances only in the envelope's `resources` (instance ARNs).
+    assert_eq!(parse_both_ways("eventbridge-command-status.json"), vec![status(StatusScope::Command, "Success")]);
     assert_eq!(
         parse_both_ways("eventbridge-invocation-status.json"),
         vec![status(StatusScope::Invocation, "TimedOut")]
     );
+}
+
+#[test]
+fn a_command_event_yields_every_instance_of_its_resources_and_skips_other_arns() {
+    let mut payload = fixture("eventbridge-command-status.json");
+    payload["resources"] = serde_json::json!([
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0",
+        "arn:aws:ssm:us-east-1:123456789012:document/ci-drain",
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-0fedcba9876543210",
+    ]);
+    let events: [Event; 1] = parse(&payload).try_into().expect("one event");
+    let [Event::CommandStatus(notice)] = events else { panic!("expected a status notice, got {events:?}") };
+    assert_eq!(notice.instance_ids, vec![INSTANCE.to_string(), "i-0fedcba9876543210".to_string()]);
 }
 
 #[test]

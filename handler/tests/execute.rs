@@ -27,8 +27,7 @@ use aws_sdk_ssm::types::{
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
-use drain_contract::names::notification_metadata;
-use drain_contract::{HandlerConfig, LifecycleResult};
+use drain_contract::HandlerConfig;
 use graceful_handler::aws_error::HandlerError;
 use graceful_handler::execute::handle;
 use graceful_handler::observe::Aws;
@@ -43,22 +42,9 @@ const LOCK: &str = "/graceful/ci-drain/drain-locks/i-0123456789abcdef0/1";
 
 fn config() -> HandlerConfig {
     HandlerConfig {
-        resource_name: "ci".into(),
-        hook_name: "ci-drain".into(),
-        notification_metadata: notification_metadata("ci"),
-        autoscaling_group_names: vec!["ci-a".into()],
-        document_name: "ci-drain".into(),
         document_parameters: [("deadlineSeconds".to_string(), vec!["3300".to_string()])].into(),
-        notification_topic_arn: "arn:aws:sns:us-east-1:123456789012:ci-lifecycle".into(),
-        notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
         command_log_group_name: Some("/graceful/ci/drain".into()),
-        drain_timeout_seconds: 3600,
-        // What the budget derives for 3600 s: agent wait + stale-lock takeover + drain + grace.
-        heartbeat_timeout_seconds: 300 + 180 + 3600 + 180,
-        on_failure: LifecycleResult::Abandon,
-        drain_command: None,
-        agent_wait_seconds: 300,
-        spot: None,
+        ..HandlerConfig::example()
     }
 }
 

@@ -13,6 +13,9 @@ pub const GLOBAL_WAIT_HEARTBEAT_FACTOR: u64 = 100;
 pub const MIN_DRAIN_SECONDS: u64 = 60;
 /// The reconcile schedule's period; heartbeats and recovery happen at least this often.
 pub const RECONCILE_INTERVAL_SECONDS: u64 = 60;
+/// The EventBridge schedule that invokes the reconcile sweep every `RECONCILE_INTERVAL_SECONDS` (EventBridge
+/// `rate(value unit)`: a value of 1 takes the singular unit). A test checks the two agree.
+pub const RECONCILE_SCHEDULE_EXPRESSION: &str = "rate(1 minute)";
 /// Time after the drain budget for the handler to observe the command's end and complete the action:
 /// three reconcile ticks, so one lost tick or notification still completes in time.
 pub const COMPLETION_GRACE_SECONDS: u64 = 3 * RECONCILE_INTERVAL_SECONDS;
@@ -103,6 +106,12 @@ pub fn needed_wait_seconds(drain_timeout_seconds: u64, agent_wait_seconds: u64) 
         .saturating_add(COMPLETION_GRACE_SECONDS)
 }
 
+/// Whether a hook with this heartbeat timeout can expire before a drain of this budget ends, so the handler must send
+/// heartbeats. The one rule for it: the provider's budget and the handler's heartbeat schedule both ask here.
+pub fn heartbeats_needed(heartbeat_timeout_seconds: u64, drain_timeout_seconds: u64, agent_wait_seconds: u64) -> bool {
+    heartbeat_timeout_seconds < needed_wait_seconds(drain_timeout_seconds, agent_wait_seconds)
+}
+
 /// The bounded wait for an unreachable agent under a drain budget.
 pub fn agent_wait_seconds(drain_timeout_seconds: u64) -> u64 {
     AGENT_WAIT_MAX_SECONDS.min(drain_timeout_seconds)
@@ -128,7 +137,7 @@ pub fn derive(drain_timeout_seconds: u64, heartbeat_override: Option<u64>) -> Re
         // Long enough that a drain inside the budget needs no heartbeat at all; capped by AWS.
         None => needed_wait.min(HEARTBEAT_MAX_SECONDS),
     };
-    let heartbeats_needed = heartbeat_timeout_seconds < needed_wait;
+    let heartbeats_needed = heartbeats_needed(heartbeat_timeout_seconds, drain_timeout_seconds, agent_wait_seconds);
     if heartbeats_needed && heartbeat_timeout_seconds < 2 * RECONCILE_INTERVAL_SECONDS {
         return Err(BudgetError::HeartbeatTooShortForTicks { seconds: heartbeat_timeout_seconds });
     }
@@ -223,6 +232,22 @@ pub fn format_duration(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schedule_expression_invokes_the_sweep_every_reconcile_interval() {
+        let (value, unit) = RECONCILE_SCHEDULE_EXPRESSION
+            .strip_prefix("rate(")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .and_then(|inner| inner.split_once(' '))
+            .expect("rate(value unit)");
+        let unit_seconds = match unit {
+            "minute" | "minutes" => 60,
+            "hour" | "hours" => 3600,
+            "day" | "days" => 86_400,
+            other => panic!("EventBridge rate unit {other:?}"),
+        };
+        assert_eq!(value.parse::<u64>().unwrap() * unit_seconds, RECONCILE_INTERVAL_SECONDS);
+    }
 
     #[test]
     fn parses_the_documented_forms() {

@@ -72,6 +72,30 @@ impl HandlerConfig {
         serde_json::from_str(json)
     }
 
+    /// A configuration as the provider writes it for a resource named `ci` on group `ci-a` in account
+    /// 123456789012, us-east-1, with the default 1 h budget (nomad preset, `on_failure = "abandon"`): the one example
+    /// the tests of every crate start from, changing what they are about.
+    pub fn example() -> Self {
+        let budget = crate::budget::derive(3600, None).expect("the default budget is valid");
+        HandlerConfig {
+            resource_name: "ci".into(),
+            hook_name: "ci-drain".into(),
+            notification_metadata: crate::names::notification_metadata("ci"),
+            autoscaling_group_names: vec!["ci-a".into()],
+            document_name: "ci-drain".into(),
+            document_parameters: Default::default(),
+            notification_topic_arn: "arn:aws:sns:us-east-1:123456789012:ci-lifecycle".into(),
+            notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
+            command_log_group_name: None,
+            drain_timeout_seconds: budget.drain_timeout_seconds,
+            heartbeat_timeout_seconds: budget.heartbeat_timeout_seconds,
+            on_failure: LifecycleResult::Abandon,
+            drain_command: None,
+            agent_wait_seconds: budget.agent_wait_seconds,
+            spot: None,
+        }
+    }
+
     /// Bytes this configuration takes in the function's environment: the variable's name and its JSON value.
     pub fn environment_bytes(&self) -> usize {
         CONFIG_ENV_VAR.len() + self.to_json().len()
@@ -99,21 +123,9 @@ mod tests {
 
     fn config(groups: usize, group_name_len: usize) -> HandlerConfig {
         HandlerConfig {
-            resource_name: "ci".into(),
-            hook_name: "ci-drain".into(),
-            notification_metadata: crate::names::notification_metadata("ci"),
             autoscaling_group_names: (0..groups).map(|i| format!("{i:0>group_name_len$}")).collect(),
-            document_name: "ci-drain".into(),
-            document_parameters: Default::default(),
-            notification_topic_arn: "arn:aws:sns:us-east-1:123456789012:ci-lifecycle".into(),
-            notification_role_arn: "arn:aws:iam::123456789012:role/ci-publisher".into(),
             command_log_group_name: Some("/aws/lambda/ci-drain-handler".into()),
-            drain_timeout_seconds: 3600,
-            heartbeat_timeout_seconds: 4260,
-            on_failure: LifecycleResult::Abandon,
-            drain_command: None,
-            agent_wait_seconds: 300,
-            spot: None,
+            ..HandlerConfig::example()
         }
     }
 

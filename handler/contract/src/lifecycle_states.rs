@@ -4,6 +4,10 @@
 //! instance returning to the pool on scale-in (instance reuse policy) and `Warmed:Terminating:Wait` for one
 //! terminated out of the pool. The handler drains in each; the provider waits for each before deleting a hook.
 
+/// The transition of the one hook kind this project manages (`PutLifecycleHook.LifecycleTransition`), as lifecycle
+/// notifications carry it (`LifecycleTransition`).
+pub const TERMINATING_TRANSITION: &str = "autoscaling:EC2_INSTANCE_TERMINATING";
+
 pub const TERMINATING_WAIT: &str = "Terminating:Wait";
 pub const WARMED_PENDING_WAIT: &str = "Warmed:Pending:Wait";
 pub const WARMED_TERMINATING_WAIT: &str = "Warmed:Terminating:Wait";

@@ -31,6 +31,14 @@ pub struct Location {
     pub account_id: String,
 }
 
+impl Location {
+    /// The ARN of a regional resource of this account: `arn:<partition>:<service>:<region>:<account>:<resource>`.
+    pub fn arn(&self, service: &str, resource: &str) -> String {
+        let Location { partition, region, account_id } = self;
+        format!("arn:{partition}:{service}:{region}:{account_id}:{resource}")
+    }
+}
+
 impl Clients {
     /// Builds every client from `config`. The region comes from `config` (`us-east-1` when it has none). The retry
     /// settings of `config` (e.g. max attempts) are kept, in adaptive mode.

@@ -167,7 +167,8 @@ async fn apply(
         topic_arn: &topic_arn,
         publisher_role_arn: &publisher_arn,
         document_name: &names.document,
-        log_group_name: &names.log_group,
+        document_arn: &arns.document,
+        log_group_arn: &arns.log_group,
         autoscaling_group_names: desired.autoscaling_group_names.iter().map(String::as_str).collect(),
     };
     let handler_role = iam::ensure_role(

@@ -27,10 +27,9 @@ pub struct DerivedArns {
 
 impl DerivedArns {
     pub fn new(location: &Location, names: &DerivedNames, roles: &RoleNames, iam_path: &str) -> Self {
-        let Location { partition, region, account_id } = location;
-        let regional =
-            |service: &str, resource: &str| format!("arn:{partition}:{service}:{region}:{account_id}:{resource}");
-        let role = |name: &str| drain_contract::names::role_arn(partition, account_id, iam_path, name);
+        let regional = |service: &str, resource: &str| location.arn(service, resource);
+        let role =
+            |name: &str| drain_contract::names::role_arn(&location.partition, &location.account_id, iam_path, name);
         DerivedArns {
             topic: regional("sns", &names.topic),
             publisher_role: role(&roles.publisher),

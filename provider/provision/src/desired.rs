@@ -78,8 +78,9 @@ pub mod function_settings {
     pub const TIMEOUT_SECONDS: i32 = 120;
     pub const MEMORY_MB: i32 = 128;
     pub const LOG_FORMAT: &str = "JSON";
-    /// The reconcile sweep's schedule.
-    pub const SCHEDULE_EXPRESSION: &str = "rate(1 minute)";
+    /// The reconcile sweep's schedule: every `RECONCILE_INTERVAL_SECONDS`, the period the heartbeat arithmetic
+    /// counts on.
+    pub const SCHEDULE_EXPRESSION: &str = drain_contract::budget::RECONCILE_SCHEDULE_EXPRESSION;
     /// Statement ids of the two Lambda permissions, and the EventBridge target id.
     pub const SNS_PERMISSION_SID: &str = "graceful-sns-invoke";
     pub const SCHEDULE_PERMISSION_SID: &str = "graceful-schedule-invoke";
@@ -87,7 +88,7 @@ pub mod function_settings {
     /// Inline policy names on the two roles.
     pub const PUBLISHER_POLICY_NAME: &str = "publish-lifecycle-notifications";
     pub const HANDLER_POLICY_NAME: &str = "drain-instances";
-    pub const LIFECYCLE_TRANSITION: &str = "autoscaling:EC2_INSTANCE_TERMINATING";
+    pub use drain_contract::lifecycle_states::TERMINATING_TRANSITION as LIFECYCLE_TRANSITION;
 }
 
 /// Base64 of the SHA-256 of `zip`: the form Lambda reports as `CodeSha256`.

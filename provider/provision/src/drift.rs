@@ -38,7 +38,8 @@ pub async fn drift(
             topic_arn: &arns.topic,
             publisher_role_arn: &arns.publisher_role,
             document_name: &names.document,
-            log_group_name: &names.log_group,
+            document_arn: &arns.document,
+            log_group_arn: &arns.log_group,
             autoscaling_group_names: desired.autoscaling_group_names.iter().map(String::as_str).collect(),
         };
         let wanted = policy::handler_policy(&scope);

@@ -11,19 +11,17 @@ pub struct PolicyScope<'a> {
     pub location: &'a Location,
     pub topic_arn: &'a str,
     pub publisher_role_arn: &'a str,
+    /// The drain document: its name places the drain locks, its ARN (`DerivedArns::document`) scopes SendCommand.
     pub document_name: &'a str,
-    pub log_group_name: &'a str,
+    pub document_arn: &'a str,
+    /// `DerivedArns::log_group`.
+    pub log_group_arn: &'a str,
     pub autoscaling_group_names: Vec<&'a str>,
 }
 
 impl PolicyScope<'_> {
     fn arn(&self, service: &str, resource: &str) -> String {
-        let Location { partition, region, account_id } = self.location;
-        format!("arn:{partition}:{service}:{region}:{account_id}:{resource}")
-    }
-
-    pub fn document_arn(&self) -> String {
-        self.arn("ssm", &format!("document/{}", self.document_name))
+        self.location.arn(service, resource)
     }
 
     /// The handler's drain locks: one parameter per instance under the document's lock path.
@@ -32,10 +30,6 @@ impl PolicyScope<'_> {
         let path = drain_lock_path(self.document_name);
         let path = path.trim_start_matches('/');
         vec![self.arn("ssm", &format!("parameter/{path}")), self.arn("ssm", &format!("parameter/{path}/*"))]
-    }
-
-    pub fn log_group_arn(&self) -> String {
-        self.arn("logs", &format!("log-group:{}", self.log_group_name))
     }
 
     /// Group ARNs carry a UUID the provider does not know ahead of time; the name part pins the group.
@@ -132,7 +126,7 @@ pub fn topic_policy(location: &Location, topic_arn: &str, publisher_role_arn: &s
 
 /// The handler role's inline policy: least privilege, resource-scoped wherever the action allows it.
 pub fn handler_policy(scope: &PolicyScope<'_>) -> Value {
-    let log_group_arn = scope.log_group_arn();
+    let log_group_arn = scope.log_group_arn;
     let group_names: Vec<&str> = scope.autoscaling_group_names.clone();
     json!({
         "Version": "2012-10-17",
@@ -141,7 +135,7 @@ pub fn handler_policy(scope: &PolicyScope<'_>) -> Value {
                 "Sid": "WriteOwnLogs",
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [log_group_arn.clone(), format!("{log_group_arn}:log-stream:*")]
+                "Resource": [log_group_arn, format!("{log_group_arn}:log-stream:*")]
             },
             {
                 "Sid": "CompleteManagedLifecycleActions",
@@ -153,7 +147,7 @@ pub fn handler_policy(scope: &PolicyScope<'_>) -> Value {
                 "Sid": "RunDrainDocument",
                 "Effect": "Allow",
                 "Action": ["ssm:SendCommand"],
-                "Resource": [scope.document_arn()]
+                "Resource": [scope.document_arn]
             },
             // Two statements for the instance's group tag: the global `aws:ResourceTag/...` key and the SSM-specific
             // `ssm:resourceTag/...` key the SSM documentation uses for SendCommand. Either one matching is enough

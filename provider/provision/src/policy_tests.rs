@@ -86,14 +86,23 @@ fn topic_policy_lets_only_the_publisher_role_publish() {
     assert_eq!(policy["Statement"].as_array().unwrap().len(), 2);
 }
 
+/// The ARNs `converge` derives for resource `name` in `location`.
+fn derived_arns(name: &str, location: &Location) -> crate::derive::DerivedArns {
+    let roles = drain_contract::names::RoleNames::new(name, &location.region, drain_contract::names::RoleScope::Region)
+        .unwrap();
+    crate::derive::DerivedArns::new(location, &drain_contract::names::DerivedNames::new(name), &roles, "/")
+}
+
 fn handler_policy_for(groups: Vec<&str>) -> Value {
     let location = location();
+    let arns = derived_arns("ci", &location);
     handler_policy(&PolicyScope {
         location: &location,
         topic_arn: TOPIC,
         publisher_role_arn: PUBLISHER,
         document_name: "ci-drain",
-        log_group_name: "/aws/lambda/ci-drain-handler",
+        document_arn: &arns.document,
+        log_group_arn: &arns.log_group,
         autoscaling_group_names: groups,
     })
 }
@@ -225,15 +234,18 @@ fn rescoping_follows_the_group_set() {
 #[test]
 fn other_partitions_appear_in_every_arn() {
     let location = Location { partition: "aws-cn".into(), region: "cn-north-1".into(), account_id: "1".into() };
+    let arns = derived_arns("d", &location);
     let policy = handler_policy(&PolicyScope {
         location: &location,
         topic_arn: "t",
         publisher_role_arn: "r",
         document_name: "d",
-        log_group_name: "l",
+        document_arn: &arns.document,
+        log_group_arn: &arns.log_group,
         autoscaling_group_names: vec!["g"],
     });
     let text = policy.to_string();
-    assert!(text.contains("arn:aws-cn:ssm:cn-north-1:1:document/d"));
+    assert!(text.contains("arn:aws-cn:ssm:cn-north-1:1:document/d-drain"));
+    assert!(text.contains("arn:aws-cn:logs:cn-north-1:1:log-group:"));
     assert!(!text.contains("arn:aws:"));
 }
