@@ -11,6 +11,7 @@ static PEAK: AtomicUsize = AtomicUsize::new(0);
 /// 512 MiB: far above what any one bounded input may need, far below the machine.
 pub const CAP: usize = 512 * 1024 * 1024;
 
+#[allow(unsafe_code)] // a global allocator is an unsafe trait: both methods forward to the system allocator
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();

@@ -2,7 +2,7 @@
 //! A test fails when the committed files are stale; `cargo xtask docs` (the same test with `UPDATE_DOCS=1`) rewrites
 //! them.
 
-use crate::resource::shutdown_asg::{plan::REPLACE_RULES, schema};
+use crate::resource::shutdown_asg::schema;
 use tfplugin::{Attribute, Block, Schema, Type};
 
 fn type_name(ty: &Type) -> String {
@@ -19,8 +19,7 @@ fn type_name(ty: &Type) -> String {
 }
 
 fn attribute_line(attribute: &Attribute, prefix: &str) -> String {
-    let replace = REPLACE_RULES.iter().any(|(name, _)| *name == attribute.name && prefix.is_empty());
-    let note = if replace { " Forces a new resource." } else { "" };
+    let note = if attribute.replace_reason.is_some() { " Forces a new resource." } else { "" };
     format!("- `{prefix}{}` ({}) {}{note}\n", attribute.name, type_name(&attribute.ty), attribute.description)
 }
 

@@ -264,6 +264,7 @@ impl Emulator {
     fn signal_group(&self, signal: libc::c_int) {
         let group = self.child.id() as libc::pid_t;
         // SAFETY: kill(2) with a negative pid signals the process group we created at spawn; no memory involved.
+        #[allow(unsafe_code)] // libc has no safe kill(2)
         unsafe {
             libc::kill(-group, signal);
         }

@@ -4,6 +4,7 @@ use acceptance::emulator::{Emulator, NomadBehaviour};
 use serde_json::json;
 use std::time::Duration;
 
+#[allow(unsafe_code)] // libc has no safe kill(2)
 fn alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     unsafe { libc::kill(pid, 0) == 0 }

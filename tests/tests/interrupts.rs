@@ -90,6 +90,7 @@ fn exits_within(mut child: Child, limit: Duration, what: &str) -> (Duration, Str
     }
 }
 
+#[allow(unsafe_code)] // libc has no safe kill(2)
 fn interrupt(child: &Child) {
     let pid = i32::try_from(child.id()).expect("pid fits");
     // SAFETY: sends a signal to a child process this test started and still owns.

@@ -23,7 +23,10 @@ pub fn workspace_for_tests() -> Result<PathBuf> {
     cmd::run(cmd::cargo().args(["build", "--workspace", "--all-targets"]))?;
     let binary = cmd::target_dir().join("debug").join("terraform-provider-graceful");
     // SAFETY: xtask is single-threaded when it prepares; the harness reads this when it builds a workspace.
-    unsafe { std::env::set_var("GRACEFUL_PROVIDER_BIN", &binary) };
+    #[allow(unsafe_code)] // set_var is unsafe since Rust 2024 (other threads may read the environment)
+    unsafe {
+        std::env::set_var("GRACEFUL_PROVIDER_BIN", &binary)
+    };
     Ok(binary)
 }
 
@@ -42,6 +45,9 @@ pub fn provider(build: Build) -> Result<PathBuf> {
     cmd::run(&mut command)?;
     let binary = cmd::target_dir().join(profile_dir).join("terraform-provider-graceful");
     // SAFETY: xtask is single-threaded when it prepares; the harness reads this when it builds a workspace.
-    unsafe { std::env::set_var("GRACEFUL_PROVIDER_BIN", &binary) };
+    #[allow(unsafe_code)] // set_var is unsafe since Rust 2024 (other threads may read the environment)
+    unsafe {
+        std::env::set_var("GRACEFUL_PROVIDER_BIN", &binary)
+    };
     Ok(binary)
 }

@@ -87,7 +87,10 @@ fn throwaway_key(home: &Path) -> Result<String> {
     std::fs::create_dir_all(home)?;
     std::fs::set_permissions(home, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
     // SAFETY: xtask is single-threaded here; gpg children inherit the variable.
-    unsafe { std::env::set_var("GNUPGHOME", home) };
+    #[allow(unsafe_code)] // set_var is unsafe since Rust 2024 (other threads may read the environment)
+    unsafe {
+        std::env::set_var("GNUPGHOME", home)
+    };
     cmd::output(Command::new("gpg").args([
         "--batch",
         "--passphrase",

@@ -1,23 +1,13 @@
 //! Planning: the planned state from configuration (defaults derived from the config, never from the proposed
 //! state), computed outputs unknown until apply knows them, and which changes force replacement.
 
-use super::schema::{
-    DEFAULT_ARCHITECTURE, DEFAULT_IAM_PATH, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_ON_FAILURE, DEFAULT_PRESET,
-    DEFAULT_TIMEOUT, DEFAULT_WAIT_FOR_DRAINS, OUT_OF_BAND_CHANGES,
-};
-use super::schema::{HANDLER_ROLE_NAME, PUBLISHER_ROLE_NAME};
+use super::schema::{DEFAULT_IAM_PATH, HANDLER_ROLE_NAME, NOMAD_BLOCK, OUT_OF_BAND_CHANGES, PUBLISHER_ROLE_NAME};
 use super::validate::validate;
 use crate::config::DefaultTags;
 use drain_contract::budget;
 use drain_contract::names::{DerivedNames, RoleNames, RoleScope, check_hook_role_arn, role_arn};
 use std::collections::BTreeMap;
 use tfplugin::{AttributePath, Diagnostic, PlanResponse, Value};
-
-/// Attributes whose change AWS cannot apply in place, with the reason shown in docs.
-pub const REPLACE_RULES: &[(&str, &str)] = &[
-    ("name", "Every AWS name derives from it; AWS renames none of them in place."),
-    ("iam_path", "AWS cannot move an IAM role to another path."),
-];
 
 /// ARNs only AWS knows: unknown on create, kept from the prior state on update unless that piece disappeared. The
 /// role names are chosen at create (they carry the region, which apply knows) and kept after.
@@ -66,18 +56,9 @@ pub fn plan(
     ] {
         copy(&mut planned, name);
     }
-    let with_default = |name: &str, default: Value| match config.get(name) {
-        Value::Null => default,
-        other => other.clone(),
-    };
-    planned.insert("on_failure".into(), with_default("on_failure", Value::string(DEFAULT_ON_FAILURE)));
-    planned.insert("architecture".into(), with_default("architecture", Value::string(DEFAULT_ARCHITECTURE)));
-    planned.insert("wait_for_drains".into(), with_default("wait_for_drains", Value::Bool(DEFAULT_WAIT_FOR_DRAINS)));
-    planned.insert("iam_path".into(), with_default("iam_path", Value::string(DEFAULT_IAM_PATH)));
-    planned.insert(
-        "log_retention_days".into(),
-        with_default("log_retention_days", Value::Number(DEFAULT_LOG_RETENTION_DAYS as f64)),
-    );
+    // on_failure, architecture, wait_for_drains, iam_path, log_retention_days: the defaults the schema declares.
+    let schema = &super::schema::declared().block;
+    planned.extend(schema.planned_defaults(config));
 
     let (drain, derived_budget) = plan_drain(config.get("drain"), prior.get("drain"), config.get("heartbeat_timeout"));
     planned.insert("drain".into(), drain);
@@ -109,14 +90,7 @@ pub fn plan(
         },
     );
 
-    let mut requires_replace = Vec::new();
-    if !prior.is_null() {
-        for (attribute, _why) in REPLACE_RULES {
-            if prior.get(attribute) != &planned[*attribute] {
-                requires_replace.push(AttributePath::root(attribute));
-            }
-        }
-    }
+    let requires_replace = schema.requires_replace(prior, &Value::Object(planned.clone()), &AttributePath::default());
     let replacing = !requires_replace.is_empty();
     for attribute in CHOSEN_AT_CREATE {
         let kept = match prior.get(attribute) {
@@ -188,12 +162,11 @@ fn plan_drain(drain: &Value, prior_drain: &Value, heartbeat: &Value) -> (Value, 
     if drain.is_unknown() {
         return (Value::Unknown, None);
     }
-    let preset = match drain.get("preset") {
-        Value::Null => Value::string(DEFAULT_PRESET),
-        other => other.clone(),
-    };
+    let schema = super::schema::nested(&super::schema::declared().block, "drain");
+    let mut defaults = schema.planned_defaults(drain);
+    let preset = defaults.remove("preset").unwrap_or(Value::Unknown);
     let timeout = match drain.get("timeout") {
-        Value::Null => Value::string(DEFAULT_TIMEOUT),
+        Value::Null => defaults.remove("timeout").unwrap_or(Value::Unknown),
         other => same_duration_as_prior(other.clone(), prior_drain.get("timeout")),
     };
     let timeout_seconds = timeout.as_str().and_then(|t| budget::parse_duration(t).ok());
@@ -222,19 +195,17 @@ fn plan_drain(drain: &Value, prior_drain: &Value, heartbeat: &Value) -> (Value, 
             },
         ),
         ("nomad_deadline_seconds", seconds_value(|b| b.nomad_deadline_seconds)),
-        (super::schema::NOMAD_BLOCK, plan_nomad(drain.get(super::schema::NOMAD_BLOCK))),
+        (NOMAD_BLOCK, plan_nomad(drain.get(NOMAD_BLOCK), super::schema::nested(schema, NOMAD_BLOCK))),
     ]);
     (block, derived)
 }
 
-/// The `drain.nomad` block as configured (a block is never computed), with the default address filled in.
-fn plan_nomad(block: &Value) -> Value {
+/// The `drain.nomad` block as configured (a block is never computed), with its declared defaults (the address).
+fn plan_nomad(block: &Value, schema: &tfplugin::Block) -> Value {
     match block {
         Value::Object(attributes) => {
             let mut planned = attributes.clone();
-            if planned.get("address").is_none_or(Value::is_null) {
-                planned.insert("address".into(), Value::string(drain_contract::nomad_settings::DEFAULT_ADDRESS));
-            }
+            planned.extend(schema.planned_defaults(block));
             Value::Object(planned)
         }
         other => other.clone(),

@@ -1,7 +1,7 @@
 //! The `graceful_shutdown_asg` schema: every attribute, with the markdown description users see in docs and editors.
 
 use drain_contract::budget::{HEARTBEAT_MAX_SECONDS, HEARTBEAT_MIN_SECONDS, RECONCILE_INTERVAL_SECONDS};
-use tfplugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
+use tfplugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type, Value};
 
 pub const TYPE_NAME: &str = "graceful_shutdown_asg";
 
@@ -71,7 +71,8 @@ document or the Lambda environment. Values may hold only letters, digits and `_ 
                     &format!(
                         "`http(s)://host:port` of the local agent (`NOMAD_ADDR`, default `\"{default_address}\"`)."
                     ),
-                ),
+                )
+                .with_default(Value::string(default_address)),
                 file("ca_file", "the CA certificate that signed the agent's certificate", "NOMAD_CACERT"),
                 file(
                     "client_cert_file",
@@ -145,6 +146,17 @@ fn spot_block() -> NestedBlock {
     }
 }
 
+/// The schema, built once: plan reads each attribute's default and replace rule from it.
+pub fn declared() -> &'static Schema {
+    static SCHEMA: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(schema);
+    &SCHEMA
+}
+
+/// The nested block `type_name` of `block`.
+pub fn nested<'a>(block: &'a Block, type_name: &str) -> &'a Block {
+    &block.blocks.iter().find(|b| b.type_name == type_name).unwrap_or_else(|| panic!("no block {type_name}")).block
+}
+
 pub fn schema() -> Schema {
     let max_name = drain_contract::names::max_name_len();
     let min_heartbeat = MIN_USABLE_HEARTBEAT_SECONDS;
@@ -168,7 +180,8 @@ group, the reconcile schedule, and deploys the bundled drain handler as a Lambda
 `us-east-1`, for example, `name` may have {in_us_east_1}.",
                         in_us_east_1 = drain_contract::names::max_name_len_in("us-east-1")
                     ),
-                ),
+                )
+                .replaced_on_change("Every AWS name derives from it; AWS renames none of them in place."),
                 Attribute::required(
                     "autoscaling_group_names",
                     string_set(),
@@ -181,7 +194,9 @@ hook is created on each. Adding or removing a group updates the resource in plac
                     "What happens when a drain fails, times out, is cancelled or cannot start: `\"continue\"` (default) \
 completes the lifecycle action with `CONTINUE`, `\"abandon\"` with `ABANDON` (with an instance lifecycle policy that \
 retains abandoned instances, they are kept for inspection). Both let the instance terminate otherwise.",
-                ),
+                )
+                .with_default(Value::string(DEFAULT_ON_FAILURE))
+                .one_of(&["continue", "abandon"]),
                 Attribute::optional_computed(
                     "heartbeat_timeout",
                     Type::Number,
@@ -200,25 +215,31 @@ none of the group's instances is held in a lifecycle wait, so that running drain
 bounded by `timeouts.delete` / `timeouts.update`, which default to the longest a drain can hold an instance. `false` \
 deletes the hooks at once: AWS then completes the waiting instances' actions with `CONTINUE`, and they terminate with \
 their drains cut short.",
-                ),
+                )
+                .with_default(Value::Bool(DEFAULT_WAIT_FOR_DRAINS)),
                 Attribute::optional_computed(
                     "architecture",
                     Type::String,
                     "Instruction set of the drain handler Lambda: `\"arm64\"` (default) or `\"x86_64\"`.",
-                ),
+                )
+                .with_default(Value::string(DEFAULT_ARCHITECTURE))
+                .one_of(&["arm64", "x86_64"]),
                 Attribute::optional_computed(
                     "log_retention_days",
                     Type::Number,
                     "Retention of the handler's CloudWatch log group, in days (one of the values CloudWatch Logs \
 accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653). \
 Default 30.",
-                ),
+                )
+                .with_default(Value::Number(DEFAULT_LOG_RETENTION_DAYS as f64)),
                 Attribute::optional_computed(
                     "iam_path",
                     Type::String,
                     "Path of the two IAM roles (default `\"/\"`). Must begin and end with `/`. AWS cannot move a role to \
 another path, so a change replaces the resource.",
-                ),
+                )
+                .with_default(Value::string(DEFAULT_IAM_PATH))
+                .replaced_on_change("AWS cannot move an IAM role to another path."),
                 Attribute::optional(
                     "permissions_boundary",
                     Type::String,
@@ -314,7 +335,9 @@ chosen architecture. A provider upgrade that changes the handler shows here in `
                                 Type::String,
                                 "`\"nomad\"` (default): make the Nomad client ineligible, drain it with a deadline \
 derived from `timeout`, then verify no non-system allocation still runs. `\"command\"`: run `command` instead.",
-                            ),
+                            )
+                            .with_default(Value::string(DEFAULT_PRESET))
+                            .one_of(&["nomad", "command"]),
                             Attribute::optional(
                                 "command",
                                 Type::String,
@@ -329,7 +352,8 @@ start twice.",
                                 "The drain budget, e.g. `\"90m\"`, `\"1h30m\"`, `\"20m30s\"` or a number of seconds \
 (default `\"1h\"`, at least 1m). Every other timeout derives from it; a budget AWS cannot honour (over the smaller of \
 48h and 100 x `heartbeat_timeout`, less the agent wait, 3m for a held-back start and 3m to complete) is refused at plan time.",
-                            ),
+                            )
+                            .with_default(Value::string(DEFAULT_TIMEOUT)),
                             Attribute::computed("timeout_seconds", Type::Number, "`timeout` in seconds."),
                             Attribute::computed(
                                 "nomad_deadline_seconds",

@@ -229,5 +229,7 @@ pub fn from_import(
         ("owner_id", opt_string(observed.function.as_ref().and_then(|f| owner_tag(&f.tags)))),
         ("lambda_function_name", Value::string(names.function)),
     ]);
+    // Every attribute present, as in a state Terraform sends back (the rest are null).
+    let planned = planned.conformed(&super::schema::declared().block.value_type());
     from_read(&from_apply(&planned, observed), observed, default_tags)
 }

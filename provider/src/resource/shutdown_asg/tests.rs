@@ -38,7 +38,8 @@ fn config(overrides: &[(&str, Value)], drain: &[(&str, Value)]) -> Value {
             attrs.insert(k.to_string(), v.clone());
         }
     }
-    value
+    // As Terraform sends it: every attribute of the schema, null unless set.
+    value.conformed(&super::schema::schema().block.value_type())
 }
 
 fn errors_at(config: &Value) -> Vec<(String, String)> {

@@ -131,9 +131,14 @@ pub async fn interruption(provider: &GracefulProvider, operation: Operation, lim
 mod tests {
     use super::*;
 
+    /// A state as Terraform holds it: every attribute present, null unless given.
+    fn state(value: Value) -> Value {
+        value.conformed(&crate::resource::shutdown_asg::schema::schema().block.value_type())
+    }
+
     fn with_timeouts(pairs: &[(&str, &str)]) -> Value {
         let block = Value::object(pairs.iter().map(|(k, v)| (*k, Value::string(*v))).collect::<Vec<_>>());
-        Value::object([(BLOCK, block)])
+        state(Value::object([(BLOCK, block)]))
     }
 
     #[test]
@@ -147,13 +152,13 @@ mod tests {
 
     #[test]
     fn update_and_delete_default_to_the_longest_a_drain_holds_an_instance() {
-        let state = Value::object([("drain", Value::object([("timeout_seconds", Value::Number(3600.0))]))]);
+        let long = state(Value::object([("drain", Value::object([("timeout_seconds", Value::Number(3600.0))]))]));
         // 5 min agent wait + 3 min stale-lock takeover + 1 h drain + 3 min grace.
-        assert_eq!(limit(&state, Operation::Delete), Duration::from_secs(4260));
-        assert_eq!(limit(&state, Operation::Update), Duration::from_secs(4260));
-        assert_eq!(limit(&state, Operation::Create), Duration::from_secs(DEFAULT_SECONDS));
+        assert_eq!(limit(&long, Operation::Delete), Duration::from_secs(4260));
+        assert_eq!(limit(&long, Operation::Update), Duration::from_secs(4260));
+        assert_eq!(limit(&long, Operation::Create), Duration::from_secs(DEFAULT_SECONDS));
         // A short drain keeps the general default.
-        let short = Value::object([("drain", Value::object([("timeout_seconds", Value::Number(60.0))]))]);
+        let short = state(Value::object([("drain", Value::object([("timeout_seconds", Value::Number(60.0))]))]));
         assert_eq!(limit(&short, Operation::Delete), Duration::from_secs(DEFAULT_SECONDS));
     }
 

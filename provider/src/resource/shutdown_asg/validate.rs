@@ -27,8 +27,8 @@ pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     validate_name(config.get("name"), &mut diags);
     validate_group_names(config.get("autoscaling_group_names"), &mut diags);
-    validate_enum(config.get("on_failure"), "on_failure", &["continue", "abandon"], &mut diags);
-    validate_enum(config.get("architecture"), "architecture", &["arm64", "x86_64"], &mut diags);
+    // on_failure, architecture: the values the schema declares.
+    super::schema::declared().block.check_allowed_values(config, &AttributePath::default(), "", &mut diags);
     validate_log_retention(config.get("log_retention_days"), &mut diags);
     validate_iam_path(config.get("iam_path"), &mut diags);
     validate_policy_arn(config.get("permissions_boundary"), &mut diags);
@@ -105,19 +105,6 @@ fn validate_group_names(value: &Value, diags: &mut Diagnostics) {
             }
         }
         _ => {}
-    }
-}
-
-fn validate_enum(value: &Value, attribute: &str, allowed: &[&str], diags: &mut Diagnostics) {
-    if let Field::Known(text) = string_field(value)
-        && !allowed.contains(&text.as_str())
-    {
-        let expected: Vec<String> = allowed.iter().map(|a| format!("{a:?}")).collect();
-        diags.push(invalid(
-            AttributePath::root(attribute),
-            &format!("Invalid {attribute}"),
-            format!("{attribute} is {text:?}, expected one of {}", expected.join(", ")),
-        ));
     }
 }
 
