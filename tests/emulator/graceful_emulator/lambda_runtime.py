@@ -246,7 +246,7 @@ def _release(function, environment, keep: bool) -> None:
 
 def _code_dir(function) -> str:
     """Unpacks the function's zip once per code hash and returns the directory holding `bootstrap`."""
-    from .ssm_commands import work_root
+    from .ssm_commands.processes import work_root
     digest = _code_digest(function)[:16]
     target = os.path.join(work_root(), "lambda", f"{function.function_name}-{digest}")
     with _UNPACK_LOCK:

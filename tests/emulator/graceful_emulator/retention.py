@@ -83,7 +83,7 @@ def _terminate_instance(self, instance_id, should_decrement):
         pool.remove(instance_state)
         final = "Warmed:Terminated" if instance_state.lifecycle_state.startswith("Warmed:") else "Terminated"
         instance_state.lifecycle_state = final
-        hooks.close_activity(instance_id)
+        hooks.close_activity(self, instance_id)
         self.ec2_backend.terminate_instances([instance_id])
         state.log_event("lifecycle-transition", group=group.name, instance_id=instance_id, state=final)
         state.log_event("instance-terminated", group=group.name, instance_id=instance_id)

@@ -58,17 +58,17 @@ def configure(body: dict) -> dict:
         return dict(KNOBS)
 
 
-def stamp(command: dict) -> None:
-    """Marks when a just-sent command becomes visible to the listing calls."""
+def stamp(command) -> None:
+    """Marks when a just-sent command (an ssm_commands.models.Command) becomes visible to the listing calls."""
     low, high = KNOBS["list_lag_seconds"]
     lag = _RNG.uniform(low, high) if high > 0 else 0.0
-    command["visible_at"] = time.monotonic() + lag
+    command.visible_at = time.monotonic() + lag
     if lag > 0:
-        state.log_event("command-listed-late", command_id=command["id"], lag_seconds=round(lag, 3))
+        state.log_event("command-listed-late", command_id=command.command_id, lag_seconds=round(lag, 3))
 
 
-def visible(command: dict) -> bool:
-    return time.monotonic() >= command.get("visible_at", 0.0)
+def visible(command) -> bool:
+    return time.monotonic() >= command.visible_at
 
 
 def cancel(command_id: str, apply) -> None:

@@ -88,7 +88,7 @@ def _terminate_now(backend, group, instance_state, prior: str | None = None) -> 
     if instance_state in warm(group):
         warm(group).remove(instance_state)
     instance_state.lifecycle_state = "Warmed:Terminated"
-    hooks.close_activity(instance_id)
+    hooks.close_activity(backend, instance_id)
     backend.ec2_backend.terminate_instances([instance_id])
     state.log_event("lifecycle-transition", group=group.name, instance_id=instance_id, state="Warmed:Terminated")
     state.log_event("instance-terminated", group=group.name, instance_id=instance_id)
@@ -178,7 +178,8 @@ _previous_delete_group = None
 
 def _set_desired_capacity(self, new_capacity):
     # moto's FakeAutoScalingGroup.__init__ sets the capacity before it has a warm_pool attribute.
-    if getattr(self, "warm_pool", None) is not None and _reuse_on_scale_in(self) and not hooks._bypass_hooks["on"]:
+    if (getattr(self, "warm_pool", None) is not None and _reuse_on_scale_in(self)
+            and not hooks.actions_of(self.autoscaling_backend).bypass_hooks):
         target = (self.min_size if new_capacity is None else new_capacity) or 0
         active = self.active_instances()
         if len(active) > target:
@@ -212,8 +213,7 @@ def _delete_group(self, group_name):
 def _force_empty(backend, group) -> None:
     with state.LOCK:
         ids = [s.instance.id for s in warm(group)]
-        for token in [t for t, a in hooks.ACTIONS.items() if a["instance_id"] in ids]:
-            hooks.ACTIONS.pop(token)
+        hooks.actions_of(backend).drop_instances(ids)
         for instance_state in list(warm(group)):
             _terminate_now(backend, group, instance_state)
 
