@@ -47,11 +47,11 @@ pub enum Ended {
     /// `CompleteLifecycleAction` with this result (`true`: CONTINUE, `false`: ABANDON).
     ByHandler { continued: bool },
     /// The heartbeat timeout or the global timeout ran out: "the instance ... proceeds with the default action"
-    /// (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py `expire_due_actions`).
+    /// (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks/models.py `expire_due_actions`).
     ByTimeout,
     /// The other hook's action was completed ABANDON (by its owner or its timeout), which ends this one too: "ABANDON
     /// stops any remaining actions, such as other lifecycle hooks" (User Guide, "Complete a lifecycle action";
-    /// emulator: autoscaling_hooks.py `complete_action`).
+    /// emulator: autoscaling_hooks/models.py `complete_action`).
     ByOtherHook,
 }
 
@@ -64,7 +64,7 @@ pub struct LifecycleAction {
     pub deadline: u64,
     /// When the global timeout runs out, which no heartbeat moves: "The maximum amount of time that you can keep an
     /// instance in a wait state is 48 hours or 100 times the heartbeat timeout, whichever is smaller" (User Guide,
-    /// "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py `global_deadline`).
+    /// "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks/models.py `global_deadline`).
     pub global_deadline: u64,
     /// The hook's `DefaultResult` (the provider sets it to `on_failure`): `true` is CONTINUE.
     pub default_continues: bool,
@@ -85,7 +85,7 @@ pub struct Instance {
     /// no command reaches it (see `World::agent_online`).
     pub agent_online_from: u64,
     /// Whether a second terminate hook on the group, not ours, has an open action on this instance: the instance
-    /// stays in `Terminating:Wait` until every hook's action is complete (emulator: autoscaling_hooks.py, "the
+    /// stays in `Terminating:Wait` until every hook's action is complete (emulator: autoscaling_hooks/models.py, "the
     /// instance proceeds when every action is complete").
     pub other_action_open: bool,
 }
@@ -204,7 +204,7 @@ pub struct Bounds {
     pub cancel_lag: bool,
     /// What `SendCommand` does for an instance whose agent is offline. AWS documents both answers: the error
     /// `InvalidInstanceId` ("SSM Agent isn't running", SendCommand, API Reference, Errors; the emulator's
-    /// ssm_commands.py `send_command` answers it for an agent that is not `Online`), and a command that waits for
+    /// ssm_commands/models.py `send_command` answers it for an agent that is not `Online`), and a command that waits for
     /// the agent ("Delayed: The system attempted to send the command to the managed node but wasn't successful. The
     /// system retries again", Systems Manager User Guide, "Understanding command statuses"). `false` (the default):
     /// SSM keeps the command until the agent is back; `true`: it refuses.
@@ -273,7 +273,7 @@ impl World {
     }
 
     /// Scale-in picks the instance: it enters `Terminating:Wait` with a fresh lifecycle action and the hook
-    /// notifies (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks.py); the other
+    /// notifies (User Guide, "Amazon EC2 Auto Scaling lifecycle hooks"; emulator: autoscaling_hooks/models.py); the other
     /// hook, if the group has one, gets its own action at once (its notification goes to its owner's target). The
     /// agent is offline for `agent_offline_seconds` from now.
     pub fn scale_in(&mut self, instance: usize, hook: &Hook, agent_offline_seconds: u64, other_hook: bool) {
@@ -309,7 +309,7 @@ impl World {
     }
 
     /// The managed hook's action of `instance` ends `how`: an ABANDON ends the other hook's action too, and the
-    /// instance proceeds once no action holds it (emulator: autoscaling_hooks.py `complete_action`).
+    /// instance proceeds once no action holds it (emulator: autoscaling_hooks/models.py `complete_action`).
     fn end_action(&mut self, instance: usize, how: Ended, abandoned: bool) {
         let target = &mut self.instances[instance];
         if let Some(action) = &mut target.action {
@@ -390,7 +390,7 @@ impl World {
     }
 
     /// `CancelCommand`: a running invocation ends `Cancelled` and is notified; an ended one stays as it is
-    /// (emulator: ssm_commands.py `cancel_command`). With `cancel_lags`, the cancel only is requested: it takes
+    /// (emulator: ssm_commands/models.py `cancel_command`). With `cancel_lags`, the cancel only is requested: it takes
     /// effect in a later step, if ever, and the drain may end on its own first (see `Bounds::cancel_lag`). `false`:
     /// no such command (`InvalidCommandId`).
     pub fn cancel_command(&mut self, command_id: &str) -> bool {
@@ -404,7 +404,7 @@ impl World {
     }
 
     /// `CompleteLifecycleAction` by instance id: ends the active action, or answers "No active Lifecycle Action
-    /// found" (CompleteLifecycleAction, API Reference; emulator: autoscaling_hooks.py `_find_action`). Judged by
+    /// found" (CompleteLifecycleAction, API Reference; emulator: autoscaling_hooks/models.py `_find_action`). Judged by
     /// `properties::on_complete`. `true`: accepted.
     pub fn complete(&mut self, instance: usize, continued: bool, budget: &Budget) -> bool {
         properties::on_complete(self, instance, continued, budget);
@@ -422,7 +422,7 @@ impl World {
 
     /// `RecordLifecycleActionHeartbeat`: "Records a heartbeat for the lifecycle action ... This extends the timeout
     /// by the length of time defined using the PutLifecycleHook API call" (API Reference; emulator:
-    /// autoscaling_hooks.py). `false`: no active action.
+    /// autoscaling_hooks/models.py). `false`: no active action.
     pub fn heartbeat(&mut self, instance: usize, heartbeat_timeout: u64) -> bool {
         let now = self.now;
         match &mut self.instances[instance].action {
