@@ -4,7 +4,6 @@
 
 use crate::world::GROUP;
 use drain_contract::budget::{DrainBudget, MIN_DRAIN_SECONDS, derive};
-use drain_contract::names::notification_metadata;
 use drain_contract::{HandlerConfig, LifecycleResult};
 
 pub fn handler_config() -> HandlerConfig {
@@ -32,21 +31,12 @@ pub fn continuing(config: HandlerConfig) -> HandlerConfig {
 
 fn config_for(budget: DrainBudget) -> HandlerConfig {
     HandlerConfig {
-        resource_name: "model".into(),
-        hook_name: "model-drain".into(),
-        notification_metadata: notification_metadata("model"),
         autoscaling_group_names: vec![GROUP.into()],
-        document_name: "model-drain".into(),
-        document_parameters: Default::default(),
-        notification_topic_arn: "arn:aws:sns:us-east-1:123456789012:model-lifecycle".into(),
-        notification_role_arn: "arn:aws:iam::123456789012:role/model-publisher".into(),
-        command_log_group_name: None,
         drain_timeout_seconds: budget.drain_timeout_seconds,
         heartbeat_timeout_seconds: budget.heartbeat_timeout_seconds,
+        agent_wait_seconds: budget.agent_wait_seconds,
         // ABANDON, so that a CONTINUE tells a drained action from any other ending.
         on_failure: LifecycleResult::Abandon,
-        drain_command: None,
-        agent_wait_seconds: budget.agent_wait_seconds,
-        spot: None,
+        ..HandlerConfig::example()
     }
 }
