@@ -46,13 +46,13 @@ pub struct NomadBehaviour {
     pub fail: bool,
 }
 
-/// The workspace root (the parent of `tests/`).
 /// Whether a `nomad-call` ledger event's `argv` is `nomad node drain ... -enable ...`: the drain script's start on
 /// the instance, which must happen once per lifecycle action (enabling it again would restart its deadline).
 pub fn is_drain_enable(argv: &Value) -> bool {
     argv.as_array().is_some_and(|argv| argv.iter().any(|a| a == "drain") && argv.iter().any(|a| a == "-enable"))
 }
 
+/// The workspace root (the parent of `tests/`): the one home of it for the harness and xtask.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ lives in the workspace").to_path_buf()
 }

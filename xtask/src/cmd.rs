@@ -4,10 +4,7 @@ use crate::Result;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The workspace root (the parent of `xtask/`).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
-}
+pub use acceptance::emulator::workspace_root;
 
 /// The shared target directory: `CARGO_TARGET_DIR` if set, else `<workspace>/target`.
 pub fn target_dir() -> PathBuf {

@@ -6,18 +6,12 @@ use crate::cmd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Same variable the launcher in `tests/src/emulator.rs` reads.
-const VENV_ENV_VAR: &str = "GRACEFUL_EMULATOR_VENV";
+use acceptance::emulator::venv_dir;
+
 const STAMP: &str = "graceful-requirements.stamp";
 
 fn emulator_dir() -> PathBuf {
     cmd::workspace_root().join("tests").join("emulator")
-}
-
-fn venv_dir() -> PathBuf {
-    std::env::var_os(VENV_ENV_VAR)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cmd::workspace_root().join("target").join("emulator-venv"))
 }
 
 /// Creates the venv and installs the pinned requirements; does nothing when the stamp matches the requirements.
