@@ -175,7 +175,7 @@ const INVALID: &[(&str, &str, &str, &str, &str)] = &[
     ("", r#"timeout = "18446744073709551615""#, "Drain timeout too long", "expected at most 48h", "timeout"),
     ("", r#"timeout = "2d""#, "Invalid drain timeout", "expected a duration like", "timeout"),
     ("", r#"timeout = "48h""#, "Drain budget AWS cannot honour", "at most 48h", "timeout"),
-    ("", r#"preset = "consul""#, "Invalid drain preset", r#"expected "nomad" or "command""#, "preset"),
+    ("", r#"preset = "consul""#, "Invalid drain.preset", r#"expected one of "nomad", "command""#, "preset"),
     ("", r#"preset = "command""#, "Missing drain command", "drain.command is required", "drain"),
     ("", r#"command = "systemctl stop worker""#, "Unexpected drain command", "only used with drain.preset", "command"),
 ];

@@ -32,7 +32,7 @@ pub struct Attribute {
     pub sensitive: bool,
     pub deprecated: bool,
     /// What plan sets when the configuration leaves the attribute null (optional + computed attributes only):
-    /// [`Block::planned_defaults`] applies it, the docs show it. Declared here once.
+    /// [`Block::planned_defaults`] applies it. Declared here once.
     pub default: Option<Value>,
     /// The only values a string attribute takes: [`Block::check_allowed_values`] refuses others at validation.
     pub allowed_values: Vec<String>,

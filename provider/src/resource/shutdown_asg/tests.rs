@@ -39,7 +39,7 @@ fn config(overrides: &[(&str, Value)], drain: &[(&str, Value)]) -> Value {
         }
     }
     // As Terraform sends it: every attribute of the schema, null unless set.
-    value.conformed(&super::schema::schema().block.value_type())
+    value.conformed(&super::schema::declared().block.value_type())
 }
 
 fn errors_at(config: &Value) -> Vec<(String, String)> {
@@ -94,7 +94,7 @@ fn each_invalid_input_points_at_its_attribute() {
         (config(&[], &[("timeout", Value::string("90 minutes"))]), "drain.timeout", "expected a duration like"),
         (config(&[], &[("timeout", Value::string("30s"))]), "drain.timeout", "expected at least 1m"),
         (config(&[], &[("timeout", Value::string("48h"))]), "drain.timeout", "at most 48h"),
-        (config(&[], &[("preset", Value::string("consul"))]), "drain.preset", "expected \"nomad\" or \"command\""),
+        (config(&[], &[("preset", Value::string("consul"))]), "drain.preset", "expected one of \"nomad\", \"command\""),
         (config(&[], &[("preset", Value::string("command"))]), "drain.command", "drain.command is required"),
         (
             config(&[], &[("preset", Value::string("command")), ("command", Value::string("  "))]),

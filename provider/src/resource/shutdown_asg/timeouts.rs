@@ -133,7 +133,7 @@ mod tests {
 
     /// A state as Terraform holds it: every attribute present, null unless given.
     fn state(value: Value) -> Value {
-        value.conformed(&crate::resource::shutdown_asg::schema::schema().block.value_type())
+        value.conformed(&crate::resource::shutdown_asg::schema::declared().block.value_type())
     }
 
     fn with_timeouts(pairs: &[(&str, &str)]) -> Value {

@@ -286,16 +286,13 @@ fn validate_drain(drain: &Value, heartbeat: &Value, diags: &mut Diagnostics) {
     }
     let preset = string_field(drain.get("preset"));
     let command = string_field(drain.get("command"));
-    if let Field::Known(p) = &preset
-        && p != "nomad"
-        && p != "command"
-    {
-        diags.push(invalid(
-            drain_path.clone().attr("preset"),
-            "Invalid drain preset",
-            format!("drain.preset is {p:?}, expected \"nomad\" or \"command\""),
-        ));
-    }
+    // drain.preset: the values the schema declares.
+    super::schema::nested(&super::schema::declared().block, "drain").check_allowed_values(
+        drain,
+        &drain_path,
+        "drain.",
+        diags,
+    );
     let command_preset = matches!(&preset, Field::Known(p) if p == "command");
     if command_preset {
         let problem = match &command {
